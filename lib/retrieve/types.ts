@@ -1,0 +1,27 @@
+/**
+ * A ranking for one query: document ids with their scores, in any order (metrics sort by
+ * score themselves, with the tie policy of `lib/metrics/common.ts`). Documents not present
+ * were not retrieved.
+ */
+export interface Ranking {
+  ids: string[];
+  scores: ArrayLike<number>;
+}
+
+/** A run: one ranking per query id. */
+export type Run = Record<string, Ranking>;
+
+/** Something that ranks a pool's documents for its queries. */
+export interface Retriever {
+  /** Name used in outputs (`bm25`, `default`, a hub id ...). */
+  readonly name: string;
+  /**
+   * Score every document of `docs` for every query of `queries` and return the top `k`
+   * per query (all when `k` is undefined), skipping `exclude[qid]`.
+   */
+  retrieve(
+    queries: { id: string; lang: string; text: string }[],
+    docs: { id: string; lang: string; text: string }[],
+    options?: { k?: number; exclude?: Record<string, string[]> },
+  ): Promise<Run>;
+}
