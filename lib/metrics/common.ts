@@ -1,0 +1,170 @@
+/**
+ * Shared helpers of the metrics: the tie policy and the ranked relevance vector.
+ *
+ * ## Tie policy (stated once, here)
+ * Metrics never trust the order of `Ranking.ids`; they sort every ranking themselves:
+ *
+ * 1. by score, descending;
+ * 2. among equal scores, **pessimistically**: non-relevant documents before relevant ones
+ *    (for graded judgments, lower relevance before higher);
+ * 3. then by document id (ascending, code-unit order), so that the result is deterministic.
+ *
+ * A retriever gains nothing from ties: a constant-score retriever gets the worst value of
+ * every metric. (trec_eval breaks ties by document id only, in reverse; ranx keeps the input
+ * order. Both can reward ties by luck; the pessimistic policy cannot.)
+ *
+ * Excluded documents are simply absent from the ranking (the pool builder removes them), so
+ * metrics need no notion of exclusions. Document ids within one ranking must be unique.
+ */
+import type { Ranking, Run } from '../retrieve/types.js';
+import type { Qrels } from '../pools/types.js';
+import { xlError } from '../errors.js';
+
+/**
+ * One query's ranking after the tie policy, as flat typed arrays (no per-document objects).
+ *
+ * - `rel[i]`: relevance of the document at 0-based rank `i` (0 = non-relevant);
+ * - `order[i]`: index into the original `ranking.ids` of the document at rank `i`;
+ * - `ids`: the original (unsorted) ids, so that `ids[order[i]]` is the id at rank `i`;
+ * - `ideal`: the relevance values of all judged relevant documents of the query (from the
+ *   qrels, retrieved or not), sorted descending; `ideal.length` = number of relevant documents.
+ */
+export interface RankedQuery {
+  rel: Float64Array;
+  order: Uint32Array;
+  ids: readonly string[];
+  ideal: Float64Array;
+}
+
+/**
+ * The relevance values (> 0) of one query's judgments, sorted descending. Judgments <= 0
+ * count as non-relevant (as in trec_eval).
+ */
+export function idealRelevance(judgments: Record<string, number> | undefined): Float64Array {
+  if (!judgments) return new Float64Array(0);
+  const values: number[] = [];
+  for (const id in judgments) {
+    const r = judgments[id];
+    if (r > 0) values.push(r);
+  }
+  return Float64Array.from(values).sort().reverse();
+}
+
+/** Number of relevant (relevance > 0) documents in one query's judgments. */
+export function countRelevant(judgments: Record<string, number> | undefined): number {
+  let n = 0;
+  if (judgments) for (const id in judgments) if (judgments[id] > 0) n++;
+  return n;
+}
+
+/**
+ * Rank one query's documents with the tie policy above and look up their relevance.
+ *
+ * Fast path: when the scores are already strictly descending (the usual retriever output)
+ * no sort happens. Otherwise an index array is sorted with the three-key comparator.
+ *
+ * @param qid - the query id, only used in error messages.
+ * @param ranking - the query's `Ranking` (ids and scores in any order); may be undefined
+ *   (query absent from the run), which gives an empty ranking.
+ * @param judgments - the query's qrels row `{ docid: relevance }` (may be undefined).
+ * @throws XlalignError when `scores` and `ids` differ in length, a score is NaN, or a
+ *   relevant document id appears twice in the ranking.
+ * @example
+ * const r = rankQuery('q1', { ids: ['d1', 'd2'], scores: [0.5, 0.5] }, { d1: 1 });
+ * // r.rel = [0, 1]: the tie puts the non-relevant d2 first.
+ */
+export function rankQuery(
+  qid: string,
+  ranking: Ranking | undefined,
+  judgments: Record<string, number> | undefined,
+): RankedQuery {
+  const ideal = idealRelevance(judgments);
+  if (!ranking) return { rel: new Float64Array(0), order: new Uint32Array(0), ids: [], ideal };
+  const { ids, scores } = ranking;
+  const n = ids.length;
+  if (scores.length !== n) {
+    throw xlError('rankQuery', `run['${qid}'] has ${n} ids but ${scores.length} scores; they must match one to one`);
+  }
+  const rel0 = new Float64Array(n);
+  let sorted = true;
+  let seenRelevant: Set<string> | undefined;
+  for (let i = 0; i < n; i++) {
+    const s = scores[i];
+    if (Number.isNaN(s)) throw xlError('rankQuery', `run['${qid}'].scores[${i}] (doc '${ids[i]}') is NaN; scores must be numbers`);
+    if (i > 0 && !(scores[i - 1] > s)) sorted = false;
+    const r = judgments ? judgments[ids[i]] : undefined;
+    if (r !== undefined && r > 0) {
+      rel0[i] = r;
+      seenRelevant ??= new Set();
+      if (seenRelevant.has(ids[i])) {
+        throw xlError('rankQuery', `run['${qid}'] lists relevant doc '${ids[i]}' twice; ids in a ranking must be unique`);
+      }
+      seenRelevant.add(ids[i]);
+    }
+  }
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (sorted) return { rel: rel0, order, ids, ideal };
+  order.sort((a, b) => {
+    const d = scores[b] - scores[a];
+    if (d !== 0) return d;
+    const dr = rel0[a] - rel0[b];
+    if (dr !== 0) return dr;
+    const ia = ids[a];
+    const ib = ids[b];
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+  });
+  const rel = new Float64Array(n);
+  for (let i = 0; i < n; i++) rel[i] = rel0[order[i]];
+  return { rel, order, ids, ideal };
+}
+
+/**
+ * The ranked ids of a {@link RankedQuery} (allocates; metrics use `ids[order[i]]` instead).
+ * @example rankedIds(rankQuery('q', { ids: ['a', 'b'], scores: [1, 2] }, {})) // ['b', 'a']
+ */
+export function rankedIds(ranked: RankedQuery): string[] {
+  const out = new Array<string>(ranked.order.length);
+  for (let i = 0; i < out.length; i++) out[i] = ranked.ids[ranked.order[i]];
+  return out;
+}
+
+/**
+ * The queries that metrics evaluate: those in `qrels` with at least one relevant document
+ * (relevance > 0), in the qrels' key order. Queries of the run that are not among them
+ * are ignored.
+ */
+export function evaluatedQueries(qrels: Qrels): string[] {
+  return Object.keys(qrels).filter((q) => countRelevant(qrels[q]) > 0);
+}
+
+/**
+ * Apply a one-query metric to every evaluated query of `qrels` (see
+ * {@link evaluatedQueries}); a query absent from `run` is ranked as an empty ranking.
+ * Returns per-query scores; a query for which `fn` returns NaN (metric undefined there)
+ * is left out of the result.
+ */
+export function perQuery(qrels: Qrels, run: Run, fn: (ranked: RankedQuery, qid: string) => number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const qid of evaluatedQueries(qrels)) {
+    const v = fn(rankQuery(qid, run[qid], qrels[qid]), qid);
+    if (!Number.isNaN(v)) out[qid] = v;
+  }
+  return out;
+}
+
+/**
+ * Validate a cutoff `k` (a non-negative integer, or undefined for the whole ranking) and
+ * resolve it against a ranking length.
+ * @throws XlalignError when `k` is negative or not an integer.
+ */
+export function checkK(where: string, k: number | undefined): void {
+  if (k !== undefined && !(Number.isInteger(k) && k >= 0)) {
+    throw xlError(where, `k = ${k} is not valid; use a non-negative integer (or leave it out for the whole ranking)`);
+  }
+}
+
+/** `min(k, n)`, with undefined `k` meaning `n`. */
+export function cut(k: number | undefined, n: number): number {
+  return k === undefined || k > n ? n : k;
+}
