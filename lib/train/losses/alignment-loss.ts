@@ -1,0 +1,90 @@
+import { xlError } from '../../errors.js';
+import { InfoNCELoss, type InfoNCELossOptions } from './info-nce.js';
+import { JensenShannonLoss, type JensenShannonLossOptions } from './jensen-shannon.js';
+import { checkBatch, type LossResult, type ParallelBatch, type ParallelLoss } from './types.js';
+
+/** Options of {@link AlignmentLoss}. */
+export interface AlignmentLossOptions {
+  /** Weight of the InfoNCE term; 0 switches it off (ablation "JSD only"). Default 1. */
+  infoNCEWeight?: number;
+  /** λ, weight of the Jensen-Shannon term; 0 switches it off (ablation "InfoNCE only"). Default 1. */
+  jsdWeight?: number;
+  /** Options of the InfoNCE term. Default `{ temperature: 0.05, symmetric: false }`. */
+  infoNCE?: InfoNCELossOptions;
+  /** Options of the JSD term. Default `{ temperature: 0.05, sides: 'both' }`. */
+  jensenShannon?: JensenShannonLossOptions;
+}
+
+/**
+ * AlignmentLoss: the study's remedy objective, L = w·InfoNCE + λ·JSD on a
+ * {@link ParallelBatch} (defaults w = 1, λ = 1). InfoNCE teaches retrieval of both
+ * parallel documents from both query languages; JSD makes parallel texts induce the same
+ * score distribution. The study's exact formulation is not public to us; every choice is
+ * an option here and is reported by `getConfig()`.
+ *
+ * | input                                        | see                 |
+ * |----------------------------------------------|---------------------|
+ * | queryPivot, queryTarget, docPivot, docTarget | {@link ParallelBatch} |
+ *
+ * Related: {@link InfoNCELoss}, {@link JensenShannonLoss}.
+ * @throws XlalignError when a weight is negative or both are 0.
+ * @example
+ * const loss = new AlignmentLoss({ jsdWeight: 1 });            // InfoNCE + JSD
+ * const ablation = new AlignmentLoss({ jsdWeight: 0 });        // InfoNCE only
+ * const { loss: value, parts } = loss.forward(batch);          // parts.infoNCE, parts.jsd
+ */
+export class AlignmentLoss implements ParallelLoss {
+  readonly infoNCEWeight: number;
+  readonly jsdWeight: number;
+  readonly infoNCE: InfoNCELoss;
+  readonly jensenShannon: JensenShannonLoss;
+
+  constructor(options: AlignmentLossOptions = {}) {
+    const { infoNCEWeight = 1, jsdWeight = 1 } = options;
+    if (!(infoNCEWeight >= 0) || !(jsdWeight >= 0)) {
+      throw xlError('AlignmentLoss', `weights must be >= 0, got infoNCEWeight=${infoNCEWeight}, jsdWeight=${jsdWeight}`);
+    }
+    if (infoNCEWeight === 0 && jsdWeight === 0) throw xlError('AlignmentLoss', 'infoNCEWeight and jsdWeight are both 0');
+    this.infoNCEWeight = infoNCEWeight;
+    this.jsdWeight = jsdWeight;
+    this.infoNCE = new InfoNCELoss(options.infoNCE);
+    this.jensenShannon = new JensenShannonLoss(options.jensenShannon);
+  }
+
+  /** Weighted sum of the enabled terms; `parts` holds each term unweighted. */
+  forward(batch: ParallelBatch): LossResult {
+    checkBatch('AlignmentLoss', batch);
+    const terms: [number, LossResult][] = [];
+    if (this.infoNCEWeight > 0) terms.push([this.infoNCEWeight, this.infoNCE.forward(batch)]);
+    if (this.jsdWeight > 0) terms.push([this.jsdWeight, this.jensenShannon.forward(batch)]);
+    const [w0, first] = terms[0];
+    const grads = first.grads;
+    for (const key of ['queryPivot', 'queryTarget', 'docPivot', 'docTarget'] as const) {
+      const g = grads[key];
+      for (let k = 0; k < g.length; k++) g[k] *= w0;
+      for (let t = 1; t < terms.length; t++) {
+        const [w, r] = terms[t];
+        const h = r.grads[key];
+        for (let k = 0; k < g.length; k++) g[k] += w * h[k];
+      }
+    }
+    let loss = 0;
+    const parts: Record<string, number> = {};
+    for (const [w, r] of terms) {
+      loss += w * r.loss;
+      Object.assign(parts, r.parts);
+    }
+    return { loss, grads, parts };
+  }
+
+  /** Hyperparameters for logging. */
+  getConfig(): Record<string, unknown> {
+    return {
+      name: 'AlignmentLoss',
+      infoNCEWeight: this.infoNCEWeight,
+      jsdWeight: this.jsdWeight,
+      infoNCE: this.infoNCE.getConfig(),
+      jensenShannon: this.jensenShannon.getConfig(),
+    };
+  }
+}
