@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * The `xlalign` command line: thin commands over the library.
+ *   xlalign eval     evaluate retrievers on mixed-language pools
+ */
+import { Command } from 'commander';
+import { XlalignError } from '../errors.js';
+import { evalCommand } from './eval-command.js';
+
+const program = new Command('xlalign')
+  .description('Cross-lingual alignment in retrieval: mixed-language pools, metrics, alignment fine-tuning')
+  .showHelpAfterError()
+  .addCommand(evalCommand());
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof XlalignError) {
+    process.stderr.write(`error: ${e.message}\n`);
+  } else {
+    process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+import { writeFileAtomic } from '../util/fs.js';
+
+/** One line of results: the mean of `metric` over the queries of (scenario, lang). */
+export interface MetricRow {
+  dataset: string;
+  retriever: string;
+  scenario: string;
+  lang: string;
+  metric: string;
+  value: number;
+}
+
+/** The metrics every evaluation reports by default. */
+export const DEFAULT_METRICS = [
+  'ndcg@10', 'rr@10', 'r@10', 'p@10', 'ap', 'maxr', 'maxr.median', 'complete@10', 'pivot_inclination', 'pivot_above',
+] as const;
+
+function csvCell(v: string | number): string {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Write rows as `metrics.json` (an array) and `metrics.csv` beside it, atomically. */
+export function writeMetricRows(dir: string, rows: MetricRow[]): void {
+  writeFileAtomic(`${dir}/metrics.json`, JSON.stringify(rows, null, 1) + '\n');
+  const head = 'dataset,retriever,scenario,lang,metric,value';
+  const lines = rows.map((r) => [r.dataset, r.retriever, r.scenario, r.lang, r.metric, r.value].map(csvCell).join(','));
+  writeFileAtomic(`${dir}/metrics.csv`, [head, ...lines].join('\n') + '\n');
+}
+
+/**
+ * Markdown tables, one per (retriever, scenario): languages as rows, metrics as columns.
+ * Metrics that are undefined for a scenario (e.g. PivotInclination in `mono`) are left out.
+ */
+export function markdownTables(rows: MetricRow[], options: { digits?: number } = {}): string {
+  const { digits = 3 } = options;
+  const groups = new Map<string, MetricRow[]>();
+  for (const r of rows) {
+    const key = `${r.dataset} · ${r.retriever} · ${r.scenario}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(r);
+  }
+  const out: string[] = [];
+  for (const [key, rs] of groups) {
+    const metrics = [...new Set(rs.map((r) => r.metric))];
+    const langs = [...new Set(rs.map((r) => r.lang))];
+    const cell = new Map(rs.map((r) => [`${r.lang}\u0000${r.metric}`, r.value]));
+    out.push(`### ${key}`, '', `| lang | ${metrics.join(' | ')} |`, `|---|${metrics.map(() => '---:').join('|')}|`);
+    for (const l of langs) {
+      const vals = metrics.map((m) => {
+        const v = cell.get(`${l}\u0000${m}`);
+        return v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
+      });
+      out.push(`| ${l} | ${vals.join(' | ')} |`);
+    }
+    if (langs.length > 1) {
+      const means = metrics.map((m) => {
+        const vs = rs.filter((r) => r.metric === m).map((r) => r.value);
+        return (vs.reduce((a, b) => a + b, 0) / vs.length).toFixed(digits);
+      });
+      out.push(`| **mean** | ${means.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
