@@ -30,7 +30,7 @@ test('AdamW: converges on an ill-conditioned quadratic (dense and sparse rows ag
   for (let k = 0; k < 4; k++) assert.ok(Math.abs(dense[k] - c[k]) < 1e-3, `x[${k}] = ${dense[k]}`);
   assert.deepEqual(Array.from(sparse), Array.from(dense));
   assert.equal(o1.steps('x'), 2000);
-  // with decoupled weight decay the optimum shrinks toward 0: a(θ−c) + λθ·(|g|-scale) ≠ 0 at c
+  // with decoupled weight decay the fixed point is pulled from c toward 0
   const decayed = new Float64Array(4);
   const o3 = new AdamW({ lr: 0.05, weightDecay: 0.1 });
   for (let t = 0; t < 2000; t++) o3.step('x', decayed, grad(decayed));
