@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import * as aq from 'arquero';
+import { xlError } from '../errors.js';
+import { baseLayout, type FigureOptions, type FigureSpec, type Trace } from './types.js';
+
+/** A parsed loss log: numeric columns by name, all of the same length. */
+export interface LossTable {
+  file: string;
+  columns: Record<string, number[]>;
+}
+
+/**
+ * Parse a loss log CSV (`step,loss,...` with a header line, as the training loop writes
+ * it) with arquero's CSV reader. Every column must be numeric; empty cells become `NaN`
+ * (plotly leaves a gap). The `step` column is required.
+ *
+ * @param text - the CSV text.
+ * @param options.file - name used in error messages. Default `'loss.csv'`.
+ * @throws XlalignError naming the file, line and column of a non-numeric cell, or saying
+ *   that the `step` column is missing (listing the header).
+ * @example
+ * const t = parseLossCsv('step,loss\n1,2.3\n2,1.9\n');  // t.columns.loss = [2.3, 1.9]
+ */
+export function parseLossCsv(text: string, options: { file?: string } = {}): LossTable {
+  const file = options.file ?? 'loss.csv';
+  if (text.trim() === '') throw xlError('parseLossCsv', `${file}: empty file; expected a header 'step,loss,...' and one line per step`);
+  const table = aq.fromCSV(text, { autoType: false });
+  const names = table.columnNames();
+  if (!names.includes('step')) throw xlError('parseLossCsv', `${file}: line 1: no 'step' column; the header is '${names.join(',')}'`);
+  const columns: Record<string, number[]> = {};
+  for (const name of names) {
+    const raw = table.array(name) as (string | null | undefined)[];
+    columns[name] = Array.from(raw, (v, i) => {
+      if (v === null || v === undefined || v === '') return NaN;
+      const x = Number(v);
+      if (!Number.isFinite(x) && !/^(nan|inf|-inf|infinity|-infinity)$/i.test(v)) {
+        throw xlError('parseLossCsv', `${file}: line ${i + 2}: column '${name}' = '${v}' is not a number`);
+      }
+      return x;
+    });
+  }
+  return { file, columns };
+}
+
+/** Read and parse a loss CSV file; see {@link parseLossCsv}. */
+export function readLossCsv(path: string): LossTable {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw xlError('readLossCsv', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return parseLossCsv(text, { file: path });
+}
+
+/** Options of {@link lossCurve}. */
+export interface LossCurveOptions extends FigureOptions {
+  /** Columns to plot against `step`. Default: every column except `step`, `epoch`, `lr` and `time*`. */
+  series?: readonly string[];
+  /** Log-scale y axis. Default false. */
+  logY?: boolean;
+  /** Moving-average window (steps) drawn over the raw curve; 1 = none. Default 1. */
+  smooth?: number;
+}
+
+/**
+ * Loss curves: one line per loss column against `step` (e.g. `loss`, `infonce`, `jsd`).
+ * With `smooth > 1`, the raw curve is drawn faint and a trailing moving average on top.
+ * Several logs (e.g. default model and adapter) can be passed as `{ name: table }`; series
+ * are then named `name: column`.
+ *
+ * @throws XlalignError when a requested series is not a column (listing the columns).
+ * @example
+ * const fig = lossCurve(readLossCsv('runs/adapter/loss.csv'), { smooth: 20 });
+ */
+export function lossCurve(tables: LossTable | Readonly<Record<string, LossTable>>, options: LossCurveOptions = {}): FigureSpec {
+  const named: [string, LossTable][] = 'columns' in tables && 'file' in tables ? [['', tables as LossTable]] : Object.entries(tables as Record<string, LossTable>);
+  const smooth = Math.max(1, Math.floor(options.smooth ?? 1));
+  const data: Trace[] = [];
+  for (const [prefix, t] of named) {
+    const cols = Object.keys(t.columns);
+    const series = options.series ?? cols.filter((c) => !/^(step|epoch|lr|time.*)$/.test(c));
+    for (const s of series) {
+      if (!t.columns[s]) throw xlError('lossCurve', `${t.file}: no column '${s}'; columns: ${cols.join(', ')}`);
+      const name = prefix ? `${prefix}: ${s}` : s;
+      const x = t.columns.step!;
+      const y = t.columns[s]!;
+      if (smooth === 1) {
+        data.push({ type: 'scatter', mode: 'lines', name, x: [...x], y: y.map(nullIfNaN) });
+      } else {
+        data.push({ type: 'scatter', mode: 'lines', name: `${name} (raw)`, x: [...x], y: y.map(nullIfNaN), opacity: 0.3, showlegend: false, legendgroup: name });
+        data.push({ type: 'scatter', mode: 'lines', name, x: [...x], y: movingAverage(y, smooth).map(nullIfNaN), legendgroup: name });
+      }
+    }
+  }
+  const layout = baseLayout('Training loss', options);
+  layout.xaxis = { title: { text: 'step' } };
+  layout.yaxis = { title: { text: 'loss' }, ...(options.logY ? { type: 'log' } : {}) };
+  return { data, layout };
+}
+
+function nullIfNaN(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+/** Trailing moving average over the finite values of the last `w` points. */
+export function movingAverage(y: readonly number[], w: number): number[] {
+  const out = new Array<number>(y.length);
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (Number.isFinite(y[i]!)) [sum, n] = [sum + y[i]!, n + 1];
+    const j = i - w;
+    if (j >= 0 && Number.isFinite(y[j]!)) [sum, n] = [sum - y[j]!, n - 1];
+    out[i] = n > 0 ? sum / n : NaN;
+  }
+  return out;
+}
