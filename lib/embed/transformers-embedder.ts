@@ -1,0 +1,222 @@
+/**
+ * The one loading path for every dense model: transformers.js `AutoTokenizer` +
+ * `AutoModel` (not `pipeline('feature-extraction')`, so that truncation length, pooling,
+ * the adapter hook and normalisation are ours, in that order; truncation keeps special
+ * tokens as in Python, see {@link tokenizeBatch}), with a length-sorted
+ * batching loop, an on-disk cache ({@link EmbeddingCache}) and a progress bar.
+ */
+import { basename } from 'node:path';
+import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import cliProgress from 'cli-progress';
+import { checkOneOf, xlError } from '../errors.js';
+import { EmbeddingCache, textKey } from './cache.js';
+import { modelIdentity, resolveModelSource, type ModelSource } from './model-source.js';
+import { l2NormalizeRows, poolHidden } from './pooling.js';
+import { tokenizeBatch } from './tokenize-batch.js';
+import { EMBED_DEFAULTS, EMBED_DTYPES, POOLINGS, type EmbedKind, type EmbedOptions, type Embedder, type VectorAdapter } from './types.js';
+
+/** Counters of one embedder since it was loaded (texts, not batches). */
+export interface EmbedStats {
+  /** Texts asked for (all `embed` calls). */
+  requested: number;
+  /** Texts served from the cache. */
+  cacheHits: number;
+  /** Distinct texts run through the model. */
+  computed: number;
+  /** Forward passes run. */
+  batches: number;
+}
+
+type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress'>> & { adapter?: VectorAdapter; cache: string | false; progress?: boolean };
+
+/**
+ * Load a dense embedding model (hub id or local folder) through transformers.js.
+ *
+ * Contract: `embed(texts)` returns `texts.length x dim` float32, row `i` for `texts[i]`:
+ * `normalize?(adapter?(pool(model(prefix + text truncated to maxLength tokens))))`.
+ * Texts are embedded longest first in batches of `batchSize` and put back in order;
+ * identical texts are computed once. With a cache, each computed batch is stored at once
+ * (atomically), so an interrupted run resumes where it stopped.
+ *
+ * @param model  a hub id (`Xenova/multilingual-e5-small`) or a model folder, absolute or
+ *   relative to the current directory (a folder is detected by existence).
+ * @param options  {@link EmbedOptions}; defaults in {@link EMBED_DEFAULTS}, `cache`
+ *   `.cache/embeddings` under `process.cwd()`, `progress` on a TTY for more than 4 batches.
+ * @throws XlalignError for an unknown pooling/dtype, a missing folder, a folder without an
+ *   ONNX file for `dtype`, or a hub id that cannot be fetched (the message says this
+ *   machine has no network access to the hub and how to bring the model as a folder).
+ * @example
+ * const emb = await loadEmbedder('models/default');
+ * const v = await emb.embed(['Wo schläft die Katze?'], { kind: 'query' }); // Float32Array(emb.dim)
+ * await emb.dispose();
+ */
+export async function loadEmbedder(model: string, options: EmbedOptions = {}): Promise<TransformersEmbedder> {
+  const where = 'loadEmbedder';
+  const o: Resolved = {
+    ...EMBED_DEFAULTS,
+    cache: '.cache/embeddings',
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as Resolved;
+  checkOneOf(where, 'pooling', o.pooling, POOLINGS);
+  checkOneOf(where, 'dtype', o.dtype, EMBED_DTYPES);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw xlError(where, `batchSize must be an integer >= 1, got ${o.batchSize}`);
+  if (!Number.isInteger(o.maxLength) || o.maxLength < 1) throw xlError(where, `maxLength must be an integer >= 1, got ${o.maxLength}`);
+  if (o.adapter !== undefined && typeof o.adapter.apply !== 'function') throw xlError(where, 'adapter must have apply(vectors, n, dim)');
+
+  const source = resolveModelSource(model);
+  const cacheRoot = o.cache === false ? undefined : o.cache;
+  const id = modelIdentity(source, { dtype: o.dtype, revision: o.revision, hashMemo: cacheRoot });
+  const { tokenizer, encoder } = await loadParts(source, o);
+  const embedder = new TransformersEmbedder(id, tokenizer, encoder, o);
+  await embedder.init(cacheRoot);
+  return embedder;
+}
+
+async function loadParts(source: ModelSource, o: Resolved): Promise<{ tokenizer: PreTrainedTokenizer; encoder: PreTrainedModel }> {
+  const path = source.kind === 'local' ? source.dir : source.id;
+  const local = source.kind === 'local';
+  const common = { revision: o.revision, local_files_only: local || o.localFilesOnly };
+  try {
+    const tokenizer = await AutoTokenizer.from_pretrained(path, common);
+    const encoder = await AutoModel.from_pretrained(path, { ...common, dtype: o.dtype, device: 'cpu' });
+    return { tokenizer, encoder };
+  } catch (e) {
+    const cause = (e as Error)?.message ?? String(e);
+    if (local) {
+      throw xlError('loadEmbedder', `cannot load the model folder ${path} with transformers.js (dtype '${o.dtype}'): ${cause}. Expected layout: config.json, tokenizer.json, tokenizer_config.json, onnx/model${o.dtype === 'fp32' ? '' : '_<dtype suffix>'}.onnx`, { cause: e });
+    }
+    const remote = env.allowRemoteModels && !o.localFilesOnly;
+    throw xlError(
+      'loadEmbedder',
+      `could not fetch '${path}' (revision '${o.revision}', dtype '${o.dtype}') from the Hugging Face hub${remote ? '' : ' (remote models are disabled: env.allowRemoteModels is false or localFilesOnly is set)'}. ` +
+        `This machine has no network access to the hub (only the npm registry and Debian apt). To use this model: on a machine with network, download it ` +
+        `(e.g. \`huggingface-cli download ${path} --local-dir ${basename(path)}\` or \`git lfs install && git clone https://huggingface.co/${path}\`), copy the folder here and pass its path, ` +
+        `e.g. loadEmbedder('models/${basename(path)}'). The folder must hold config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx ` +
+        `(onnx/model_quantized.onnx for dtype 'q8', onnx/model_fp16.onnx for 'fp16'). (transformers.js said: ${cause})`,
+      { cause: e },
+    );
+  }
+}
+
+/** A dense embedder backed by a transformers.js tokenizer + ONNX encoder. Built by {@link loadEmbedder}. */
+export class TransformersEmbedder implements Embedder {
+  readonly id: string;
+  private dimension = 0;
+  /** Counters since load; see {@link EmbedStats}. */
+  readonly stats: EmbedStats = { requested: 0, cacheHits: 0, computed: 0, batches: 0 };
+  /** The open cache namespace, if caching is on (and no adapter without id is set). */
+  cache?: EmbeddingCache;
+
+  constructor(
+    id: string,
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly encoder: PreTrainedModel,
+    private readonly options: Resolved,
+  ) {
+    this.id = id;
+  }
+
+  get dim(): number {
+    return this.dimension;
+  }
+
+  /** The resolved options (defaults filled in). */
+  get config(): Readonly<Resolved> {
+    return this.options;
+  }
+
+  /** @internal Probe the output size and open the cache. */
+  async init(cacheRoot?: string): Promise<void> {
+    this.dimension = (await this.forward(['a'])).length;
+    const { adapter } = this.options;
+    if (cacheRoot && (!adapter || adapter.id)) {
+      const { pooling, normalize, maxLength, dtype } = this.options;
+      this.cache = EmbeddingCache.open(cacheRoot, { model: this.id, pooling, normalize, maxLength, dtype, adapter: adapter?.id, dim: this.dimension });
+    }
+  }
+
+  async embed(texts: string[], options: { kind?: EmbedKind } = {}): Promise<Float32Array> {
+    const where = 'embed';
+    const kind = checkOneOf(where, 'kind', options.kind ?? 'passage', ['query', 'passage'] as const);
+    if (!Array.isArray(texts)) throw xlError(where, 'texts must be an array of strings');
+    texts.forEach((t, i) => {
+      if (typeof t !== 'string') throw xlError(where, `texts[${i}] is ${t === null ? 'null' : typeof t}; expected a string`);
+    });
+    const prefix = kind === 'query' ? this.options.queryPrefix : this.options.passagePrefix;
+    const inputs = texts.map((t) => prefix + t);
+    const dim = this.dimension;
+    const out = new Float32Array(inputs.length * dim);
+    this.stats.requested += inputs.length;
+
+    let keys: string[] | undefined;
+    let found = new Array<boolean>(inputs.length).fill(false);
+    if (this.cache) {
+      keys = inputs.map(textKey);
+      this.cache.refresh();
+      found = this.cache.getInto(keys, out, dim);
+      this.stats.cacheHits += found.filter(Boolean).length;
+    }
+    // Distinct missing texts, longest first (ties by first position, so the order is deterministic).
+    const rowsOf = new Map<string, number[]>();
+    inputs.forEach((t, i) => {
+      if (found[i]) return;
+      const rows = rowsOf.get(t);
+      if (rows) rows.push(i);
+      else rowsOf.set(t, [i]);
+    });
+    const todo = [...rowsOf.keys()].sort((a, b) => b.length - a.length || rowsOf.get(a)![0] - rowsOf.get(b)![0]);
+    const nBatches = Math.ceil(todo.length / this.options.batchSize);
+    const showBar = this.options.progress ?? (Boolean(process.stderr.isTTY) && nBatches > 4);
+    const bar = showBar
+      ? new cliProgress.SingleBar({ format: `embed ${basename(this.id)} [{bar}] {value}/{total} texts | {eta_formatted} left`, stream: process.stderr }, cliProgress.Presets.shades_classic)
+      : undefined;
+    bar?.start(todo.length, 0);
+    try {
+      for (let s = 0; s < todo.length; s += this.options.batchSize) {
+        const batch = todo.slice(s, s + this.options.batchSize);
+        const vecs = await this.forward(batch);
+        batch.forEach((t, j) => {
+          for (const i of rowsOf.get(t)!) out.set(vecs.subarray(j * dim, (j + 1) * dim), i * dim);
+        });
+        if (this.cache && keys) this.cache.put(batch.map((t) => keys![rowsOf.get(t)![0]]), vecs, dim);
+        this.stats.computed += batch.length;
+        this.stats.batches += 1;
+        bar?.increment(batch.length);
+      }
+    } finally {
+      bar?.stop();
+    }
+    if (this.cache && todo.length > 0) this.cache.compact();
+    return out;
+  }
+
+  /** Tokenize, run the encoder, pool, adapt, normalise one batch; returns `batch.length x dim`. */
+  private async forward(batch: string[]): Promise<Float32Array> {
+    const { pooling, maxLength, adapter, normalize } = this.options;
+    const enc = tokenizeBatch(this.tokenizer, batch, { maxLength });
+    const { lengths: _lengths, ...feeds } = enc;
+    const output = await this.encoder(feeds);
+    let hidden = output.last_hidden_state ?? output.token_embeddings;
+    if (!hidden) {
+      throw xlError('embed', `model ${this.id} returned no 'last_hidden_state' (outputs: ${Object.keys(output).join(', ')}); use a feature-extraction (encoder) ONNX export`);
+    }
+    if (hidden.type !== 'float32') hidden = hidden.to('float32');
+    const [b, seq, d] = hidden.dims as number[];
+    let vecs = poolHidden(hidden.data as Float32Array, enc.attention_mask.data as BigInt64Array as unknown as ArrayLike<bigint>, [b, seq, d], pooling);
+    let dim = d;
+    if (adapter) {
+      vecs = adapter.apply(vecs, b, d);
+      if (!(vecs instanceof Float32Array) || vecs.length % b !== 0 || vecs.length === 0) {
+        throw xlError('embed', `adapter.apply returned ${vecs instanceof Float32Array ? vecs.length + ' values' : 'no Float32Array'} for ${b} vectors; expected ${b} x (output dim)`);
+      }
+      dim = vecs.length / b;
+    }
+    if (this.dimension && dim !== this.dimension) throw xlError('embed', `vectors changed size from ${this.dimension} to ${dim}`);
+    if (normalize) l2NormalizeRows(vecs, dim);
+    return vecs;
+  }
+
+  async dispose(): Promise<void> {
+    await this.encoder.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Types of the dense embedding path: the {@link Embedder} interface every dense model
+ * implements, and {@link EmbedOptions} with every default documented in one place
+ * ({@link EMBED_DEFAULTS}).
+ */
+
+/** How token vectors become one text vector. */
+export const POOLINGS = ['mean', 'cls'] as const;
+/** `'mean'`: average of the token vectors where attention_mask = 1; `'cls'`: the first token's vector. */
+export type Pooling = (typeof POOLINGS)[number];
+
+/** The transformers.js dtypes (which ONNX file of the model folder is loaded: fp32 `model.onnx`, q8 `model_quantized.onnx`, fp16 `model_fp16.onnx`, ...). */
+export const EMBED_DTYPES = ['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'] as const;
+export type EmbedDtype = (typeof EMBED_DTYPES)[number];
+
+/**
+ * A vector transform applied after pooling and before normalisation (the fine-tuned
+ * alignment adapter plugs in here).
+ */
+export interface VectorAdapter {
+  /**
+   * Transform `n` pooled vectors of size `dim` (row-major) into `n` vectors (row-major; the
+   * output size may differ from `dim`, it is `result.length / n`). Must be deterministic.
+   */
+  apply(vectors: Float32Array, n: number, dim: number): Float32Array;
+  /**
+   * Identity of the adapter (e.g. a hash of its weights) for cache keys. Without it the
+   * cache is not used while the adapter is set, since cached vectors could be stale.
+   */
+  readonly id?: string;
+}
+
+/** Options of {@link loadEmbedder}; every field optional, defaults in {@link EMBED_DEFAULTS}. */
+export interface EmbedOptions {
+  /** Pooling of token vectors. Default `'mean'`. */
+  pooling?: Pooling;
+  /** L2-normalise each text vector (after the adapter). Default `true`. */
+  normalize?: boolean;
+  /** Prepended to every text embedded with `kind: 'query'` (e5: `'query: '`). Default `''`. */
+  queryPrefix?: string;
+  /** Prepended to every text embedded with `kind: 'passage'` (e5: `'passage: '`). Default `''`. */
+  passagePrefix?: string;
+  /** Texts per forward pass (texts are sorted by length first, so batches pad little). Default `32`. */
+  batchSize?: number;
+  /** transformers.js dtype: which ONNX file is loaded. Default `'fp32'`. */
+  dtype?: EmbedDtype;
+  /** Tokens kept per text (longer texts are truncated, special tokens included). Default `512`. */
+  maxLength?: number;
+  /** A progress bar on stderr. Default: `true` when stderr is a TTY and there are more than 4 batches to compute. */
+  progress?: boolean;
+  /** Folder of the embedding cache, or `false` for none. Default `.cache/embeddings` under `process.cwd()`. */
+  cache?: string | false;
+  /** Never try the network (transformers.js `local_files_only`). Default `false`. */
+  localFilesOnly?: boolean;
+  /** Hub revision (branch, tag or commit) for hub ids; part of the cache key. Default `'main'`. */
+  revision?: string;
+  /** Transform after pooling, before normalisation. Default none. */
+  adapter?: VectorAdapter;
+}
+
+/** The defaults of {@link EmbedOptions} (`progress` and `cache` are resolved at load time). */
+export const EMBED_DEFAULTS = {
+  pooling: 'mean',
+  normalize: true,
+  queryPrefix: '',
+  passagePrefix: '',
+  batchSize: 32,
+  dtype: 'fp32',
+  maxLength: 512,
+  localFilesOnly: false,
+  revision: 'main',
+} as const satisfies EmbedOptions;
+
+/** Which side of retrieval a text is on; picks the prefix. */
+export type EmbedKind = 'query' | 'passage';
+
+/** A dense text encoder. */
+export interface Embedder {
+  /** Model identity used in cache keys and outputs: `<hub id>@<revision>` or `<folder name>@sha256:<16 hex>` for a local folder. */
+  readonly id: string;
+  /** Size of the returned vectors (after the adapter). */
+  readonly dim: number;
+  /**
+   * Embed `texts` (with the prefix of `kind`, default `'passage'`) into one `texts.length x dim`
+   * row-major array, row `i` for `texts[i]`.
+   */
+  embed(texts: string[], options?: { kind?: EmbedKind }): Promise<Float32Array>;
+  /** Release the model session. */
+  dispose(): Promise<void>;
+}
