@@ -51,7 +51,7 @@ export function evalCommand(): Command {
       const retriever = await resolveRetriever(name, { embed: embedOptionsFrom(opts) });
       const res = await runEvaluation(corpus, retriever, {
         scenarios, langs, pivot: opts.pivot, metrics, out: opts.trec ? out : undefined,
-        onPool: (pool, _rows, s) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s\n`),
+        onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? " (cached)" : ""}\n`),
       });
       rows.push(...res.rows);
       writeMetricRows(out, rows); // after each retriever, so a killed run keeps what finished

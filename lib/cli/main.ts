@@ -2,15 +2,18 @@
 /**
  * The `xlalign` command line: thin commands over the library.
  *   xlalign eval     evaluate retrievers on mixed-language pools
+ *   xlalign figures  render the standard figures of a results folder
  */
 import { Command } from 'commander';
 import { XlalignError } from '../errors.js';
 import { evalCommand } from './eval-command.js';
+import { figuresCommand } from './figures-command.js';
 
 const program = new Command('xlalign')
   .description('Cross-lingual alignment in retrieval: mixed-language pools, metrics, alignment fine-tuning')
   .showHelpAfterError()
-  .addCommand(evalCommand());
+  .addCommand(evalCommand())
+  .addCommand(figuresCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof XlalignError) {

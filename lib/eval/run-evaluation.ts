@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { sha256, writeFileAtomic } from '../util/fs.js';
 import type { ParallelCorpus } from '../data/parallel.js';
 import { evaluate } from '../metrics/evaluate.js';
 import { writeQrels, writeRun } from '../metrics/trec-io.js';
@@ -22,8 +24,16 @@ export interface RunEvaluationOptions {
    * `<out>/qrels/<scenario>.<lang>.qrels`. Default: none written.
    */
   out?: string;
-  /** Called after each pool with its rows (for progress output). */
-  onPool?: (pool: Pool, rows: MetricRow[], seconds: number) => void;
+  /**
+   * Reuse finished pools: each pool's scores are stored in `<cacheDir>/<key>.json`, keyed by
+   * the retriever's identity, the pool's content, the pivot and the metrics; a re-run (or a
+   * run killed halfway and started again) loads them instead of ranking again, as long as
+   * the TREC run file is there too when `out` is set. Default: `<out>/.pools` when `out` is
+   * set and the retriever has an identity; `false` turns it off.
+   */
+  cacheDir?: string | false;
+  /** Called after each pool with its rows (for progress output); `cached` when reused. */
+  onPool?: (pool: Pool, rows: MetricRow[], seconds: number, cached: boolean) => void;
 }
 
 /** Result of {@link runEvaluation}: the rows, and per pool the per-query scores. */
@@ -50,12 +60,23 @@ export function safeName(name: string): string {
  */
 export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever, options: RunEvaluationOptions = {}): Promise<EvaluationResult> {
   const { pivot = 'en', metrics = DEFAULT_METRICS, out, onPool } = options;
+  const cacheDir = options.cacheDir ?? (out && retriever.identity ? resolve(out, '.pools') : false);
   const plan = poolPlan(corpus, { scenarios: options.scenarios, langs: options.langs, pivot });
   const rows: MetricRow[] = [];
   const perQuery: EvaluationResult['perQuery'] = {};
   for (const { scenario, lang } of plan) {
     const t0 = performance.now();
     const pool = buildPool(corpus, { scenario, lang, pivot });
+    const runFile = out ? resolve(out, 'runs', safeName(retriever.name), `${scenario}.${lang}.run`) : undefined;
+    const cacheFile = cacheDir && retriever.identity ? resolve(cacheDir, `${poolKey(pool, retriever.identity, metrics)}.json`) : undefined;
+    if (cacheFile && existsSync(cacheFile) && (!runFile || existsSync(runFile))) {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { rows: MetricRow[]; perQuery: Record<string, Record<string, number>> };
+      const poolRows = cached.rows.map((r) => ({ ...r, retriever: retriever.name }));
+      rows.push(...poolRows);
+      perQuery[`${scenario}.${lang}`] = cached.perQuery;
+      onPool?.(pool, poolRows, (performance.now() - t0) / 1000, true);
+      continue;
+    }
     const run: Run = await retriever.retrieve(pool.queries, pool.docs, { exclude: pool.exclude });
     const ev = evaluate(pool.qrels, run, [...metrics], { pivot });
     const poolRows: MetricRow[] = [];
@@ -66,11 +87,24 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
     }
     rows.push(...poolRows);
     perQuery[`${scenario}.${lang}`] = ev.perQuery;
-    if (out) {
-      writeRun(resolve(out, 'runs', safeName(retriever.name), `${scenario}.${lang}.run`), run, { tag: safeName(retriever.name), exclude: pool.exclude });
+    if (out && runFile) {
+      writeRun(runFile, run, { tag: safeName(retriever.name), exclude: pool.exclude });
       writeQrels(resolve(out, 'qrels', `${scenario}.${lang}.qrels`), pool.qrels);
     }
-    onPool?.(pool, poolRows, (performance.now() - t0) / 1000);
+    // written last: a pool counts as finished only once its run file is complete
+    if (cacheFile) writeFileAtomic(cacheFile, JSON.stringify({ identity: retriever.identity, rows: poolRows, perQuery: ev.perQuery }));
+    onPool?.(pool, poolRows, (performance.now() - t0) / 1000, false);
   }
   return { rows, perQuery };
+}
+
+/** Content key of one pool's evaluation: retriever identity, pool content, pivot, metrics. */
+function poolKey(pool: Pool, identity: string, metrics: readonly string[]): string {
+  const h = sha256(
+    JSON.stringify({
+      identity, dataset: pool.dataset, scenario: pool.scenario, lang: pool.lang, pivot: pool.pivot, metrics,
+      queries: pool.queries.map((q) => [q.id, q.text]), docs: pool.docs.map((d) => [d.id, d.text]), qrels: pool.qrels, exclude: pool.exclude,
+    }),
+  );
+  return `${pool.scenario}.${pool.lang}.${h.slice(0, 24)}`;
 }

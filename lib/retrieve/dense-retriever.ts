@@ -19,10 +19,16 @@ export interface DenseRetrieverOptions {
  */
 export class DenseRetriever implements Retriever {
   readonly name: string;
+  readonly identity: string;
   private readonly memo = new Map<string, Float32Array>();
 
   constructor(readonly embedder: Embedder, options: DenseRetrieverOptions = {}) {
     this.name = options.name ?? embedder.id;
+    // the options that change vectors, when the embedder exposes them (TransformersEmbedder.config)
+    const cfg = (embedder as { config?: Record<string, unknown> }).config ?? {};
+    const { pooling, normalize, maxLength, dtype, queryPrefix, passagePrefix } = cfg;
+    const adapter = (cfg.adapter as { id?: string } | undefined)?.id ?? (cfg.adapter ? `unidentified-${Math.random()}` : null);
+    this.identity = `dense:${embedder.id}:${JSON.stringify({ pooling, normalize, maxLength, dtype, queryPrefix, passagePrefix, adapter })}`;
   }
 
   /** Embed texts of one kind, reusing vectors already computed by this retriever. */

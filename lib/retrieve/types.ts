@@ -16,6 +16,12 @@ export interface Retriever {
   /** Name used in outputs (`bm25`, `default`, a hub id ...). */
   readonly name: string;
   /**
+   * Everything that changes the ranking (model identity, options, parameters), as one
+   * string. Evaluation caches finished pools under it, so a re-run with the same identity
+   * reuses them. Default: the name (then nothing is reused across runs).
+   */
+  readonly identity?: string;
+  /**
    * Score every document of `docs` for every query of `queries` and return the top `k`
    * per query (all when `k` is undefined), skipping `exclude[qid]`.
    */
