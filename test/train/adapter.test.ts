@@ -12,7 +12,12 @@ function check(adapter: AlignmentAdapter, seed: number) {
   const rng = createRng(seed);
   const x = randomUnitRows(rng, 5, adapter.dim);
   const c = Float64Array.from({ length: 5 * adapter.dim }, () => rng.normal());
-  const f = () => adapter.forward(x).output.data.reduce((s, v, k) => s + v * c[k], 0);
+  const f = () => {
+    const y = adapter.forward(x).output.data;
+    let s = 0;
+    for (let k = 0; k < y.length; k++) s += y[k] * c[k];
+    return s;
+  };
   const fwd = adapter.forward(x);
   adapter.backward(fwd, c);
   let worst = 0;
