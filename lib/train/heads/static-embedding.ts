@@ -38,14 +38,16 @@ export interface SparseRows {
 }
 
 /**
- * Forward a batch of token-id lists through a `vocabSize x dim` table.
+ * Forward a batch of token-id lists through a `vocabSize x dim` table (Float32Array, or
+ * Float64Array for gradient checks; the output has the table's type).
  *
  * @throws XlalignError for an empty id list or an id outside the table.
  * @example const f = forwardStatic(table, 256, [[2, 17, 3]]); f.embeddings.data // 256 values, norm 1
  */
-export function forwardStatic(table: Float32Array, dim: number, ids: readonly (readonly number[])[]): StaticForward {
+export function forwardStatic(table: FloatArray, dim: number, ids: readonly (readonly number[])[]): StaticForward {
   const vocabSize = table.length / dim;
-  const out = new Float32Array(ids.length * dim);
+  // Same storage type as the table: Float32 for training, Float64 for gradient checks.
+  const out = table instanceof Float64Array ? new Float64Array(ids.length * dim) : new Float32Array(ids.length * dim);
   const norms = new Float64Array(ids.length);
   const acc = new Float64Array(dim);
   ids.forEach((list, b) => {

@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { XQUAD_LANGS } from '../../data/xquad.js';
+import { loadCldrCharacters } from '../../data/cldr.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { StaticEmbeddingModel } from '../heads/static-embedding.js';
+import { assembleCorpus, corpusTexts, CORPUS_SOURCES, type CorpusSource } from './corpus.js';
+import { buildVocab } from './vocab-builder.js';
+import { trainStaticModel, type TrainStaticOptions } from './train.js';
+import { bitextAccuracy, type BitextAccuracy } from './bitext-accuracy.js';
+import { modelCard } from './model-card.js';
+
+/**
+ * Build the default dense model end to end: corpus → vocabulary → seeded table →
+ * symmetric InfoNCE training → held-out Tatoeba scores (trained and random table of the
+ * same shape) → model folder (`writeStaticModel`) with card and `build-info.json`.
+ * Deterministic: the same options give the same bytes.
+ */
+
+/** Options of {@link buildStaticModel}; all have defaults (those of the committed v1 model). */
+export interface BuildStaticOptions {
+  /** Output folder. Default: none (the model is only returned). */
+  outDir?: string;
+  /** Model name. Default `'xlalign-static-v1'`. */
+  name?: string;
+  /** Non-English languages. Default: the 11 non-English XQuAD languages. */
+  langs?: readonly string[];
+  /** Corpus sources. Default: all. */
+  sources?: readonly CorpusSource[];
+  /** Cap of pairs per source and language (tiny test builds). Default: none. */
+  maxPerSource?: number;
+  /** Held-out Tatoeba lines per language. Default 200. */
+  heldOut?: number;
+  /** Vocabulary size. Default 32000. */
+  vocabSize?: number;
+  /** Vector size. Default 128. */
+  dim?: number;
+  /** Seed of the table and the batch order. Default 42. */
+  seed?: number;
+  /** Seed of the random-table baseline. Default 7. */
+  randomSeed?: number;
+  /** Training options (epochs, batch size, lr, temperature); `seed` is taken from `seed`. */
+  train?: Omit<TrainStaticOptions, 'seed'>;
+  /** Progress lines (e.g. `console.error`). Default: none. */
+  log?: (line: string) => void;
+}
+
+/** Held-out scores of one language. */
+export interface HeldOutScore {
+  lang: string;
+  trained: BitextAccuracy;
+  random: BitextAccuracy;
+}
+
+/** What {@link buildStaticModel} returns (also written as `build-info.json`). */
+export interface BuildStaticResult {
+  model: StaticEmbeddingModel;
+  info: {
+    name: string;
+    seed: number;
+    randomSeed: number;
+    vocabSize: number;
+    dim: number;
+    heldOut: number;
+    counts: Record<string, Record<string, number>>;
+    training: Record<string, unknown>;
+    epochLosses: number[];
+    scores: HeldOutScore[];
+    seconds: number;
+  };
+}
+
+function heldOutScores(model: StaticEmbeddingModel, random: StaticEmbeddingModel, heldOut: ReturnType<typeof assembleCorpus>['heldOut']): HeldOutScore[] {
+  return Object.keys(heldOut).sort().map((lang) => {
+    const x = heldOut[lang].map((p) => p.text);
+    const e = heldOut[lang].map((p) => p.en);
+    return {
+      lang,
+      trained: bitextAccuracy(model.embed(x), model.embed(e), model.dim),
+      random: bitextAccuracy(random.embed(x), random.embed(e), random.dim),
+    };
+  });
+}
+
+/**
+ * Build (and optionally write) the static model.
+ *
+ * @throws XlalignError from the corpus, vocabulary or training steps (bad language,
+ *   too small a vocabulary, ...).
+ * @example
+ * const { info } = buildStaticModel({ outDir: 'data/models/xlalign-static-v1', log: console.error });
+ * info.scores.map((s) => [s.lang, s.trained.xToEn]);
+ */
+export function buildStaticModel(options: BuildStaticOptions = {}): BuildStaticResult {
+  const {
+    outDir, name = 'xlalign-static-v1', langs, sources = CORPUS_SOURCES, maxPerSource, heldOut = 200, vocabSize = 32000, dim = 128,
+    seed = 42, randomSeed = 7, train = {}, log = () => {},
+  } = options;
+  const t0 = Date.now();
+  const corpus = assembleCorpus({ langs, sources, maxPerSource, heldOut });
+  log(`corpus: ${corpus.train.length} pairs`);
+  const allLangs = ['en', ...Object.keys(corpus.heldOut)].filter((l) => (XQUAD_LANGS as readonly string[]).includes(l));
+  const extraChars = allLangs.flatMap((l) => loadCldrCharacters(l));
+  const vocab = buildVocab(corpusTexts(corpus.train), { vocabSize, extraChars });
+  log(`vocabulary: ${vocab.length} tokens`);
+  const model = StaticEmbeddingModel.create(vocab, { dim, seed });
+  const random = StaticEmbeddingModel.create(vocab, { dim, seed: randomSeed });
+  const result = trainStaticModel(model, corpus.train, { ...train, seed, onEpoch: (e, l) => log(`epoch ${e + 1}: loss ${l.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`) });
+  const scores = heldOutScores(model, random, corpus.heldOut);
+  const info: BuildStaticResult['info'] = {
+    name, seed, randomSeed, vocabSize: vocab.length, dim, heldOut, counts: corpus.counts,
+    training: result.config, epochLosses: result.epochLosses, scores, seconds: Math.round((Date.now() - t0) / 1000),
+  };
+  model.name = name;
+  model.card = modelCard(info);
+  if (outDir) {
+    model.save(outDir);
+    // build-info.json without the time (so that rebuilds with the same seed are byte-identical).
+    const { seconds: _seconds, ...stable } = info;
+    writeFileAtomic(join(outDir, 'build-info.json'), JSON.stringify(stable, null, 2) + '\n');
+  }
+  return { model, info };
+}
