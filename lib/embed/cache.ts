@@ -32,6 +32,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
 import { xlError } from '../errors.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
@@ -40,6 +41,7 @@ const MAGIC = 0x43454c58; // 'XLEC' read as little-endian u32
 const VERSION = 1;
 const HEADER = 16;
 const DIGEST = 32;
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Options of {@link EmbeddingCache.compact}. */
 export interface CompactOptions {
@@ -174,10 +176,9 @@ export class EmbeddingCache {
         continue; // merged away by another process: a miss, recomputed
       }
       if (buf.length !== info.bytes) continue;
-      const base = HEADER + DIGEST * info.n;
+      const table = decodeVectors(buf, HEADER + DIGEST * info.n, info.n * dim);
       for (const { i, row } of list) {
-        const off = base + row * dim * 4;
-        for (let d = 0; d < dim; d++) out[i * dim + d] = buf.readFloatLE(off + d * 4);
+        out.set(table.subarray(row * dim, (row + 1) * dim), i * dim);
         found[i] = true;
       }
     }
@@ -238,15 +239,13 @@ export class EmbeddingCache {
       }
       if (buf.length !== c.bytes) continue;
       merged.push(c.file);
-      const base = HEADER + DIGEST * c.n;
+      const table = decodeVectors(buf, HEADER + DIGEST * c.n, c.n * dim);
       for (let r = 0; r < c.n; r++) {
         const k = buf.subarray(HEADER + r * DIGEST, HEADER + (r + 1) * DIGEST).toString('hex');
         if (seen.has(k)) continue;
         seen.add(k);
         keys.push(k);
-        const v = new Float32Array(dim);
-        for (let d = 0; d < dim; d++) v[d] = buf.readFloatLE(base + (r * dim + d) * 4);
-        parts.push(v);
+        parts.push(table.subarray(r * dim, (r + 1) * dim));
       }
     }
     if (merged.length < 2) return 0;
@@ -316,15 +315,26 @@ function encodeChunk(keys: readonly string[], rows: readonly number[], vectors: 
   buf.writeUInt32LE(n, 8);
   buf.writeUInt32LE(dim, 12);
   keys.forEach((k, r) => buf.write(k, HEADER + r * DIGEST, 'hex'));
-  const base = HEADER + DIGEST * n;
+  const table = new Float32Array(n * dim);
   rows.forEach((i, r) => {
     for (let d = 0; d < dim; d++) {
       const x = vectors[i * dim + d];
       if (!Number.isFinite(x)) throw xlError('EmbeddingCache.put', `vector ${i} component ${d} is ${x}; refusing to cache non-finite values`);
-      buf.writeFloatLE(x, base + (r * dim + d) * 4);
+      table[r * dim + d] = x;
     }
   });
+  const base = HEADER + DIGEST * n;
+  if (LITTLE_ENDIAN) buf.set(new Uint8Array(table.buffer), base);
+  else table.forEach((x, j) => buf.writeFloatLE(x, base + j * 4));
   return buf;
+}
+
+/** `count` little-endian float32 values of `buf` from byte `offset`, as an aligned copy. */
+function decodeVectors(buf: Buffer, offset: number, count: number): Float32Array {
+  if (LITTLE_ENDIAN) return new Float32Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + count * 4));
+  const out = new Float32Array(count);
+  for (let j = 0; j < count; j++) out[j] = buf.readFloatLE(offset + j * 4);
+  return out;
 }
 
 function isAlive(pid: number): boolean {
