@@ -1,0 +1,64 @@
+import { xlError } from '../../errors.js';
+import type { AdamW } from '../adamw.js';
+import type { TrainingSample } from '../dataset.js';
+import type { ParallelBatch, ParallelGrads } from '../losses/types.js';
+import type { TrainHead } from '../train-loop.js';
+import { addSparse, backwardStatic, forwardStatic, type StaticEmbeddingModel, type StaticForward } from './static-embedding.js';
+
+const ROLES = ['queryPivot', 'queryTarget', 'docPivot', 'docTarget'] as const;
+
+/**
+ * {@link TrainHead} for the whole static embedding model (every token vector is a
+ * parameter): the four texts of each sample are tokenized once up front, a batch is
+ * forwarded through `forwardStatic` (masked mean + L2 normalisation), and the sparse row
+ * gradients of the four roles are merged (`addSparse`) into one lazy-AdamW step per batch.
+ *
+ * @example
+ * const model = StaticEmbeddingModel.load('data/models/xlalign-static-v1');
+ * trainLoop(new StaticParallelHead(model, samples), samples.length, { lr: 1e-3, weightDecay: 0 });
+ */
+export class StaticParallelHead implements TrainHead {
+  private readonly ids: Record<(typeof ROLES)[number], number[][]>;
+  private last?: StaticForward[];
+  private pending: ReturnType<typeof addSparse>[] = [];
+
+  constructor(
+    readonly model: StaticEmbeddingModel,
+    samples: readonly TrainingSample[],
+  ) {
+    if (samples.length === 0) throw xlError('StaticParallelHead', 'no samples');
+    this.ids = {
+      queryPivot: model.encode(samples.map((s) => s.queryPivot)),
+      queryTarget: model.encode(samples.map((s) => s.queryTarget)),
+      docPivot: model.encode(samples.map((s) => s.docPivot)),
+      docTarget: model.encode(samples.map((s) => s.docTarget)),
+    };
+  }
+
+  /** Normalised embeddings of the batch's four texts per sample. */
+  forward(batch: readonly number[]): ParallelBatch {
+    this.last = ROLES.map((role) =>
+      forwardStatic(
+        this.model.table,
+        this.model.dim,
+        batch.map((i) => this.ids[role][i]),
+      ),
+    );
+    const [qp, qt, dp, dt] = this.last.map((f) => f.embeddings);
+    return { queryPivot: qp, queryTarget: qt, docPivot: dp, docTarget: dt };
+  }
+
+  /** Sparse table gradients for the last forward (kept until {@link step}). */
+  backward(grads: ParallelGrads): void {
+    if (!this.last) throw xlError('StaticParallelHead.backward', 'no forward to go back through; call forward(batch) first');
+    const parts = ROLES.map((role, r) => backwardStatic(this.last![r], grads[role]));
+    this.pending.push(addSparse(this.model.dim, ...parts));
+  }
+
+  /** One lazy-AdamW step on the rows touched since the last step. */
+  step(optimizer: AdamW): void {
+    if (this.pending.length === 0) return;
+    this.model.step(optimizer, addSparse(this.model.dim, ...this.pending));
+    this.pending = [];
+  }
+}

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAdapter } from '../../lib/train/adapter.js';
+import { embedTrainingSamples, trainAdapter } from '../../lib/train/train-adapter.js';
+import { syntheticEmbedder, syntheticSamples } from './synthetic.js';
+
+test('embedTrainingSamples: one row per sample and role, distinct texts embedded once per kind', async () => {
+  const samples = syntheticSamples(10, 2);
+  samples[3] = { ...samples[3], queryPivot: samples[1].queryPivot };
+  const embedder = syntheticEmbedder(8);
+  const cached = await embedTrainingSamples(embedder, samples);
+  assert.equal(embedder.calls, 2);
+  assert.equal(cached.queryPivot.length, 80);
+  assert.deepEqual(cached.queryPivot.subarray(24, 32), cached.queryPivot.subarray(8, 16));
+  const direct = await embedder.embed([samples[7].docTarget]);
+  for (let k = 0; k < 8; k++) assert.ok(Math.abs(cached.docTarget[56 + k] - direct[k]) < 1e-6);
+});
+
+test('trainAdapter: trains, records its config and saves a loadable adapter', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xlalign-train-adapter-'));
+  const out = join(dir, 'adapter.safetensors');
+  const samples = syntheticSamples(120, 4);
+  const { adapter, result, embedSeconds } = await trainAdapter({ embedder: syntheticEmbedder(16), samples, out, rank: 4, epochs: 2, batchSize: 12, progress: false });
+  assert.ok(embedSeconds >= 0 && result.steps === 20);
+  assert.equal(adapter.rank, 4);
+  const back = loadAdapter(out);
+  assert.equal(back.id, adapter.id);
+  const t = back.training as { embedder: string; samples: number; seed: number; groupedBatches: boolean; loss: { name: string } };
+  assert.deepEqual([t.embedder, t.samples, t.seed, t.groupedBatches, t.loss.name], ['synthetic-16', 120, 42, true, 'AlignmentLoss']);
+  await assert.rejects(trainAdapter({ embedder: syntheticEmbedder(16), samples: samples.slice(0, 1) }), /need at least 2 training samples, got 1/);
+});
