@@ -65,6 +65,7 @@ const TENSOR_INT64 = 7;
  *
  * @param dir  output folder.
  * @param model  the table, sizes and tokenizer; see {@link StaticModel}.
+ * @param options  {@link StaticOnnxOptions} (default: inputs `input_ids`, `attention_mask`).
  * @throws XlalignError when `embeddings.length !== vocabSize * dim`, a value is not finite,
  *   the tokenizer is not a tokenizers JSON object (no `model` field) or one of its token
  *   ids is outside `[0, vocabSize)`.
@@ -72,7 +73,7 @@ const TENSOR_INT64 = 7;
  * writeStaticModel('models/default', { embeddings, vocabSize: 30000, dim: 256, tokenizer: JSON.parse(tokJson) });
  * const emb = await loadEmbedder('models/default');
  */
-export function writeStaticModel(dir: string, model: StaticModel): void {
+export function writeStaticModel(dir: string, model: StaticModel, options: StaticOnnxOptions = {}): void {
   const where = 'writeStaticModel';
   const { embeddings, vocabSize, dim, tokenizer } = model;
   if (!Number.isInteger(vocabSize) || vocabSize <= 0) throw xlError(where, `vocabSize must be a positive integer, got ${vocabSize}`);
@@ -103,7 +104,7 @@ export function writeStaticModel(dir: string, model: StaticModel): void {
   const tokenizerConfig = model.tokenizerConfig ?? defaultTokenizerConfig();
   const card = model.card ?? defaultCard(name, vocabSize, dim);
   mkdirSync(join(dir, 'onnx'), { recursive: true });
-  writeFileAtomic(join(dir, 'onnx', 'model.onnx'), buildStaticOnnx(embeddings, vocabSize, dim));
+  writeFileAtomic(join(dir, 'onnx', 'model.onnx'), buildStaticOnnx(embeddings, vocabSize, dim, options));
   writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
   writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
   writeFileAtomic(join(dir, 'README.md'), card);
@@ -181,18 +182,28 @@ export function readStaticModel(dir: string): StaticModel {
   };
 }
 
+/** Options of {@link buildStaticOnnx} / {@link writeStaticModel}. */
+export interface StaticOnnxOptions {
+  /**
+   * Also declare a `token_type_ids` input (unused by the graph), as BERT exports have, so
+   * transformers.js feeds it. Default `false`.
+   */
+  tokenTypeIds?: boolean;
+}
+
 /**
  * Build the ONNX bytes of a static model: `last_hidden_state = Gather(embeddings, input_ids)`
  * with `attention_mask` declared as an input (transformers.js always feeds it; the graph
- * does not use it, pooling applies the mask).
+ * does not use it, pooling applies the mask), and `token_type_ids` when `options.tokenTypeIds`.
  *
  * @param embeddings  `vocabSize x dim` fp32, row-major; stored as raw_data, little-endian.
  * @example const bytes = buildStaticOnnx(table, 12, 4);
  */
-export function buildStaticOnnx(embeddings: Float32Array, vocabSize: number, dim: number): Uint8Array {
+export function buildStaticOnnx(embeddings: Float32Array, vocabSize: number, dim: number, options: StaticOnnxOptions = {}): Uint8Array {
+  const { tokenTypeIds = false } = options;
   const raw = new Uint8Array(vocabSize * dim * 4);
   const view = new DataView(raw.buffer);
-  for (let i = 0; i < vocabSize * dim; i++) view.setFloat32(i * 4, embeddings[i], true);
+  for (let i = 0; i < vocabSize * dim; i++) view.setFloat32(i * 4, embeddings[i], true); // ONNX raw_data is little-endian
   const seqInput = (name: string) => ({
     name,
     type: { tensorType: { elemType: TENSOR_INT64, shape: { dim: [{ dimParam: 'batch_size' }, { dimParam: 'sequence_length' }] } } },
@@ -206,7 +217,7 @@ export function buildStaticOnnx(embeddings: Float32Array, vocabSize: number, dim
       name: 'static_embedding',
       node: [{ opType: 'Gather', input: [STATIC_TABLE_NAME, 'input_ids'], output: ['last_hidden_state'], name: 'lookup', attribute: [{ name: 'axis', type: 2 /* INT */, i: 0 }] }],
       initializer: [{ name: STATIC_TABLE_NAME, dataType: TENSOR_FLOAT, dims: [vocabSize, dim], rawData: raw }],
-      input: [seqInput('input_ids'), seqInput('attention_mask')],
+      input: [seqInput('input_ids'), seqInput('attention_mask'), ...(tokenTypeIds ? [seqInput('token_type_ids')] : [])],
       output: [
         {
           name: 'last_hidden_state',

@@ -168,7 +168,7 @@ export class TransformersEmbedder implements Embedder {
     const nBatches = Math.ceil(todo.length / this.options.batchSize);
     const showBar = this.options.progress ?? (Boolean(process.stderr.isTTY) && nBatches > 4);
     const bar = showBar
-      ? new cliProgress.SingleBar({ format: `embed ${basename(this.id)} [{bar}] {value}/{total} texts | {eta_formatted} left`, stream: process.stderr }, cliProgress.Presets.shades_classic)
+      ? new cliProgress.SingleBar({ format: `embed ${basename(this.id)} [{bar}] {value}/{total} texts | {eta_formatted} left`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 }, cliProgress.Presets.shades_classic)
       : undefined;
     bar?.start(todo.length, 0);
     try {

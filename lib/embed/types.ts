@@ -46,7 +46,7 @@ export interface EmbedOptions {
   dtype?: EmbedDtype;
   /** Tokens kept per text (longer texts are truncated, special tokens included). Default `512`. */
   maxLength?: number;
-  /** A progress bar on stderr. Default: `true` when stderr is a TTY and there are more than 4 batches to compute. */
+  /** A progress bar on stderr (cli-progress; when stderr is not a TTY, a status line every 5 s). Default: `true` when stderr is a TTY and there are more than 4 batches to compute. */
   progress?: boolean;
   /** Folder of the embedding cache, or `false` for none. Default `.cache/embeddings` under `process.cwd()`. */
   cache?: string | false;

@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { env } from '@huggingface/transformers';
 import { writeStaticModel } from '../../lib/embed/static-model.js';
 import { loadEmbedder } from '../../lib/embed/transformers-embedder.js';
@@ -195,4 +195,48 @@ test('bad inputs are named: missing folder, missing ONNX file for the dtype, unk
   const emb = await loadEmbedder(dir, { cache: false });
   await assert.rejects(emb.embed(['ok', 3 as unknown as string]), /texts\[1\] is number; expected a string/);
   await emb.dispose();
+});
+
+test('a graph with a token_type_ids input (as BERT exports have) is fed and gives the same vectors', async () => {
+  const typed = writeTinyModel({ dim: DIM, seed: 5, tokenTypeIds: true });
+  const plain = await loadEmbedder(dir, { cache: false });
+  const withTypes = await loadEmbedder(typed.dir, { cache: false });
+  try {
+    const texts = ['The cats sleep.', '猫睡'];
+    assert.deepEqual(await withTypes.embed(texts), await plain.embed(texts));
+  } finally {
+    await plain.dispose();
+    await withTypes.dispose();
+    rmSync(typed.dir, { recursive: true, force: true });
+  }
+});
+
+test('a relative folder path is detected by existence; the id names the folder and a content hash', async () => {
+  const rel = relative(process.cwd(), dir);
+  const emb = await loadEmbedder(rel, { cache: false });
+  try {
+    assert.match(emb.id, new RegExp(`^${basename(dir)}@sha256:[0-9a-f]{16}$`));
+    assertClose(await emb.embed(['кошка']), unit(meanRows(IDS['кошка'])));
+  } finally {
+    await emb.dispose();
+  }
+});
+
+test('progress: true draws a cli-progress bar on stderr without changing the vectors', async () => {
+  const emb = await loadEmbedder(dir, { cache: false, progress: true, batchSize: 1 });
+  const write = process.stderr.write.bind(process.stderr);
+  let drawn = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    drawn += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  let v: Float32Array;
+  try {
+    v = await emb.embed(['кошка', 'The cats sleep.']);
+  } finally {
+    process.stderr.write = write;
+    await emb.dispose();
+  }
+  assert.match(drawn, /2\/2 texts/);
+  assertClose(v.subarray(0, DIM), unit(meanRows(IDS['кошка'])));
 });
