@@ -1,0 +1,132 @@
+/**
+ * Metrics benchmark: a seeded Q x depth TREC run + qrels on disk, read back with
+ * `readRun` / `readQrels` and evaluated with `evaluate`, timed end to end (the figure to
+ * compare with trec_eval), then checked against evaluating the in-memory run directly.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluate } from '../lib/metrics/evaluate.js';
+import { readQrels, readRun, writeQrels, writeRun } from '../lib/metrics/trec-io.js';
+import type { Qrels } from '../lib/pools/types.js';
+import type { Run } from '../lib/retrieve/types.js';
+import { createRng } from '../lib/util/rng.js';
+
+/** Parameters of the synthetic run. */
+export interface MetricsParams {
+  /** Number of queries (default in bench/run.ts: 100,000). */
+  queries: number;
+  /** Documents per query (100). */
+  depth: number;
+  /** Parallel document pairs in the pool: ids `de-p<i>` and `en-p<i>` (100,000 -> 200,000 docs). */
+  pairs: number;
+  seed: number;
+}
+
+/** The metrics evaluated (the issue's list). */
+export const BENCH_METRICS = ['ndcg@10', 'rr@10', 'r@10', 'p@10', 'ap', 'maxr', 'complete@10'];
+
+/**
+ * A seeded run and qrels shaped like a mixed-language pool: query `de-<q>` has two
+ * relevant parallel documents `de-p<x>` and `en-p<x>`; its ranking holds `depth` distinct
+ * documents, each relevant one retrieved with probability 0.7; scores are float32 values.
+ * @example const { run, qrels } = syntheticRun({ queries: 1000, depth: 100, pairs: 5000, seed: 1 });
+ */
+export function syntheticRun(p: MetricsParams): { run: Run; qrels: Qrels } {
+  const rng = createRng(p.seed);
+  const ids: string[][] = [[], []];
+  for (let i = 0; i < p.pairs; i++) {
+    ids[0].push(`de-p${i}`);
+    ids[1].push(`en-p${i}`);
+  }
+  const run: Run = {};
+  const qrels: Qrels = {};
+  for (let q = 0; q < p.queries; q++) {
+    const qid = `de-${q}`;
+    const x = rng.int(p.pairs);
+    qrels[qid] = { [ids[0][x]]: 1, [ids[1][x]]: 1 };
+    const seen = new Set<string>();
+    const list: string[] = [];
+    for (const lang of [0, 1]) if (rng.next() < 0.7) list.push(ids[lang][x]);
+    for (const id of list) seen.add(id);
+    while (list.length < p.depth) {
+      const id = ids[rng.int(2)][rng.int(p.pairs)];
+      if (!seen.has(id)) {
+        seen.add(id);
+        list.push(id);
+      }
+    }
+    // Relevant documents sit at random positions of the (score-sorted) list.
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [list[i], list[j]] = [list[j], list[i]];
+    }
+    const scores = new Float32Array(list.length);
+    for (let i = 0; i < list.length; i++) scores[i] = rng.next();
+    run[qid] = { ids: list, scores };
+  }
+  return { run, qrels };
+}
+
+/** Write the synthetic run and qrels under `dir`; returns paths, sizes and write time. */
+export function writeMetricsFixture(dir: string, p: MetricsParams) {
+  const { run, qrels } = syntheticRun(p);
+  const runPath = join(dir, `bench-${p.queries}x${p.depth}.run`);
+  const qrelsPath = join(dir, `bench-${p.queries}.qrels`);
+  const t = performance.now();
+  writeRun(runPath, run, { tag: 'bench' });
+  writeQrels(qrelsPath, qrels);
+  return { runPath, qrelsPath, runBytes: statSync(runPath).size, writeSeconds: (performance.now() - t) / 1000 };
+}
+
+/** Result of {@link benchMetrics}. */
+export interface MetricsResult extends MetricsParams {
+  runBytes: number;
+  lines: number;
+  parseSeconds: number;
+  evaluateSeconds: number;
+  /** parse + evaluate: the figure compared with trec_eval. */
+  totalSeconds: number;
+  mean: Record<string, number>;
+  /** Per-query values that differ between the file path and the in-memory path (want 0). */
+  mismatches: number;
+  inMemoryEvaluateSeconds: number;
+}
+
+/**
+ * Time `readRun` + `readQrels` + `evaluate` on the files written by
+ * {@link writeMetricsFixture}, then regenerate the same run in memory (same seed), evaluate
+ * it and count per-query differences. Run it in a fresh process so the timing does not pay
+ * for the generator's heap.
+ */
+export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: MetricsParams): MetricsResult {
+  let t = performance.now();
+  const run = readRun(files.runPath);
+  const qrels = readQrels(files.qrelsPath);
+  const parseSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  const fromFile = evaluate(qrels, run, BENCH_METRICS);
+  const evaluateSeconds = (performance.now() - t) / 1000;
+  let lines = 0;
+  for (const q in run) lines += run[q].ids.length;
+  const mem = syntheticRun(p);
+  t = performance.now();
+  const inMemory = evaluate(mem.qrels, mem.run, BENCH_METRICS);
+  const inMemoryEvaluateSeconds = (performance.now() - t) / 1000;
+  let mismatches = 0;
+  const qids = new Set([...Object.keys(fromFile.perQuery), ...Object.keys(inMemory.perQuery)]);
+  for (const q of qids) {
+    for (const m of BENCH_METRICS) if (fromFile.perQuery[q]?.[m] !== inMemory.perQuery[q]?.[m]) mismatches++;
+  }
+  for (const m of BENCH_METRICS) if (fromFile.mean[m] !== inMemory.mean[m]) mismatches++;
+  return {
+    ...p,
+    runBytes: statSync(files.runPath).size,
+    lines,
+    parseSeconds,
+    evaluateSeconds,
+    totalSeconds: parseSeconds + evaluateSeconds,
+    mean: fromFile.mean,
+    mismatches,
+    inMemoryEvaluateSeconds,
+  };
+}

