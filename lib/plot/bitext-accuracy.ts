@@ -11,7 +11,7 @@ export interface BitextAccuracyRow {
   accuracy: number;
 }
 
-/** Options of {@link bitextAccuracy}. */
+/** Options of {@link bitextAccuracyBars}. */
 export interface BitextAccuracyOptions extends FigureOptions {
   /** Models in legend order. Default: order of first appearance. */
   models?: readonly string[];
@@ -26,12 +26,12 @@ export interface BitextAccuracyOptions extends FigureOptions {
  *
  * @throws XlalignError when `rows` is empty or an accuracy is outside [0, 1] (naming the row).
  * @example
- * const fig = bitextAccuracy([{ lang: 'deu', model: 'default', accuracy: 0.91 }, { lang: 'deu', model: 'random', accuracy: 0.01 }]);
+ * const fig = bitextAccuracyBars([{ lang: 'deu', model: 'default', accuracy: 0.91 }, { lang: 'deu', model: 'random', accuracy: 0.01 }]);
  */
-export function bitextAccuracy(rows: readonly BitextAccuracyRow[], options: BitextAccuracyOptions = {}): FigureSpec {
-  if (rows.length === 0) throw xlError('bitextAccuracy', 'no rows; pass [{ lang, model, accuracy }, ...]');
+export function bitextAccuracyBars(rows: readonly BitextAccuracyRow[], options: BitextAccuracyOptions = {}): FigureSpec {
+  if (rows.length === 0) throw xlError('bitextAccuracyBars', 'no rows; pass [{ lang, model, accuracy }, ...]');
   rows.forEach((r, i) => {
-    if (!(r.accuracy >= 0 && r.accuracy <= 1)) throw xlError('bitextAccuracy', `rows[${i}] (${r.lang}, ${r.model}): accuracy ${r.accuracy} is not in [0, 1]`);
+    if (!(r.accuracy >= 0 && r.accuracy <= 1)) throw xlError('bitextAccuracyBars', `rows[${i}] (${r.lang}, ${r.model}): accuracy ${r.accuracy} is not in [0, 1]`);
   });
   const models = options.models ?? [...new Set(rows.map((r) => r.model))];
   const sortBy = options.sortBy ?? models[0]!;

@@ -21,20 +21,12 @@ export interface FigureSpec {
 }
 
 /**
- * One metric value, as `xlalign eval` writes them to `metrics.json`: the mean of `metric`
- * over the queries of one pool (`dataset`, `scenario`, query language `lang`), ranked by
- * `retriever`. Extra fields (e.g. `n`, `low`, `high`) are allowed and ignored unless a
- * builder documents them.
+ * One metric value, as `xlalign eval` writes them to `metrics.json` (the type is
+ * `lib/eval/metric-rows.ts`'s): the mean of `metric` over the queries of one pool
+ * (`dataset`, `scenario`, query language `lang`), ranked by `retriever`. Extra fields in the
+ * JSON are allowed and ignored.
  */
-export interface MetricRow {
-  dataset: string;
-  retriever: string;
-  scenario: string;
-  lang: string;
-  metric: string;
-  value: number;
-  [extra: string]: unknown;
-}
+export type { MetricRow } from '../eval/metric-rows.js';
 
 /** Common options of every figure builder. */
 export interface FigureOptions {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { beforeAfterBars } from '../../lib/plot/before-after-bars.js';
-import { bitextAccuracy } from '../../lib/plot/bitext-accuracy.js';
+import { bitextAccuracyBars } from '../../lib/plot/bitext-accuracy.js';
 import { lossCurve, movingAverage, parseLossCsv } from '../../lib/plot/loss-curve.js';
 import { rankDistribution } from '../../lib/plot/rank-distribution.js';
 import { similarityHistograms } from '../../lib/plot/similarity-histograms.js';
@@ -57,8 +57,8 @@ test('similarityHistograms: one panel per language on its own axes, two classes 
   assert.throws(() => similarityHistograms([{ lang: 'de', parallel: [], nonParallel: [0.1] }]), /'de' has 0 parallel/);
 });
 
-test('bitextAccuracy: languages sorted by the first model, descending; accuracies checked', () => {
-  const fig = bitextAccuracy([
+test('bitextAccuracyBars: languages sorted by the first model, descending; accuracies checked', () => {
+  const fig = bitextAccuracyBars([
     { lang: 'deu', model: 'default', accuracy: 0.5 },
     { lang: 'ara', model: 'default', accuracy: 0.9 },
     { lang: 'tha', model: 'default', accuracy: 0.1 },
@@ -67,7 +67,7 @@ test('bitextAccuracy: languages sorted by the first model, descending; accuracie
   assert.deepEqual(fig.data[0]!.x, ['ara', 'deu', 'tha']);
   assert.deepEqual(fig.data[0]!.y, [0.9, 0.5, 0.1]);
   assert.deepEqual(fig.data[1]!.y, [0.01, null, null]);
-  assert.throws(() => bitextAccuracy([{ lang: 'x', model: 'm', accuracy: 1.5 }]), /rows\[0\] \(x, m\): accuracy 1.5 is not in \[0, 1\]/);
+  assert.throws(() => bitextAccuracyBars([{ lang: 'x', model: 'm', accuracy: 1.5 }]), /rows\[0\] \(x, m\): accuracy 1.5 is not in \[0, 1\]/);
 });
 
 test('parseLossCsv + lossCurve: numeric columns, line numbers in errors, smoothing', () => {

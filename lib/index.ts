@@ -1,0 +1,59 @@
+/**
+ * xlalign's public entry point: everything a notebook or another program needs, re-exported
+ * flat (`const xl = require('../dist/index.js'); xl.loadXquad('de')`). Modules are split by
+ * topic along the data flow: data -> pools -> embed -> retrieve -> metrics/eval -> train -> plot.
+ *
+ * Internal pieces (the ONNX top-k graph builder, training matrix kernels, the static model's
+ * build pipeline) stay importable from their own modules but are not part of this surface.
+ * Names are unique across modules (TypeScript rejects a clash of two `export *`).
+ */
+
+// Shared
+export * from './errors.js';
+export * from './util/rng.js';
+export * from './util/fs.js';
+
+// Data
+export * from './data/xquad.js';
+export * from './data/tatoeba.js';
+export * from './data/belebele.js';
+export * from './data/parallel.js';
+export * from './data/udhr.js';
+export * from './data/cldr.js';
+
+// Pools
+export * from './pools/types.js';
+export * from './pools/build-pool.js';
+
+// Embedding
+export * from './embed/index.js';
+
+// Retrieval
+export * from './retrieve/types.js';
+export * from './retrieve/exact-topk.js';
+export * from './retrieve/dense-retriever.js';
+export * from './retrieve/resolve-retriever.js';
+
+// Metrics and evaluation
+export * from './metrics/index.js';
+export * from './metrics/trec-io.js';
+export * from './eval/metric-rows.js';
+export * from './eval/run-evaluation.js';
+
+// Alignment training
+export * from './train/losses/info-nce.js';
+export * from './train/losses/jensen-shannon.js';
+export * from './train/losses/alignment-loss.js';
+export * from './train/adamw.js';
+export * from './train/split.js';
+export * from './train/dataset.js';
+export * from './train/bootstrap.js';
+export * from './train/adapter.js';
+export * from './train/train-loop.js';
+export * from './train/train-adapter.js';
+export * from './train/fine-tune-static.js';
+export * from './train/heads/static-embedding.js';
+export * from './train/static/bitext-accuracy.js';
+
+// Plots and figures
+export * from './plot/index.js';
