@@ -108,6 +108,8 @@ export interface EncodeOptions {
 export class WordPiece {
   readonly vocab: readonly string[];
   readonly ids: Map<string, number>;
+  /** Longest token in code points (without `##`): no longer match can exist, so the search starts there. */
+  private readonly maxTokenChars: number;
   private readonly cache = new Map<string, number[]>();
 
   /** @throws XlalignError when the vocabulary does not start with {@link SPECIAL_TOKENS} or repeats a token. */
@@ -117,10 +119,13 @@ export class WordPiece {
     });
     this.vocab = vocab;
     this.ids = new Map();
+    let longest = 1;
     vocab.forEach((t, i) => {
+      longest = Math.max(longest, [...t].length);
       if (this.ids.has(t)) throw xlError('WordPiece', `vocab[${i}] '${t}' repeats vocab[${this.ids.get(t)}]`);
       this.ids.set(t, i);
     });
+    this.maxTokenChars = longest;
   }
 
   /** Build from a `tokenizer.json` object (its `model.vocab`). */
@@ -146,7 +151,8 @@ export class WordPiece {
       out = [];
       let start = 0;
       while (start < chars.length) {
-        let end = chars.length;
+        // Same result as starting at chars.length (as tokenizers.js does): longer pieces are not in the vocabulary.
+        let end = Math.min(chars.length, start + this.maxTokenChars);
         let found = -1;
         while (start < end) {
           const piece = (start > 0 ? CONTINUATION : '') + chars.slice(start, end).join('');
