@@ -78,9 +78,12 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
       continue;
     }
     const run: Run = await retriever.retrieve(pool.queries, pool.docs, { exclude: pool.exclude });
-    const ev = evaluate(pool.qrels, run, [...metrics], { pivot });
+    // pivot metrics mean nothing in a pool without pivot-language documents (mono, for L != P)
+    const hasPivotDocs = pool.docs.some((d) => d.lang === pivot);
+    const poolMetrics = metrics.filter((m) => hasPivotDocs || !m.startsWith('pivot_'));
+    const ev = evaluate(pool.qrels, run, poolMetrics, { pivot });
     const poolRows: MetricRow[] = [];
-    for (const metric of metrics) {
+    for (const metric of poolMetrics) {
       const value = ev.mean[metric];
       if (value === undefined || !Number.isFinite(value)) continue;
       poolRows.push({ dataset: corpus.name, retriever: retriever.name, scenario, lang, metric, value });
