@@ -6,6 +6,8 @@ import { baseLayout, type FigureOptions, type FigureSpec } from './types.js';
  * interval for the delta `after - before` (as `lib/train/bootstrap.ts` computes it).
  */
 export interface BeforeAfterRow {
+  /** The scenario of the pool (as `before-after.json` from `xlalign train` has it). Optional. */
+  scenario?: string;
   lang: string;
   metric: string;
   before: number;
@@ -18,6 +20,8 @@ export interface BeforeAfterRow {
 
 /** Options of {@link beforeAfterBars}. */
 export interface BeforeAfterOptions extends FigureOptions {
+  /** Keep only rows of this scenario. Required when the rows of `metric` span several scenarios. */
+  scenario?: string;
   /** Languages on the x axis, in this order. Default: all, sorted. */
   langs?: readonly string[];
   /** Names of the two series. Default `['before', 'after']`. */
@@ -34,15 +38,22 @@ export interface BeforeAfterOptions extends FigureOptions {
  *
  * @param rows - one row per (lang, metric); rows of other metrics are ignored.
  * @param metric - the metric to plot, e.g. `'maxr'`.
- * @throws XlalignError when no row has `metric` (listing those present), or when a language
- *   appears twice for the metric.
+ * @throws XlalignError when no row has `metric` (listing those present), when the rows span
+ *   several scenarios and `options.scenario` is not set, or when a language appears twice.
  * @example
  * const fig = beforeAfterBars([{ lang: 'de', metric: 'maxr', before: 3.1, after: 1.8, deltaLow: -1.6, deltaHigh: -0.9 }], 'maxr');
  */
 export function beforeAfterBars(rows: readonly BeforeAfterRow[], metric: string, options: BeforeAfterOptions = {}): FigureSpec {
-  const sel = rows.filter((r) => r.metric === metric);
+  let sel = rows.filter((r) => r.metric === metric);
   if (sel.length === 0) {
     throw xlError('beforeAfterBars', `no rows for metric '${metric}'; the rows have ${[...new Set(rows.map((r) => `'${r.metric}'`))].join(', ') || 'no metrics'}`);
+  }
+  const scenarios = [...new Set(sel.map((r) => r.scenario ?? ''))];
+  if (options.scenario !== undefined) {
+    sel = sel.filter((r) => r.scenario === options.scenario);
+    if (sel.length === 0) throw xlError('beforeAfterBars', `no rows for metric '${metric}' in scenario '${options.scenario}'; scenarios: ${scenarios.join(', ')}`);
+  } else if (scenarios.length > 1) {
+    throw xlError('beforeAfterBars', `rows of metric '${metric}' span scenarios ${scenarios.join(', ')}; pick one with options.scenario`);
   }
   const byLang = new Map<string, BeforeAfterRow>();
   for (const r of sel) {
@@ -76,7 +87,8 @@ export function beforeAfterBars(rows: readonly BeforeAfterRow[], metric: string,
       width: 4,
     };
   }
-  const layout = baseLayout(`${metric} before and after fine-tuning`, options);
+  const scenario = sel[0]!.scenario;
+  const layout = baseLayout(`${metric} before and after fine-tuning${scenario ? ` (${scenario})` : ''}`, options);
   layout.barmode = 'group';
   layout.xaxis = { title: { text: 'query language' }, type: 'category' };
   layout.yaxis = { title: { text: metric }, ...(options.yRange ? { range: options.yRange } : {}) };

@@ -13,6 +13,9 @@ import type { FigureSpec, MetricRow } from './types.js';
 /** Metrics drawn by {@link renderStandardFigures}, in this order, when present in the rows. */
 export const STANDARD_METRICS = ['pivot_inclination', 'pivot_above', 'maxr', 'complete@10', 'ndcg@10', 'r@10'] as const;
 
+/** Metrics drawn from `before-after.json`, when present (one figure per scenario and metric). */
+export const BEFORE_AFTER_METRICS = ['maxr', 'complete@10', 'pivot_inclination'] as const;
+
 /** Metrics that are rates in [0, 1] (their y axis is fixed to [0, 1]). */
 const RATE_METRICS = /^(pivot_inclination|complete@\d+|ndcg@\d+|r@\d+|p@\d+|rr@\d+|ap)$/;
 
@@ -39,6 +42,7 @@ export interface StandardFigure {
 /** zod schema of `before-after.json` rows (see {@link BeforeAfterRow}). */
 const beforeAfterSchema = z.array(
   z.looseObject({
+    scenario: z.string().min(1).optional(),
     lang: z.string().min(1),
     metric: z.string().min(1),
     before: z.number(),
@@ -78,6 +82,11 @@ function readJson(path: string, where: string): unknown {
   }
 }
 
+function orderOf(scenario: string): number {
+  const i = SCENARIO_ORDER.indexOf(scenario);
+  return i < 0 ? SCENARIO_ORDER.length : i;
+}
+
 /** A file-name-safe form: `complete@10` -> `complete-at-10`, `Xenova/e5` -> `Xenova_e5`. */
 export function figureName(...parts: string[]): string {
   return parts.map((p) => p.replace(/@/g, '-at-').replace(/[^A-Za-z0-9._-]+/g, '_')).join('-');
@@ -89,7 +98,9 @@ export function figureName(...parts: string[]): string {
  *  - `<dataset>-<retriever>-<metric>`: per-language bars of the metric, one series per scenario;
  *  - `<dataset>-mixed-<metric>`: retrievers compared in the `mixed` scenario (when there are
  *    several retrievers);
- * from `before-after.json` (optional): `before-after-<metric>` per metric; from `loss.csv`
+ * from `before-after.json` (optional; the `DeltaRow`s of `xlalign train`):
+ * `before-after-<scenario>-<metric>` per scenario and metric of {@link BEFORE_AFTER_METRICS};
+ * from `loss.csv`
  * and any `loss-*.csv` (optional): `loss` / `loss-<name>`.
  *
  * @throws XlalignError when `metrics.json` is missing or malformed (naming file/row/field).
@@ -132,8 +143,16 @@ export function standardFigureSpecs(fromDir: string, options: { metrics?: readon
   const baFile = join(fromDir, 'before-after.json');
   if (existsSync(baFile)) {
     const ba = readBeforeAfter(baFile);
-    for (const metric of [...new Set(ba.map((r) => r.metric))]) {
-      figs.push({ name: figureName('before-after', metric), spec: beforeAfterBars(ba, metric, { yRange: RATE_METRICS.test(metric) ? [0, 1] : undefined }) });
+    const scenarios = [...new Set(ba.map((r) => r.scenario ?? ''))].sort((a, b) => orderOf(a) - orderOf(b) || a.localeCompare(b));
+    for (const scenario of scenarios) {
+      for (const metric of BEFORE_AFTER_METRICS) {
+        const sel = ba.filter((r) => (r.scenario ?? '') === scenario && r.metric === metric);
+        if (sel.length === 0) continue;
+        figs.push({
+          name: figureName('before-after', ...(scenario ? [scenario] : []), metric),
+          spec: beforeAfterBars(sel, metric, { yRange: RATE_METRICS.test(metric) ? [0, 1] : undefined }),
+        });
+      }
     }
   }
   for (const f of readdirSync(fromDir).filter((f) => /^loss(-[A-Za-z0-9._-]+)?\.csv$/.test(f)).sort()) {

@@ -32,6 +32,18 @@ test('beforeAfterBars: error bars span before + delta interval around the after 
   assert.throws(() => beforeAfterBars([{ lang: 'de', metric: 'm', before: 1, after: 1 }, { lang: 'de', metric: 'm', before: 1, after: 1 }], 'm'), /'de' appears twice/);
 });
 
+test('beforeAfterBars: rows of several scenarios need options.scenario', () => {
+  const rows = [
+    { scenario: 'mixed', lang: 'de', metric: 'maxr', before: 3, after: 2 },
+    { scenario: 'mono', lang: 'de', metric: 'maxr', before: 1.5, after: 1.25 },
+  ];
+  assert.throws(() => beforeAfterBars(rows, 'maxr'), /span scenarios mixed, mono; pick one with options.scenario/);
+  const fig = beforeAfterBars(rows, 'maxr', { scenario: 'mono' });
+  assert.deepEqual([fig.data[0]!.y, fig.data[1]!.y], [[1.5], [1.25]]);
+  assert.match(JSON.stringify(fig.layout.title), /\(mono\)/);
+  assert.throws(() => beforeAfterBars(rows, 'maxr', { scenario: 'cross' }), /no rows for metric 'maxr' in scenario 'cross'/);
+});
+
 test('rankDistribution: a box per language (log axis), or overlaid histograms; bad ranks rejected', () => {
   const ranks = { zh: [1, 2, 50], de: [1, 1, 3] };
   const box = rankDistribution(ranks);

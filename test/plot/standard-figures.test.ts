@@ -25,7 +25,13 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'xlalign-std-'));
   mkdirSync(join(dir, 'results'));
   writeFileSync(join(dir, 'results', 'metrics.json'), JSON.stringify(rows));
-  writeFileSync(join(dir, 'results', 'before-after.json'), JSON.stringify([{ lang: 'de', metric: 'maxr', before: 3, after: 2, deltaLow: -1.5, deltaHigh: -0.5 }]));
+  // The DeltaRow shape `xlalign train` writes (lib/eval/compare.ts).
+  writeFileSync(join(dir, 'results', 'before-after.json'), JSON.stringify([
+    { scenario: 'mixed', lang: 'de', metric: 'maxr', before: 3, after: 2, delta: -1, deltaLow: -1.5, deltaHigh: -0.5, queries: 10 },
+    { scenario: 'mixed', lang: 'ar', metric: 'maxr', before: 4, after: 2, delta: -2, deltaLow: -2.5, deltaHigh: -1.5, queries: 10 },
+    { scenario: 'mono', lang: 'de', metric: 'maxr', before: 1.5, after: 1.5, delta: 0, deltaLow: -0.1, deltaHigh: 0.1, queries: 10 },
+    { scenario: 'mixed', lang: 'de', metric: 'maxr.median', before: 2, after: 1, delta: -1 },
+  ]));
   writeFileSync(join(dir, 'results', 'loss.csv'), 'step,loss\n1,3\n2,2.5\n3,2.25\n');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +45,7 @@ test('standardFigureSpecs: one figure per (retriever, metric), a mixed compariso
   assert.deepEqual(names, [
     'xquad-bm25-pivot_inclination', 'xquad-default-pivot_inclination', 'xquad-mixed-pivot_inclination',
     'xquad-bm25-maxr', 'xquad-default-maxr', 'xquad-mixed-maxr',
-    'before-after-maxr', 'loss',
+    'before-after-mono-maxr', 'before-after-mixed-maxr', 'loss',
   ]);
   const maxr = standardFigureSpecs(join(dir, 'results')).find((f) => f.name === 'xquad-bm25-maxr')!.spec;
   assert.deepEqual(maxr.data.map((t) => t.name), ['mono', 'mixed']); // scenarios in reading order
@@ -58,14 +64,14 @@ test('standardFigureSpecs: a missing or malformed metrics.json is a clear error'
 test('renderStandardFigures writes PNG + SVG per figure and an index with input hashes', { skip }, async () => {
   const out = join(dir, 'figures');
   const figs = await renderStandardFigures(join(dir, 'results'), out, { scale: 1 });
-  assert.equal(figs.length, 8);
+  assert.equal(figs.length, 9);
   for (const f of figs) {
     const png = decodePng(readFileSync(f.files.png!));
     assert.equal(png.width, 900);
     assert.ok(readFileSync(f.files.svg!, 'utf8').startsWith('<svg'));
   }
   const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'));
-  assert.equal(index.figures.length, 8);
+  assert.equal(index.figures.length, 9);
   assert.deepEqual(index.inputs.map((i: { file: string }) => i.file.split('/').pop()), ['metrics.json', 'before-after.json', 'loss.csv']);
   assert.match(index.inputs[0].sha256, /^[0-9a-f]{64}$/);
 });
