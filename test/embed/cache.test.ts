@@ -153,3 +153,18 @@ test('a run killed with SIGKILL midway resumes from its cache: only unfinished t
     rmSync(model, { recursive: true, force: true });
   }
 });
+
+test('a few rows of a big chunk are read by position and equal the whole-file read', () => {
+  const root = join(scratch, 'rows');
+  const cache = EmbeddingCache.open(root, KEY);
+  const keys = Array.from({ length: 64 }, (_, i) => textKey(`r${i}`));
+  const all = new Float32Array(64 * 3);
+  for (let i = 0; i < 64; i++) all.set(vec(i, 3), i * 3);
+  cache.put(keys, all, 3);
+  const few = new Float32Array(2 * 3);
+  assert.deepEqual(cache.getInto([keys[50], keys[7]], few, 3), [true, true]);
+  assert.deepEqual([...few], [...vec(50, 3), ...vec(7, 3)]);
+  const many = new Float32Array(64 * 3);
+  assert.ok(cache.getInto(keys, many, 3).every(Boolean));
+  assert.deepEqual(many, all);
+});
