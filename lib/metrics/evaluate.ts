@@ -5,7 +5,7 @@
 import type { Qrels } from '../pools/types.js';
 import type { Run } from '../retrieve/types.js';
 import { xlError } from '../errors.js';
-import { evaluatedQueries, rankQuery, type RankedQuery } from './common.js';
+import { createRankScratch, evaluatedQueries, rankQuery, type RankedQuery } from './common.js';
 import { ndcgAtK } from './ndcg.js';
 import { reciprocalRankAtK } from './reciprocal-rank.js';
 import { recallAtK } from './recall.js';
@@ -127,8 +127,9 @@ export function evaluate(qrels: Qrels, run: Run, metrics: string[], options: Eva
   const absentLength = Object.keys(run).length === 0 ? Number.POSITIVE_INFINITY : longestRanking(run);
   const perQuery: Record<string, Record<string, number>> = {};
   const values: number[][] = specs.map(() => []);
+  const scratch = createRankScratch();
   for (const qid of evaluatedQueries(qrels)) {
-    const ranked = rankQuery(qid, run[qid], qrels[qid]);
+    const ranked = rankQuery(qid, run[qid], qrels[qid], scratch);
     const c: Context = {
       qid,
       inRun: run[qid] !== undefined,

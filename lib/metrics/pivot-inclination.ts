@@ -25,7 +25,7 @@
  */
 import type { Qrels } from '../pools/types.js';
 import type { Run } from '../retrieve/types.js';
-import { evaluatedQueries, rankQuery, type RankedQuery } from './common.js';
+import { createRankScratch, evaluatedQueries, rankQuery, type RankedQuery } from './common.js';
 
 /** Options of the pivot metrics. */
 export interface PivotOptions {
@@ -89,9 +89,10 @@ export function pivotDefined(qid: string, judgments: Record<string, number> | un
 
 function pivotPerQuery(qrels: Qrels, run: Run, pivot: string, f: (n: number) => number): Record<string, number> {
   const out: Record<string, number> = {};
+  const scratch = createRankScratch();
   for (const qid of evaluatedQueries(qrels)) {
     if (!pivotDefined(qid, qrels[qid], run, pivot)) continue;
-    out[qid] = f(pivotAboveRanked(rankQuery(qid, run[qid], qrels[qid]), langOf(qid), pivot));
+    out[qid] = f(pivotAboveRanked(rankQuery(qid, run[qid], qrels[qid], scratch), langOf(qid), pivot));
   }
   return out;
 }
