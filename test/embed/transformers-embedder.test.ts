@@ -6,7 +6,7 @@ import { basename, join, relative } from 'node:path';
 import { env } from '@huggingface/transformers';
 import { writeStaticModel } from '../../lib/embed/static-model.js';
 import { loadEmbedder } from '../../lib/embed/transformers-embedder.js';
-import { tinyStaticModel, writeTinyModel } from '../fixtures/tiny-model.js';
+import { addFp16Variant, tinyStaticModel, writeTinyModel } from '../fixtures/tiny-model.js';
 
 env.allowRemoteModels = false;
 
@@ -239,4 +239,22 @@ test('progress: true draws a cli-progress bar on stderr without changing the vec
   }
   assert.match(drawn, /2\/2 texts/);
   assertClose(v.subarray(0, DIM), unit(meanRows(IDS['кошка'])));
+});
+
+test("dtype 'fp16' loads onnx/model_fp16.onnx and its float16 output is pooled in float32 (within fp16 rounding)", async () => {
+  const fp16 = writeTinyModel({ dim: DIM, seed: 5 });
+  addFp16Variant(fp16.dir, fp16.model);
+  const a = await loadEmbedder(fp16.dir, { cache: false, normalize: false, dtype: 'fp16' });
+  const b = await loadEmbedder(fp16.dir, { cache: false, normalize: false });
+  try {
+    assert.notEqual(a.id, b.id, 'the dtype file is part of the identity');
+    const va = await a.embed(['The cats sleep.']);
+    assert.ok(va instanceof Float32Array);
+    assertClose(va, meanRows(IDS['The cats sleep.']), 2e-3);
+    assertClose(await b.embed(['The cats sleep.']), meanRows(IDS['The cats sleep.']));
+  } finally {
+    await a.dispose();
+    await b.dispose();
+    rmSync(fp16.dir, { recursive: true, force: true });
+  }
 });
