@@ -12,8 +12,8 @@ nb_pass=0; nb_fail=0
 if [ -f scripts/run-notebooks.sh ]; then
   bash scripts/run-notebooks.sh 2>&1 | tee "$log"
   nb_rc=${PIPESTATUS[0]}
-  nb_pass=$(grep -cE '^notebook ok ' "$log" || true)
-  nb_fail=$(grep -cE '^notebook failed ' "$log" || true)
+  nb_pass=$(grep -cE '^run-notebooks: ok ' "$log" || true)
+  nb_fail=$(grep -cE '^run-notebooks: FAILED' "$log" || true)
   if [ "$nb_rc" != 0 ] && [ "$nb_fail" = 0 ]; then nb_fail=1; fi
 fi
 rm -f "$log"
