@@ -9,3 +9,4 @@ export * from './max-rank.js';
 export * from './complete.js';
 export * from './pivot-inclination.js';
 export * from './evaluate.js';
+export * from './trec-io.js';
