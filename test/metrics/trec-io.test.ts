@@ -136,3 +136,17 @@ test('writers: bad input throws, leaves the old file and no temporary file', () 
   assert.equal(readFileSync(p, 'utf8'), before);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
 });
+
+test('readRun: repeated and near-identical doc ids across queries read back exactly (id cache)', () => {
+  const rng = createRng(5);
+  const pool = Array.from({ length: 300 }, (_, i) => `en-${i}`).concat(['en-1 '.trim() + '0x', 'x', 'xx', 'de-é1']);
+  const run: Run = {};
+  for (let q = 0; q < 400; q++) {
+    const ids = [...new Set(Array.from({ length: 25 }, () => pool[rng.int(pool.length)]))];
+    run[`q${q}`] = { ids, scores: ids.map((_, i) => 100 - i) };
+  }
+  const p = tmp('m.run');
+  writeRun(p, run, { tag: 't' });
+  const back = readRun(p, { chunkSize: 1000 });
+  for (const q in run) assert.deepEqual(back[q].ids, run[q].ids, q);
+});
