@@ -168,3 +168,32 @@ test('a few rows of a big chunk are read by position and equal the whole-file re
   assert.ok(cache.getInto(keys, many, 3).every(Boolean));
   assert.deepEqual(many, all);
 });
+
+test('two processes filling the same cache at once both finish with correct vectors and leave a consistent cache', async () => {
+  const { dir: model } = writeTinyModel({ dim: 8, seed: 22 });
+  const cache = join(scratch, 'concurrent');
+  const n = 240;
+  try {
+    const outs = [join(scratch, 'conc-a.bin'), join(scratch, 'conc-b.bin')];
+    const runs = await Promise.all(outs.map((out, k) => runChild({ model, cache, n, batchSize: 4, sleepMs: 5 + 3 * k, out }).done));
+    runs.forEach((r) => assert.equal(r.code, 0, r.stderr));
+    const stats = runs.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+    stats.forEach((s) => assert.equal(s.cacheHits + s.computed, n));
+    const emb = await loadEmbedder(model, { cache: false, batchSize: 4, adapter: slowIdentityAdapter(0) });
+    const fresh = await emb.embed(childTexts(n));
+    await emb.dispose();
+    for (const out of outs) {
+      const buf = readFileSync(out);
+      assert.deepEqual(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4), fresh);
+    }
+    const [ns] = readdirSync(cache).filter((d) => statSync(join(cache, d)).isDirectory());
+    const meta = JSON.parse(readFileSync(join(cache, ns, 'meta.json'), 'utf8'));
+    const after = EmbeddingCache.open(cache, meta.key);
+    assert.equal(after.size, n);
+    const got = new Float32Array(n * 8);
+    assert.ok(after.getInto(childTexts(n).map(textKey), got, 8).every(Boolean));
+    assert.deepEqual(got, fresh);
+  } finally {
+    rmSync(model, { recursive: true, force: true });
+  }
+});
