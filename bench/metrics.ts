@@ -84,8 +84,12 @@ export interface MetricsResult extends MetricsParams {
   lines: number;
   parseSeconds: number;
   evaluateSeconds: number;
-  /** parse + evaluate: the figure compared with trec_eval. */
+  /** parse + evaluate, wall clock: the figure compared with trec_eval. */
   totalSeconds: number;
+  /** CPU seconds of this process (user + system, all threads incl. GC) for the same steps: steadier than wall time on a shared machine. */
+  parseCpuSeconds: number;
+  evaluateCpuSeconds: number;
+  totalCpuSeconds: number;
   mean: Record<string, number>;
   /** Per-query values that differ between the file path and the in-memory path (want 0). */
   mismatches: number;
@@ -100,12 +104,17 @@ export interface MetricsResult extends MetricsParams {
  */
 export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: MetricsParams): MetricsResult {
   let t = performance.now();
+  let cpu = process.cpuUsage();
   const run = readRun(files.runPath);
   const qrels = readQrels(files.qrelsPath);
   const parseSeconds = (performance.now() - t) / 1000;
+  const parseCpu = process.cpuUsage(cpu);
   t = performance.now();
+  cpu = process.cpuUsage();
   const fromFile = evaluate(qrels, run, BENCH_METRICS);
   const evaluateSeconds = (performance.now() - t) / 1000;
+  const evalCpu = process.cpuUsage(cpu);
+  const cpuSec = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
   let lines = 0;
   for (const q in run) lines += run[q].ids.length;
   const mem = syntheticRun(p);
@@ -125,6 +134,9 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
     parseSeconds,
     evaluateSeconds,
     totalSeconds: parseSeconds + evaluateSeconds,
+    parseCpuSeconds: cpuSec(parseCpu),
+    evaluateCpuSeconds: cpuSec(evalCpu),
+    totalCpuSeconds: cpuSec(parseCpu) + cpuSec(evalCpu),
     mean: fromFile.mean,
     mismatches,
     inMemoryEvaluateSeconds,

@@ -66,7 +66,7 @@ async function main() {
   if (only.has('scoring')) {
     const r = child('scoring', { queries: Q, docs: N, dim, k, seed: SEED });
     results.scoring = r;
-    rows.push([`scoring ${Q}x${N}x${dim} k=${k} (${r.backend})`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `peak RSS ${fmt(r.peakRssMiB, 0)} MiB, top-1 check ${r.agreed}/${r.checked}`]);
+    rows.push([`scoring ${Q}x${N}x${dim} k=${k} (${r.backend})`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `cpu ${fmt(r.cpuSeconds)} s (all threads), peak RSS ${fmt(r.peakRssMiB, 0)} MiB, top-1 check ${r.agreed}/${r.checked}`]);
   }
   if (only.has('reference')) {
     const q = 100;
@@ -90,7 +90,7 @@ async function main() {
       const files = child('metrics-write', { ...p, dir });
       const r = child('metrics', { ...p, files });
       results.metrics = { ...r, writeSeconds: files.writeSeconds, trecEvalReferenceSeconds: 35, trecEvalReferenceNote: "the issue's figure for trec_eval on such a file on this machine; trec_eval is not installable here, so it was not re-measured" };
-      rows.push([`metrics ${p.queries}x${p.depth} TREC (${fmt(r.runBytes / 2 ** 20, 0)} MiB): parse + evaluate 7 metrics`, `${fmt(r.totalSeconds)} s`, `parse ${fmt(r.parseSeconds)} s + eval ${fmt(r.evaluateSeconds)} s`, `mismatches vs in-memory: ${r.mismatches}; peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
+      rows.push([`metrics ${p.queries}x${p.depth} TREC (${fmt(r.runBytes / 2 ** 20, 0)} MiB): parse + evaluate 7 metrics`, `${fmt(r.totalSeconds)} s`, `parse ${fmt(r.parseSeconds)} s + eval ${fmt(r.evaluateSeconds)} s`, `cpu ${fmt(r.totalCpuSeconds)} s (parse ${fmt(r.parseCpuSeconds)} + eval ${fmt(r.evaluateCpuSeconds)}); mismatches vs in-memory: ${r.mismatches}; peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
       rows.push(['reference: trec_eval (issue figure, not re-measured)', '~35 s', '', 'trec_eval is not installable on this machine']);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export interface ScoringParams {
 export interface ScoringResult extends ScoringParams {
   backend: TopKBackend;
   seconds: number;
+  /** CPU seconds, all threads (about threads x seconds when nothing else competes). */
+  cpuSeconds: number;
   /** 2·Q·N·d / seconds / 1e9 (the matrix product; top-k selection is not counted). */
   gflops: number;
   generateSeconds: number;
@@ -43,8 +45,11 @@ export async function benchScoring(p: ScoringParams): Promise<ScoringResult> {
   // Warm-up: load onnxruntime-node and create its session outside the timed region.
   await exactTopK(q.subarray(0, p.dim), d.subarray(0, p.dim), p.dim, { k: 1, backend: p.backend });
   t = performance.now();
+  const cpu = process.cpuUsage();
   const res = await exactTopK(q, d, p.dim, { k: p.k, backend: p.backend, blockSize: p.blockSize, queryBlockSize: p.queryBlockSize });
   const seconds = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
   let checked = 0;
   let agreed = 0;
   for (let qi = 0; qi < p.queries; qi += Math.max(1, Math.floor(p.queries / 5))) {
@@ -61,6 +66,7 @@ export async function benchScoring(p: ScoringParams): Promise<ScoringResult> {
     ...p,
     backend: res.backend,
     seconds,
+    cpuSeconds,
     gflops: (2 * p.queries * p.docs * p.dim) / seconds / 1e9,
     generateSeconds,
     checked,
