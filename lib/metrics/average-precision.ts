@@ -18,9 +18,9 @@ import { checkK, cut, perQuery } from './common.js';
  * AP of one query.
  * @param nRelevant - number of relevant documents of the query in the qrels.
  * @param k - optional cutoff; undefined = whole ranking.
- * @example averagePrecision([0, 1, 1], 3) // (1/2 + 2/3) / 3 = 0.3889
+ * @example averagePrecisionAtK([0, 1, 1], 3) // (1/2 + 2/3) / 3 = 0.3889
  */
-export function averagePrecision(rel: ArrayLike<number>, nRelevant: number, k?: number): number {
+export function averagePrecisionAtK(rel: ArrayLike<number>, nRelevant: number, k?: number): number {
   if (nRelevant <= 0) return 0;
   const n = cut(k, rel.length);
   let hits = 0;
@@ -37,9 +37,9 @@ export function averagePrecision(rel: ArrayLike<number>, nRelevant: number, k?: 
 /**
  * AP of every evaluated query (its mean is MAP).
  * @param options.k - optional cutoff (`map_cut`); default: the whole ranking.
- * @example averagePrecisionOf({ q: { d1: 1 } }, { q: { ids: ['d0', 'd1'], scores: [2, 1] } }) // { q: 0.5 }
+ * @example averagePrecision({ q: { d1: 1 } }, { q: { ids: ['d0', 'd1'], scores: [2, 1] } }) // { q: 0.5 }
  */
-export function averagePrecisionOf(qrels: Qrels, run: Run, options: { k?: number } = {}): Record<string, number> {
+export function averagePrecision(qrels: Qrels, run: Run, options: { k?: number } = {}): Record<string, number> {
   checkK('averagePrecision', options.k);
-  return perQuery(qrels, run, (r) => averagePrecision(r.rel, r.ideal.length, options.k));
+  return perQuery(qrels, run, (r) => averagePrecisionAtK(r.rel, r.ideal.length, options.k));
 }

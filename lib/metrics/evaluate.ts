@@ -10,7 +10,7 @@ import { ndcgAtK } from './ndcg.js';
 import { reciprocalRankAtK } from './reciprocal-rank.js';
 import { recallAtK } from './recall.js';
 import { precisionAtK } from './precision.js';
-import { averagePrecision } from './average-precision.js';
+import { averagePrecisionAtK } from './average-precision.js';
 import { completeAtK } from './complete.js';
 import { longestRanking, maxRankOf, median } from './max-rank.js';
 import { langOf, pivotAboveRanked, pivotDefined } from './pivot-inclination.js';
@@ -74,7 +74,7 @@ export function parseMetric(name: string): MetricSpec {
       rr: (r: RankedQuery) => reciprocalRankAtK(r.rel, k),
       r: (r: RankedQuery) => recallAtK(r.rel, r.ideal.length, k),
       p: (r: RankedQuery) => precisionAtK(r.rel, k),
-      ap: (r: RankedQuery) => averagePrecision(r.rel, r.ideal.length, k),
+      ap: (r: RankedQuery) => averagePrecisionAtK(r.rel, r.ideal.length, k),
       complete: (r: RankedQuery) => completeAtK(r.rel, r.ideal.length, k),
     }[m[1] as 'ndcg' | 'rr' | 'r' | 'p' | 'ap' | 'complete'];
     return { name, score: f, aggregate: 'mean' };

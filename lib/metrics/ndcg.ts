@@ -11,7 +11,10 @@
  * gives 0 (IDCG = 0). Ties follow the pessimistic policy of `common.ts`.
  *
  * Reference: Järvelin & Kekäläinen, "Cumulated gain-based evaluation of IR techniques",
- * TOIS 2002; trec_eval `m_ndcg_cut.c`.
+ * TOIS 2002; trec_eval `m_ndcg_cut.c` as in the current usnistgov/trec_eval ("i+2 since doc
+ * i has rank i+1"). Older trec_eval releases (and the original paper with b = 2) do not
+ * discount rank 2 (1/log2(rank) from rank 2 on), so numbers computed with them are slightly
+ * higher whenever a relevant document sits at rank 2 or below.
  */
 import type { Qrels } from '../pools/types.js';
 import type { Run } from '../retrieve/types.js';
