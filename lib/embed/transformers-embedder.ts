@@ -6,7 +6,7 @@
  * batching loop, an on-disk cache ({@link EmbeddingCache}) and a progress bar.
  */
 import { basename } from 'node:path';
-import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
 import cliProgress from 'cli-progress';
 import { checkOneOf, xlError } from '../errors.js';
 import { EmbeddingCache, textKey } from './cache.js';
@@ -127,6 +127,10 @@ export class TransformersEmbedder implements Embedder {
 
   /** @internal Probe the output size and open the cache. */
   async init(cacheRoot?: string): Promise<void> {
+    // As transformers.js and Python tokenizers do: never more tokens than the tokenizer's
+    // model_max_length (e5: 512), which also keeps within the position embeddings.
+    const modelMax = Number((this.tokenizer as unknown as { model_max_length?: number }).model_max_length);
+    if (Number.isInteger(modelMax) && modelMax > 0 && modelMax < this.options.maxLength) this.options.maxLength = modelMax;
     this.dimension = (await this.forward(['a'])).length;
     const { adapter } = this.options;
     if (cacheRoot && (!adapter || adapter.id)) {
@@ -194,8 +198,18 @@ export class TransformersEmbedder implements Embedder {
   private async forward(batch: string[]): Promise<Float32Array> {
     const { pooling, maxLength, adapter, normalize } = this.options;
     const enc = tokenizeBatch(this.tokenizer, batch, { maxLength });
-    const { lengths: _lengths, ...feeds } = enc;
-    const output = await this.encoder(feeds);
+    const { lengths, ...feeds } = enc;
+    let output: Record<string, Tensor>;
+    try {
+      output = await this.encoder(feeds);
+    } catch (e) {
+      const positions = (this.encoder.config as unknown as { max_position_embeddings?: number }).max_position_embeddings;
+      throw xlError(
+        'embed',
+        `model ${this.id} failed on a batch of ${batch.length} texts (longest ${Math.max(...lengths)} tokens, maxLength ${maxLength}${positions ? `, max_position_embeddings ${positions}` : ''}): ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
     let hidden = output.last_hidden_state ?? output.token_embeddings;
     if (!hidden) {
       throw xlError('embed', `model ${this.id} returned no 'last_hidden_state' (outputs: ${Object.keys(output).join(', ')}); use a feature-extraction (encoder) ONNX export`);

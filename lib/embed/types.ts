@@ -44,7 +44,10 @@ export interface EmbedOptions {
   batchSize?: number;
   /** transformers.js dtype: which ONNX file is loaded. Default `'fp32'`. */
   dtype?: EmbedDtype;
-  /** Tokens kept per text (longer texts are truncated, special tokens included). Default `512`. */
+  /**
+   * Tokens kept per text (longer texts are truncated, special tokens kept), at most the
+   * tokenizer's `model_max_length` (the embedder's `config.maxLength` holds the value used). Default `512`.
+   */
   maxLength?: number;
   /** A progress bar on stderr (cli-progress; when stderr is not a TTY, a status line every 5 s). Default: `true` when stderr is a TTY and there are more than 4 batches to compute. */
   progress?: boolean;

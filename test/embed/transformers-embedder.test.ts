@@ -1,10 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { env } from '@huggingface/transformers';
-import { writeStaticModel } from '../../lib/embed/static-model.js';
+import { buildStaticOnnx, defaultTokenizerConfig, writeStaticModel } from '../../lib/embed/static-model.js';
 import { loadEmbedder } from '../../lib/embed/transformers-embedder.js';
 import { addFp16Variant, tinyStaticModel, writeTinyModel } from '../fixtures/tiny-model.js';
 
@@ -256,5 +256,24 @@ test("dtype 'fp16' loads onnx/model_fp16.onnx and its float16 output is pooled i
     await a.dispose();
     await b.dispose();
     rmSync(fp16.dir, { recursive: true, force: true });
+  }
+});
+
+test("maxLength is capped by the tokenizer's model_max_length; a failing forward pass is reported with the batch's sizes", async () => {
+  const small = mkdtempSync(join(tmpdir(), 'xlalign-embed-maxlen-'));
+  try {
+    const m = tinyStaticModel({ dim: DIM, seed: 5 });
+    writeStaticModel(small, { ...m, tokenizerConfig: { ...defaultTokenizerConfig(), model_max_length: 5 } });
+    const emb = await loadEmbedder(small, { cache: false, normalize: false });
+    assert.equal(emb.config.maxLength, 5);
+    assertClose(await emb.embed(['The cats sleep.']), meanRows([2, 4, 5, 6, 3]));
+    await emb.dispose();
+    // A table too small for the tokenizer's ids (not writable through writeStaticModel): onnxruntime fails in Gather.
+    writeFileSync(join(small, 'onnx', 'model.onnx'), buildStaticOnnx(m.embeddings.slice(0, 10 * DIM), 10, DIM));
+    const broken = await loadEmbedder(small, { cache: false });
+    await assert.rejects(broken.embed(['dog']), /embed: model .* failed on a batch of 1 texts \(longest 3 tokens, maxLength 5, max_position_embeddings 8192\): .*Gather/);
+    await broken.dispose();
+  } finally {
+    rmSync(small, { recursive: true, force: true });
   }
 });
