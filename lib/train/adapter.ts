@@ -3,7 +3,7 @@ import { xlError } from '../errors.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 import { createRng } from '../util/rng.js';
 import type { AdamW } from './adamw.js';
-import { normalizeRows, normalizeRowsBackward, type FloatArray, type Matrix } from './matrix.js';
+import { gemmABt, normalizeRows, normalizeRowsBackward, transpose, type FloatArray, type Matrix } from './matrix.js';
 
 /** Options of {@link AlignmentAdapter.create}. */
 export interface AdapterOptions {
@@ -131,37 +131,13 @@ export class AlignmentAdapter {
     const xd = x.data;
     const y = x.data instanceof Float64Array ? new Float64Array(xd) : new Float32Array(xd);
     if (this.delta) {
-      const w = this.delta;
-      for (let i = 0; i < n; i++) {
-        const o = i * dim;
-        for (let a = 0; a < dim; a++) {
-          const wo = a * dim;
-          let s = 0;
-          for (let b = 0; b < dim; b++) s += w[wo + b] * xd[o + b];
-          y[o + a] += s;
-        }
-      }
+      gemmABt(y, xd, n, this.delta, dim, dim, 1, true); // y = x + x·Δᵀ
       return { y };
     }
     const r = this.rank!;
-    const u = this.u!;
-    const v = this.v!;
     const hidden = new Float64Array(n * r);
-    for (let i = 0; i < n; i++) {
-      const o = i * dim;
-      for (let k = 0; k < r; k++) {
-        const vo = k * dim;
-        let s = 0;
-        for (let b = 0; b < dim; b++) s += v[vo + b] * xd[o + b];
-        hidden[i * r + k] = s;
-      }
-      for (let a = 0; a < dim; a++) {
-        const uo = a * r;
-        let s = 0;
-        for (let k = 0; k < r; k++) s += u[uo + k] * hidden[i * r + k];
-        y[o + a] += s;
-      }
-    }
+    gemmABt(hidden, xd, n, this.v!, r, dim); // H = X·Vᵀ
+    gemmABt(y, hidden, n, this.u!, dim, r, 1, true); // y = x + H·Uᵀ
     return { y, hidden };
   }
 
@@ -182,44 +158,17 @@ export class AlignmentAdapter {
     const n = fwd.input.rows;
     if (gradOutput.length !== n * dim) throw xlError('AlignmentAdapter.backward', `gradient has ${gradOutput.length} values, expected ${n}x${dim}`);
     const g = normalizeRowsBackward(gradOutput, fwd.output, fwd.norms);
-    const x = fwd.input.data;
+    const xT = transpose(fwd.input.data, n, dim);
+    const gT = transpose(g, n, dim);
     if (this.gDelta) {
-      // dΔ[a,b] += Σ_i g[i,a] x[i,b]   (i-a-b: contiguous inner loop over b)
-      const gd = this.gDelta;
-      for (let i = 0; i < n; i++) {
-        const o = i * dim;
-        for (let a = 0; a < dim; a++) {
-          const gia = g[o + a];
-          if (gia === 0) continue;
-          const wo = a * dim;
-          for (let b = 0; b < dim; b++) gd[wo + b] += gia * x[o + b];
-        }
-      }
+      gemmABt(this.gDelta, gT, dim, xT, dim, n, 1, true); // dΔ += Gᵀ·X
       return;
     }
     const r = this.rank!;
-    const u = this.u!;
-    const h = fwd.hidden!;
-    const gU = this.gU!;
-    const gV = this.gV!;
-    const gh = new Float64Array(r);
-    for (let i = 0; i < n; i++) {
-      const o = i * dim;
-      gh.fill(0);
-      for (let a = 0; a < dim; a++) {
-        const gia = g[o + a];
-        const uo = a * r;
-        for (let k = 0; k < r; k++) {
-          gU[uo + k] += gia * h[i * r + k];
-          gh[k] += gia * u[uo + k];
-        }
-      }
-      for (let k = 0; k < r; k++) {
-        const ghk = gh[k];
-        const vo = k * dim;
-        for (let b = 0; b < dim; b++) gV[vo + b] += ghk * x[o + b];
-      }
-    }
+    gemmABt(this.gU!, gT, dim, transpose(fwd.hidden!, n, r), r, n, 1, true); // dU += Gᵀ·H
+    const gh = new Float64Array(n * r);
+    gemmABt(gh, g, n, transpose(this.u!, dim, r), r, dim); // dH = G·U
+    gemmABt(this.gV!, transpose(gh, n, r), r, xT, dim, n, 1, true); // dV += dHᵀ·X
   }
 
   /** Apply the accumulated gradients with `optimizer`, then clear them. */

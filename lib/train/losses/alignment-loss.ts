@@ -1,7 +1,8 @@
 import { xlError } from '../../errors.js';
 import { InfoNCELoss, type InfoNCELossOptions } from './info-nce.js';
 import { JensenShannonLoss, type JensenShannonLossOptions } from './jensen-shannon.js';
-import { checkBatch, type LossResult, type ParallelBatch, type ParallelLoss } from './types.js';
+import { forwardViaScores, type BatchScores, type ScoresLoss, type ScoresLossResult } from './scores.js';
+import type { LossResult, ParallelBatch, ParallelLoss } from './types.js';
 
 /** Options of {@link AlignmentLoss}. */
 export interface AlignmentLossOptions {
@@ -33,7 +34,7 @@ export interface AlignmentLossOptions {
  * const ablation = new AlignmentLoss({ jsdWeight: 0 });        // InfoNCE only
  * const { loss: value, parts } = loss.forward(batch);          // parts.infoNCE, parts.jsd
  */
-export class AlignmentLoss implements ParallelLoss {
+export class AlignmentLoss implements ParallelLoss, ScoresLoss {
   readonly infoNCEWeight: number;
   readonly jsdWeight: number;
   readonly infoNCE: InfoNCELoss;
@@ -53,28 +54,26 @@ export class AlignmentLoss implements ParallelLoss {
 
   /** Weighted sum of the enabled terms; `parts` holds each term unweighted. */
   forward(batch: ParallelBatch): LossResult {
-    checkBatch('AlignmentLoss', batch);
-    const terms: [number, LossResult][] = [];
-    if (this.infoNCEWeight > 0) terms.push([this.infoNCEWeight, this.infoNCE.forward(batch)]);
-    if (this.jsdWeight > 0) terms.push([this.jsdWeight, this.jensenShannon.forward(batch)]);
-    const [w0, first] = terms[0];
-    const grads = first.grads;
-    for (const key of ['queryPivot', 'queryTarget', 'docPivot', 'docTarget'] as const) {
-      const g = grads[key];
-      for (let k = 0; k < g.length; k++) g[k] *= w0;
-      for (let t = 1; t < terms.length; t++) {
-        const [w, r] = terms[t];
-        const h = r.grads[key];
-        for (let k = 0; k < g.length; k++) g[k] += w * h[k];
-      }
-    }
+    return forwardViaScores('AlignmentLoss', this, batch);
+  }
+
+  /**
+   * Both terms on the one similarity matrix S = Q·Dᵀ of the batch (computed once), their
+   * dL/dS summed with the weights, so the backward to the embeddings runs once.
+   */
+  forwardScores(scores: BatchScores): ScoresLossResult {
+    const terms: [number, ScoresLossResult][] = [];
+    if (this.infoNCEWeight > 0) terms.push([this.infoNCEWeight, this.infoNCE.forwardScores(scores)]);
+    if (this.jsdWeight > 0) terms.push([this.jsdWeight, this.jensenShannon.forwardScores(scores)]);
+    const gradS = new Float64Array(scores.s.length);
     let loss = 0;
     const parts: Record<string, number> = {};
     for (const [w, r] of terms) {
       loss += w * r.loss;
+      for (let k = 0; k < gradS.length; k++) gradS[k] += w * r.gradS[k];
       Object.assign(parts, r.parts);
     }
-    return { loss, grads, parts };
+    return { loss, gradS, parts };
   }
 
   /** Hyperparameters for logging. */

@@ -1,6 +1,7 @@
 import { xlError } from '../../errors.js';
-import { addMatmulGB, addMatmulGtA, matmulABt, vstack, zerosLike, type FloatArray, type Matrix } from '../matrix.js';
-import { checkBatch, type LossResult, type ParallelBatch, type ParallelLoss } from './types.js';
+import { addMatmulGB, addMatmulGtA, matmulABt, zerosLike, type FloatArray, type Matrix } from '../matrix.js';
+import { forwardViaScores, transposeSquare, type BatchScores, type ScoresLoss, type ScoresLossResult } from './scores.js';
+import type { LossResult, ParallelBatch, ParallelLoss } from './types.js';
 
 /** Options of {@link infoNCE}. */
 export interface InfoNCEOptions {
@@ -59,9 +60,31 @@ export function infoNCE(
   const n = anchors.rows;
   const m = candidates.rows;
   if (n === 0) throw xlError('infoNCE', 'no anchors');
-  const s = matmulABt(anchors, candidates);
-  const inv = 1 / temperature;
   const g = new Float64Array(n * m);
+  const loss = infoNCEOnScores(matmulABt(anchors, candidates), n, m, positives, temperature, g, 1);
+  const gA = zerosLike(anchors.data, anchors.data.length);
+  const gC = zerosLike(candidates.data, candidates.data.length);
+  addMatmulGB(gA, g, n, candidates);
+  addMatmulGtA(gC, g, m, anchors);
+  return { loss, grads: { anchors: gA, candidates: gC } };
+}
+
+/**
+ * InfoNCE on precomputed cosine similarities `s` (n x m, left unchanged): returns the mean
+ * loss and adds `weight · dL/ds` into `grad` (the 1/τ included). The kernel of
+ * {@link infoNCE} and {@link InfoNCELoss}.
+ */
+export function infoNCEOnScores(
+  s: Float64Array,
+  n: number,
+  m: number,
+  positives: (i: number) => readonly number[],
+  temperature: number,
+  grad: Float64Array,
+  weight: number,
+): number {
+  const inv = 1 / temperature;
+  const e = new Float64Array(m);
   const isPos = new Uint8Array(m);
   let total = 0;
   for (let i = 0; i < n; i++) {
@@ -76,29 +99,19 @@ export function infoNCE(
     }
     const o = i * m;
     let max = -Infinity;
-    for (let j = 0; j < m; j++) {
-      s[o + j] *= inv;
-      if (s[o + j] > max) max = s[o + j];
-    }
+    for (let j = 0; j < m; j++) if (s[o + j] * inv > max) max = s[o + j] * inv;
     let sumAll = 0;
     let sumPos = 0;
     for (let j = 0; j < m; j++) {
-      const e = Math.exp(s[o + j] - max);
-      s[o + j] = e; // reuse as exp buffer
-      sumAll += e;
-      if (isPos[j]) sumPos += e;
+      e[j] = Math.exp(s[o + j] * inv - max);
+      sumAll += e[j];
+      if (isPos[j]) sumPos += e[j];
     }
     total += Math.log(sumAll) - Math.log(sumPos);
-    for (let j = 0; j < m; j++) {
-      const e = s[o + j];
-      g[o + j] = (e / sumAll - (isPos[j] ? e / sumPos : 0)) / n;
-    }
+    const scale = (weight * inv) / n;
+    for (let j = 0; j < m; j++) grad[o + j] += (e[j] / sumAll - (isPos[j] ? e[j] / sumPos : 0)) * scale;
   }
-  const gA = zerosLike(anchors.data, anchors.data.length);
-  const gC = zerosLike(candidates.data, candidates.data.length);
-  addMatmulGB(gA, g, n, candidates, inv);
-  addMatmulGtA(gC, g, m, anchors, inv);
-  return { loss: total / n, grads: { anchors: gA, candidates: gC } };
+  return total / n;
 }
 
 /** Options of {@link InfoNCELoss}. */
@@ -136,7 +149,7 @@ export interface InfoNCELossOptions extends InfoNCEOptions {
  * const loss = new InfoNCELoss({ temperature: 0.05 });
  * const { loss: value, grads } = loss.forward(batch); // grads.queryPivot is B x dim
  */
-export class InfoNCELoss implements ParallelLoss {
+export class InfoNCELoss implements ParallelLoss, ScoresLoss {
   readonly temperature: number;
   readonly symmetric: boolean;
 
@@ -149,31 +162,24 @@ export class InfoNCELoss implements ParallelLoss {
 
   /** Loss and gradients for one batch (see the class comment for the formula). */
   forward(batch: ParallelBatch): LossResult {
-    const { size: b } = checkBatch('InfoNCELoss', batch);
-    const q = vstack([batch.queryPivot, batch.queryTarget]);
-    const d = vstack([batch.docPivot, batch.docTarget]);
+    return forwardViaScores('InfoNCELoss', this, batch);
+  }
+
+  /** The loss on the batch's similarity matrix, and dL/dS. */
+  forwardScores(scores: BatchScores): ScoresLossResult {
+    const b = scores.size;
+    const n = 2 * b;
     const positives = (i: number): number[] => [i % b, b + (i % b)];
-    const forward = infoNCE(q, d, positives, { temperature: this.temperature });
-    let loss = forward.loss;
-    let gq = forward.grads.anchors;
-    let gd = forward.grads.candidates;
+    const gradS = new Float64Array(n * n);
+    const w = this.symmetric ? 0.5 : 1;
+    let loss = w * infoNCEOnScores(scores.s, n, n, positives, this.temperature, gradS, w);
     if (this.symmetric) {
-      const backward = infoNCE(d, q, positives, { temperature: this.temperature });
-      loss = (loss + backward.loss) / 2;
-      for (let k = 0; k < gq.length; k++) gq[k] = (gq[k] + backward.grads.candidates[k]) / 2;
-      for (let k = 0; k < gd.length; k++) gd[k] = (gd[k] + backward.grads.anchors[k]) / 2;
+      // documents as anchors: the same scores transposed, gradient transposed back
+      const gT = new Float64Array(n * n);
+      loss += w * infoNCEOnScores(transposeSquare(scores.s, n), n, n, positives, this.temperature, gT, w);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) gradS[i * n + j] += gT[j * n + i];
     }
-    const half = b * q.cols;
-    return {
-      loss,
-      grads: {
-        queryPivot: gq.subarray(0, half),
-        queryTarget: gq.subarray(half),
-        docPivot: gd.subarray(0, half),
-        docTarget: gd.subarray(half),
-      },
-      parts: { infoNCE: loss },
-    };
+    return { loss, gradS, parts: { infoNCE: loss } };
   }
 
   /** Hyperparameters for logging. */

@@ -1,6 +1,7 @@
 import { checkOneOf, xlError } from '../../errors.js';
 import { addMatmulGB, addMatmulGtA, matmulABt, vstack, zerosLike, type FloatArray, type Matrix } from '../matrix.js';
-import { checkBatch, type LossResult, type ParallelBatch, type ParallelLoss } from './types.js';
+import { forwardViaScores, transposeSquare, type BatchScores, type ScoresLoss, type ScoresLossResult } from './scores.js';
+import type { LossResult, ParallelBatch, ParallelLoss } from './types.js';
 
 const LN2 = Math.LN2;
 
@@ -61,19 +62,44 @@ export function jensenShannonSoftmax(x: Matrix, y: Matrix, ref: Matrix, options:
   const n = x.rows;
   const m = ref.rows;
   if (n === 0) throw xlError('jensenShannonSoftmax', 'no rows');
+  const xy = vstack([x, y]);
+  const g = new Float64Array(2 * n * m);
+  const loss = jsdOnScores(matmulABt(xy, ref), m, n, (i) => i, (i) => n + i, temperature, g, 1);
+  const gxy = zerosLike(x.data, 2 * n * x.cols);
+  const gr = zerosLike(ref.data, ref.data.length);
+  addMatmulGB(gxy, g, 2 * n, ref);
+  addMatmulGtA(gr, g, m, xy);
+  const half = n * x.cols;
+  return { loss, grads: { x: gxy.subarray(0, half), y: gxy.subarray(half), ref: gr } };
+}
+
+/**
+ * Mean JSD between the softmax(·/τ) distributions of row pairs of a similarity matrix `s`
+ * (rows of length `m`): pair i compares row `xRow(i)` with row `yRow(i)`, for i < `pairs`.
+ * Adds `weight · dL/ds` into `grad` (the 1/τ included) and returns the mean. The kernel of
+ * {@link jensenShannonSoftmax} and {@link JensenShannonLoss}.
+ */
+export function jsdOnScores(
+  s: Float64Array,
+  m: number,
+  pairs: number,
+  xRow: (i: number) => number,
+  yRow: (i: number) => number,
+  temperature: number,
+  grad: Float64Array,
+  weight: number,
+): number {
   const inv = 1 / temperature;
-  const a = matmulABt(x, ref);
-  const b = matmulABt(y, ref);
-  const ga = new Float64Array(n * m);
-  const gb = new Float64Array(n * m);
   const lp = new Float64Array(m);
   const lq = new Float64Array(m);
+  const gp = new Float64Array(m);
+  const gq = new Float64Array(m);
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * m;
-    logSoftmax(a, o, m, inv, lp);
-    logSoftmax(b, o, m, inv, lq);
-    let js = 0;
+  for (let i = 0; i < pairs; i++) {
+    const ox = xRow(i) * m;
+    const oy = yRow(i) * m;
+    logSoftmax(s, ox, m, inv, lp);
+    logSoftmax(s, oy, m, inv, lq);
     let pg = 0;
     let qg = 0;
     for (let k = 0; k < m; k++) {
@@ -82,28 +108,19 @@ export function jensenShannonSoftmax(x: Matrix, y: Matrix, ref: Matrix, options:
       const lm = hi === -Infinity ? -Infinity : hi + Math.log1p(Math.exp(lo - hi)) - LN2;
       const p = Math.exp(lp[k]);
       const q = Math.exp(lq[k]);
-      const gp = p > 0 ? 0.5 * (lp[k] - lm) : 0;
-      const gq = q > 0 ? 0.5 * (lq[k] - lm) : 0;
-      js += p * gp + q * gq;
-      pg += p * gp;
-      qg += q * gq;
-      ga[o + k] = gp; // temporarily dJSD/dp
-      gb[o + k] = gq;
+      gp[k] = p > 0 ? 0.5 * (lp[k] - lm) : 0; // dJSD/dp_k
+      gq[k] = q > 0 ? 0.5 * (lq[k] - lm) : 0; // dJSD/dq_k
+      pg += p * gp[k];
+      qg += q * gq[k];
     }
-    total += js;
+    total += pg + qg;
+    const scale = (weight * inv) / pairs;
     for (let k = 0; k < m; k++) {
-      ga[o + k] = (Math.exp(lp[k]) * (ga[o + k] - pg)) / n;
-      gb[o + k] = (Math.exp(lq[k]) * (gb[o + k] - qg)) / n;
+      grad[ox + k] += Math.exp(lp[k]) * (gp[k] - pg) * scale;
+      grad[oy + k] += Math.exp(lq[k]) * (gq[k] - qg) * scale;
     }
   }
-  const gx = zerosLike(x.data, x.data.length);
-  const gy = zerosLike(y.data, y.data.length);
-  const gr = zerosLike(ref.data, ref.data.length);
-  addMatmulGB(gx, ga, n, ref, inv);
-  addMatmulGB(gy, gb, n, ref, inv);
-  addMatmulGtA(gr, ga, m, x, inv);
-  addMatmulGtA(gr, gb, m, y, inv);
-  return { loss: total / n, grads: { x: gx, y: gy, ref: gr } };
+  return total / pairs;
 }
 
 /** log softmax of `scale · s[o .. o+m-1]` into `out`. */
@@ -156,7 +173,7 @@ export interface JensenShannonLossOptions extends JensenShannonOptions {
  * const jsd = new JensenShannonLoss({ temperature: 0.05, sides: 'both' });
  * const { loss, grads } = jsd.forward(batch);
  */
-export class JensenShannonLoss implements ParallelLoss {
+export class JensenShannonLoss implements ParallelLoss, ScoresLoss {
   readonly temperature: number;
   readonly sides: JsdSide;
 
@@ -169,39 +186,33 @@ export class JensenShannonLoss implements ParallelLoss {
 
   /** Loss and gradients for one batch (see the class comment). */
   forward(batch: ParallelBatch): LossResult {
-    const { size: b, dim } = checkBatch('JensenShannonLoss', batch);
-    const opts = { temperature: this.temperature };
-    const gqp = zerosLike(batch.queryPivot.data, b * dim);
-    const gqt = zerosLike(batch.queryPivot.data, b * dim);
-    const gdp = zerosLike(batch.queryPivot.data, b * dim);
-    const gdt = zerosLike(batch.queryPivot.data, b * dim);
+    return forwardViaScores('JensenShannonLoss', this, batch);
+  }
+
+  /** The loss on the batch's similarity matrix, and dL/dS. */
+  forwardScores(scores: BatchScores): ScoresLossResult {
+    const b = scores.size;
+    const n = 2 * b;
+    const gradS = new Float64Array(n * n);
     const w = this.sides === 'both' ? 0.5 : 1;
+    const pivot = (i: number) => i;
+    const target = (i: number) => b + i;
     let loss = 0;
     const parts: Record<string, number> = {};
     if (this.sides !== 'documents') {
-      const r = jensenShannonSoftmax(batch.queryPivot, batch.queryTarget, vstack([batch.docPivot, batch.docTarget]), opts);
-      loss += w * r.loss;
-      parts.jsdQueries = r.loss;
-      for (let k = 0; k < b * dim; k++) {
-        gqp[k] += w * r.grads.x[k];
-        gqt[k] += w * r.grads.y[k];
-        gdp[k] += w * r.grads.ref[k];
-        gdt[k] += w * r.grads.ref[b * dim + k];
-      }
+      // rows of S: each query's distribution over the 2B documents
+      parts.jsdQueries = jsdOnScores(scores.s, n, b, pivot, target, this.temperature, gradS, w);
+      loss += w * parts.jsdQueries;
     }
     if (this.sides !== 'queries') {
-      const r = jensenShannonSoftmax(batch.docPivot, batch.docTarget, vstack([batch.queryPivot, batch.queryTarget]), opts);
-      loss += w * r.loss;
-      parts.jsdDocuments = r.loss;
-      for (let k = 0; k < b * dim; k++) {
-        gdp[k] += w * r.grads.x[k];
-        gdt[k] += w * r.grads.y[k];
-        gqp[k] += w * r.grads.ref[k];
-        gqt[k] += w * r.grads.ref[b * dim + k];
-      }
+      // rows of Sᵀ: each document's distribution over the 2B queries
+      const gT = new Float64Array(n * n);
+      parts.jsdDocuments = jsdOnScores(transposeSquare(scores.s, n), n, b, pivot, target, this.temperature, gT, w);
+      loss += w * parts.jsdDocuments;
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) gradS[i * n + j] += gT[j * n + i];
     }
     parts.jsd = loss;
-    return { loss, grads: { queryPivot: gqp, queryTarget: gqt, docPivot: gdp, docTarget: gdt }, parts };
+    return { loss, gradS, parts };
   }
 
   /** Hyperparameters for logging. */

@@ -1,0 +1,83 @@
+import { pathToFileURL } from 'node:url';
+import { createRng } from '../util/rng.js';
+import { AlignmentAdapter } from './adapter.js';
+import { AdapterHead, type ParallelEmbeddings } from './heads/adapter-head.js';
+import { trainLoop, type TrainLoopOptions } from './train-loop.js';
+
+/** One benchmark figure. */
+export interface TrainBenchRow {
+  what: string;
+  dim: number;
+  rank: number | null;
+  samples: number;
+  epochs: number;
+  steps: number;
+  seconds: number;
+  samplesPerSecond: number;
+  finalLoss: number;
+}
+
+/** Options of {@link benchmarkAdapterTraining}. */
+export interface TrainBenchOptions {
+  /** Embedding sizes to time. Default [256, 384, 768] (static default, e5-small, e5-base). */
+  dims?: number[];
+  /** Adapter ranks (`null` = full). Default [null, 32]. */
+  ranks?: (number | null)[];
+  /** Samples. Default 2800. */
+  samples?: number;
+  /** Options of the loop (default: its defaults, 3 epochs, batch 32, no progress bar). */
+  loop?: TrainLoopOptions;
+  /** Seed of the random embeddings. Default 1. */
+  seed?: number;
+}
+
+/**
+ * Time adapter training (the loop only, embeddings given) on `samples` samples of seeded
+ * random unit vectors, for each dim and rank. The content does not matter for speed (the
+ * same matrix products run); use it to check the "2.8k samples in under 30 s" target.
+ *
+ * @example for (const r of benchmarkAdapterTraining({ dims: [384] })) console.log(r.seconds);
+ */
+export function benchmarkAdapterTraining(options: TrainBenchOptions = {}): TrainBenchRow[] {
+  const { dims = [256, 384, 768], ranks = [null, 32], samples = 2800, loop = {}, seed = 1 } = options;
+  const rows: TrainBenchRow[] = [];
+  for (const dim of dims) {
+    const rng = createRng(seed);
+    const unit = () => {
+      const m = new Float32Array(samples * dim);
+      for (let i = 0; i < samples; i++) {
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += (m[i * dim + j] = rng.normal()) ** 2;
+        for (let j = 0; j < dim; j++) m[i * dim + j] /= Math.sqrt(s);
+      }
+      return m;
+    };
+    const cached: ParallelEmbeddings = { size: samples, dim, queryPivot: unit(), queryTarget: unit(), docPivot: unit(), docTarget: unit() };
+    for (const rank of ranks) {
+      const adapter = AlignmentAdapter.create(dim, { rank: rank ?? undefined });
+      const r = trainLoop(new AdapterHead(adapter, cached), samples, { progress: false, ...loop });
+      const epochs = (r.config.epochs as number) ?? 3;
+      rows.push({
+        what: 'adapter',
+        dim,
+        rank,
+        samples,
+        epochs,
+        steps: r.steps,
+        seconds: r.seconds,
+        samplesPerSecond: (samples * epochs) / r.seconds,
+        finalLoss: r.history[r.history.length - 1].loss,
+      });
+    }
+  }
+  return rows;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // npx tsx lib/train/benchmark.ts
+  console.log('adapter training, 2800 samples, default loop (InfoNCE+JSD, batch 32, 3 epochs)');
+  console.log('dim\trank\tsteps\tseconds\tsamples/s');
+  for (const r of benchmarkAdapterTraining()) {
+    console.log(`${r.dim}\t${r.rank ?? 'full'}\t${r.steps}\t${r.seconds.toFixed(2)}\t${r.samplesPerSecond.toFixed(0)}`);
+  }
+}
