@@ -32,3 +32,30 @@ test('trainAdapter: trains, records its config and saves a loadable adapter', as
   assert.deepEqual([t.embedder, t.samples, t.seed, t.groupedBatches, t.loss.name], ['synthetic-16', 120, 42, true, 'AlignmentLoss']);
   await assert.rejects(trainAdapter({ embedder: syntheticEmbedder(16), samples: samples.slice(0, 1) }), /need at least 2 training samples, got 1/);
 });
+
+test('trainAdapter end to end through transformers.js: a saved adapter plugs into loadEmbedder and gives adapter.apply(base)', async () => {
+  const { loadEmbedder } = await import('../../lib/embed/transformers-embedder.js');
+  const { StaticEmbeddingModel } = await import('../../lib/train/heads/static-embedding.js');
+  const { buildVocab } = await import('../../lib/train/static/vocab-builder.js');
+  const { buildTrainingSamples } = await import('../../lib/train/dataset.js');
+  const samples = buildTrainingSamples({ size: 60, langs: ['de', 'hi'], seed: 2 });
+  const texts: Record<string, string[]> = { en: samples.flatMap((s) => [s.queryPivot, s.docPivot]) };
+  for (const s of samples) (texts[s.lang] ??= []).push(s.queryTarget, s.docTarget);
+  const dir = mkdtempSync(join(tmpdir(), 'xlalign-adapter-e2e-'));
+  StaticEmbeddingModel.create(buildVocab(texts, { vocabSize: 2000, minCount: 2 }), { dim: 16, seed: 1 }).save(join(dir, 'model'), { name: 'tiny' });
+  const base = await loadEmbedder(join(dir, 'model'), { cache: false, progress: false });
+  const out = join(dir, 'model.adapter.safetensors');
+  const { result } = await trainAdapter({ embedder: base, samples, out, epochs: 2, batchSize: 10, lr: 1e-2, progress: false });
+  assert.ok(result.steps > 0 && Number.isFinite(result.history.at(-1)!.loss));
+  const adapter = loadAdapter(out);
+  const aligned = await loadEmbedder(join(dir, 'model'), { cache: false, progress: false, adapter });
+  const probe = [samples[0].queryTarget, samples[1].docPivot];
+  const expected = adapter.apply(await base.embed(probe), probe.length, 16);
+  const got = await aligned.embed(probe);
+  for (let k = 0; k < got.length; k++) assert.ok(Math.abs(got[k] - expected[k]) < 1e-5);
+  // and the adapter changed the vectors (it is not the identity after training)
+  const plain = await base.embed(probe);
+  assert.ok(plain.some((v, k) => Math.abs(v - got[k]) > 1e-4));
+  await base.dispose();
+  await aligned.dispose();
+});
