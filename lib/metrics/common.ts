@@ -121,11 +121,15 @@ export function rankQuery(
     rel = new Float64Array(n);
     order = new Uint32Array(n);
   }
-  let sorted = true;
+  let strict = true; // strictly descending: nothing to do
+  let descending = true; // non-increasing: only runs of tied scores need ordering
   for (let i = 0; i < n; i++) {
     const s = scores[i];
     if (Number.isNaN(s)) throw xlError('rankQuery', `run['${qid}'].scores[${i}] (doc '${ids[i]}') is NaN; scores must be numbers`);
-    if (i > 0 && !(scores[i - 1] > s)) sorted = false;
+    if (i > 0 && !(scores[i - 1] > s)) {
+      strict = false;
+      if (!(scores[i - 1] >= s)) descending = false;
+    }
   }
   if (judgments && ideal.length <= 64) {
     // A query has few relevant documents: find each in the ranking with the native indexOf
@@ -151,21 +155,52 @@ export function rankQuery(
     }
   }
   for (let i = 0; i < n; i++) order[i] = i;
-  if (sorted) {
-    rel.set(rel0);
-    return { rel, order, ids, ideal };
+  // Tie order within equal scores: relevance ascending, then id ascending.
+  const tie = (a: number, b: number): number => rel0[a] - rel0[b] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0);
+  if (!strict && descending) {
+    // Already sorted by score (e.g. a retriever's output with a long tail of equal scores):
+    // order each run of tied scores on its own, in linear time when its non-relevant
+    // documents already come in id order (then only the few relevant ones are sorted).
+    for (let s0 = 0; s0 < n; ) {
+      let e = s0 + 1;
+      while (e < n && scores[e] === scores[s0]) e++;
+      if (e - s0 > 1) orderTies(order, s0, e, rel0, ids, tie);
+      s0 = e;
+    }
+  } else if (!strict) {
+    order.sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : tie(a, b)));
   }
-  order.sort((a, b) => {
-    const d = scores[b] - scores[a];
-    if (d !== 0) return d;
-    const dr = rel0[a] - rel0[b];
-    if (dr !== 0) return dr;
-    const ia = ids[a];
-    const ib = ids[b];
-    return ia < ib ? -1 : ia > ib ? 1 : 0;
-  });
   for (let i = 0; i < n; i++) rel[i] = rel0[order[i]];
   return { rel, order, ids, ideal };
+}
+
+/** Order `order[s..e)` (documents with equal scores, in input order) by the tie comparator. */
+function orderTies(
+  order: Uint32Array,
+  s: number,
+  e: number,
+  rel0: Float64Array,
+  ids: readonly string[],
+  tie: (a: number, b: number) => number,
+): void {
+  let last: string | undefined;
+  let inIdOrder = true;
+  const relevant: number[] = [];
+  for (let i = s; i < e; i++) {
+    if (rel0[i] > 0) relevant.push(i);
+    else {
+      if (last !== undefined && !(last < ids[i])) inIdOrder = false;
+      last = ids[i];
+    }
+  }
+  if (!inIdOrder) {
+    order.subarray(s, e).sort(tie);
+    return;
+  }
+  let w = s;
+  for (let i = s; i < e; i++) if (!(rel0[i] > 0)) order[w++] = i;
+  relevant.sort(tie);
+  for (const i of relevant) order[w++] = i;
 }
 
 function duplicate(qid: string, id: string) {
@@ -208,9 +243,10 @@ export function perQuery(qrels: Qrels, run: Run, fn: (ranked: RankedQuery, qid: 
 }
 
 /**
- * Validate a cutoff `k` (a non-negative integer, or undefined for the whole ranking) and
- * resolve it against a ranking length.
+ * Validate a cutoff `k`: a non-negative integer, or undefined for the whole ranking.
+ * @param where - the calling function, for the error message.
  * @throws XlalignError when `k` is negative or not an integer.
+ * @example checkK('ndcg', 10); // ok; checkK('ndcg', -1) throws
  */
 export function checkK(where: string, k: number | undefined): void {
   if (k !== undefined && !(Number.isInteger(k) && k >= 0)) {
@@ -218,7 +254,7 @@ export function checkK(where: string, k: number | undefined): void {
   }
 }
 
-/** `min(k, n)`, with undefined `k` meaning `n`. */
+/** The number of ranks a cutoff covers: `min(k, n)`, with undefined `k` meaning `n`. @example cut(10, 3) // 3 */
 export function cut(k: number | undefined, n: number): number {
   return k === undefined || k > n ? n : k;
 }

@@ -61,3 +61,31 @@ test('many relevant documents (the per-document lookup path) and reusable scratc
   assert.deepEqual([...rankQuery('q', { ids, scores }, judged).rel], [...r.rel]);
   assert.throws(() => rankQuery('q', { ids: [...ids, 'd0'], scores: [...scores, 0] }, judged), /relevant doc 'd0' twice/);
 });
+
+test('every input shape gives the order of a plain three-key sort (random ties, infinities)', async () => {
+  const { createRng, shuffled } = await import('../../lib/util/rng.js');
+  const rng = createRng(31);
+  const values = [-Infinity, 0, 0.5, 1, Infinity];
+  for (let trial = 0; trial < 2000; trial++) {
+    const n = 1 + rng.int(30);
+    const ids = shuffled(Array.from({ length: n }, (_, i) => `d${i}`), rng);
+    const scores = ids.map(() => values[rng.int(values.length)]);
+    const judged: Record<string, number> = {};
+    for (const id of ids) if (rng.int(4) === 0) judged[id] = 1 + rng.int(2);
+    // Reference: objects, sorted by score desc, relevance asc, id asc.
+    const expected = ids
+      .map((id, i) => ({ id, s: scores[i], r: judged[id] ?? 0 }))
+      .sort((a, b) => (a.s !== b.s ? (a.s > b.s ? -1 : 1) : a.r - b.r || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+      .map((x) => x.id);
+    // Three shapes of the same ranking: shuffled; sorted by score only (ties in random
+    // order); sorted by score with ties in id order.
+    const perm = shuffled(Array.from({ length: n }, (_, i) => i), rng);
+    const byScore = perm.slice().sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : 0));
+    const byScoreId = perm.slice().sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : ids[a] < ids[b] ? -1 : 1));
+    for (const p of [perm, byScore, byScoreId]) {
+      const r = rankQuery('q', { ids: p.map((i) => ids[i]), scores: p.map((i) => scores[i]) }, judged);
+      assert.deepEqual(rankedIds(r), expected);
+      assert.deepEqual([...r.rel], expected.map((id) => judged[id] ?? 0));
+    }
+  }
+});
