@@ -1,0 +1,32 @@
+/**
+ * Alignment fine-tuning (issue 4): the public API of `lib/train` in one place.
+ *
+ * - data: {@link splitXquadArticles} (leakage-free 24/24 article split), {@link buildTrainingSamples}
+ *   (2800 balanced parallel samples from the train articles), JSONL load/save;
+ * - losses: {@link InfoNCELoss}, {@link JensenShannonLoss}, {@link AlignmentLoss} (InfoNCE + λ·JSD),
+ *   and the matrix forms {@link infoNCE}, {@link jensenShannonSoftmax};
+ * - optimiser: {@link AdamW} (dense and sparse rows);
+ * - models: {@link AlignmentAdapter} over any frozen embedder ({@link trainAdapter}, saved as
+ *   safetensors), the whole static model ({@link fineTuneStaticModel});
+ * - loop: {@link trainLoop} over any {@link TrainHead}; statistics: {@link pairedBootstrap}.
+ *
+ * @example
+ * import { buildTrainingSamples, trainAdapter, splitXquadArticles } from 'xlalign/train';
+ * const split = splitXquadArticles();
+ * const { adapter } = await trainAdapter({ embedder, samples: buildTrainingSamples({ split }), out: 'runs/adapter.safetensors' });
+ */
+export { AdamW, type AdamWOptions } from './adamw.js';
+export { AlignmentAdapter, loadAdapter, saveAdapter, type AdapterConfig, type AdapterOptions } from './adapter.js';
+export { pairedBootstrap, percentile, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
+export { buildTrainingSamples, loadTrainingJsonl, saveTrainingJsonl, TrainingSampleSchema, type TrainingSample, type TrainingSetOptions } from './dataset.js';
+export { fineTuneStaticModel, type FineTuneStaticOptions, type FineTuneStaticResult } from './fine-tune-static.js';
+export { AdapterHead, type ParallelEmbeddings } from './heads/adapter-head.js';
+export { StaticParallelHead } from './heads/static-parallel-head.js';
+export { AlignmentLoss, type AlignmentLossOptions } from './losses/alignment-loss.js';
+export { infoNCE, InfoNCELoss, type InfoNCELossOptions, type InfoNCEOptions } from './losses/info-nce.js';
+export { jensenShannonDivergence, jensenShannonSoftmax, JensenShannonLoss, JSD_SIDES, type JensenShannonLossOptions } from './losses/jensen-shannon.js';
+export type { LossResult, ParallelBatch, ParallelGrads, ParallelLoss } from './losses/types.js';
+export { matrix, normalizeRows, type FloatArray, type Matrix } from './matrix.js';
+export { DEFAULT_SPLIT_SEED, filterXquad, splitCorpus, splitPartOf, splitXquadArticles, xquadArticleOf, type SplitPart, type XquadSplit } from './split.js';
+export { embedTrainingSamples, trainAdapter, type TrainAdapterOptions, type TrainAdapterResult, type TrainingEmbedder } from './train-adapter.js';
+export { learningRate, lossCurveCsv, makeBatches, trainLoop, TRAIN_DEFAULTS, type LossRow, type TrainHead, type TrainLoopOptions, type TrainLoopResult } from './train-loop.js';
