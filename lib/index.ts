@@ -30,6 +30,8 @@ export * from './embed/index.js';
 
 // Retrieval
 export * from './retrieve/types.js';
+export * from './retrieve/tokenize.js';
+export * from './retrieve/bm25.js';
 export * from './retrieve/exact-topk.js';
 export * from './retrieve/dense-retriever.js';
 export * from './retrieve/resolve-retriever.js';

@@ -44,13 +44,13 @@ export const FIGURE_DEFAULTS = { width: 900, height: 450 } as const;
 /** The base layout every builder starts from: white background, legend on top, margins. */
 export function baseLayout(title: string, options: FigureOptions = {}): Layout {
   return {
-    title: { text: options.title ?? title },
+    title: { text: options.title ?? title, y: 0.98, yanchor: 'top' },
     width: options.width ?? FIGURE_DEFAULTS.width,
     height: options.height ?? FIGURE_DEFAULTS.height,
     paper_bgcolor: 'white',
     plot_bgcolor: 'white',
     font: { family: 'Liberation Sans, Arial, sans-serif', size: 13 },
-    margin: { l: 60, r: 20, t: 70, b: 50 },
+    margin: { l: 60, r: 20, t: 80, b: 50 },
     legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
   };
 }
