@@ -1,5 +1,8 @@
 /** Retrieval metrics (ranx style): one family per file, `evaluate` aggregates. */
-export * from './common.js';
+// The tie policy and ranked relevance vectors; the small helpers (checkK, cut, perQuery)
+// stay internal to lib/metrics.
+export { rankQuery, rankedIds, createRankScratch, evaluatedQueries, idealRelevance, countRelevant } from './common.js';
+export type { RankedQuery, RankScratch } from './common.js';
 export * from './ndcg.js';
 export * from './reciprocal-rank.js';
 export * from './recall.js';
