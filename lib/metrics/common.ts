@@ -39,6 +39,7 @@ export interface RankedQuery {
 /**
  * The relevance values (> 0) of one query's judgments, sorted descending. Judgments <= 0
  * count as non-relevant (as in trec_eval).
+ * @example idealRelevance({ a: 1, b: 2, c: 0 }) // Float64Array [2, 1]
  */
 export function idealRelevance(judgments: Record<string, number> | undefined): Float64Array {
   if (!judgments) return new Float64Array(0);
@@ -50,7 +51,7 @@ export function idealRelevance(judgments: Record<string, number> | undefined): F
   return Float64Array.from(values).sort().reverse();
 }
 
-/** Number of relevant (relevance > 0) documents in one query's judgments. */
+/** Number of relevant (relevance > 0) documents in one query's judgments. @example countRelevant({ a: 1, b: 0 }) // 1 */
 export function countRelevant(judgments: Record<string, number> | undefined): number {
   let n = 0;
   if (judgments) for (const id in judgments) if (judgments[id] > 0) n++;
@@ -221,6 +222,7 @@ export function rankedIds(ranked: RankedQuery): string[] {
  * The queries that metrics evaluate: those in `qrels` with at least one relevant document
  * (relevance > 0), in the qrels' key order. Queries of the run that are not among them
  * are ignored.
+ * @example evaluatedQueries({ q1: { a: 1 }, q2: { a: 0 } }) // ['q1']
  */
 export function evaluatedQueries(qrels: Qrels): string[] {
   return Object.keys(qrels).filter((q) => countRelevant(qrels[q]) > 0);
@@ -231,6 +233,7 @@ export function evaluatedQueries(qrels: Qrels): string[] {
  * {@link evaluatedQueries}); a query absent from `run` is ranked as an empty ranking.
  * Returns per-query scores; a query for which `fn` returns NaN (metric undefined there)
  * is left out of the result.
+ * @example perQuery(qrels, run, (r) => (r.rel[0] > 0 ? 1 : 0)) // success@1 per query
  */
 export function perQuery(qrels: Qrels, run: Run, fn: (ranked: RankedQuery, qid: string) => number): Record<string, number> {
   const out: Record<string, number> = {};

@@ -62,8 +62,9 @@ interface MetricSpec {
 const CUTOFF = /^(ndcg|rr|r|p|ap|complete)(?:@(\d+))?$/;
 
 /**
- * Parse a metric name into its scoring function.
+ * Parse a metric name into its per-query scoring function and its aggregate.
  * @throws XlalignError for an unknown name, listing the supported ones.
+ * @example parseMetric('ndcg@10').aggregate // 'mean'
  */
 export function parseMetric(name: string): MetricSpec {
   const m = CUTOFF.exec(name);

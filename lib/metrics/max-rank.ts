@@ -41,7 +41,7 @@ export function maxRankOf(rel: ArrayLike<number>, nRelevant: number, length: num
   return length + 1;
 }
 
-/** Length of the longest ranking in `run` (0 for an empty run). */
+/** Length of the longest ranking in `run` (0 for an empty run). @example longestRanking({ q: { ids: ['a', 'b'], scores: [2, 1] } }) // 2 */
 export function longestRanking(run: Run): number {
   let m = 0;
   for (const q in run) if (run[q].ids.length > m) m = run[q].ids.length;

@@ -33,7 +33,7 @@ export interface PivotOptions {
   pivot?: string;
 }
 
-/** The language prefix of an id `<lang>-<id>` ('' when there is no '-'). */
+/** The language prefix of an id `<lang>-<id>` ('' when there is no '-'). @example langOf('de-a07p03') // 'de' */
 export function langOf(id: string): string {
   const i = id.indexOf('-');
   return i > 0 ? id.slice(0, i) : '';
@@ -61,7 +61,10 @@ export function pivotAboveCount(rankedIds: readonly string[], rel: ArrayLike<num
   return above;
 }
 
-/** Same as {@link pivotAboveCount} on a {@link RankedQuery}, without allocating ranked ids. */
+/**
+ * Same as {@link pivotAboveCount} on a {@link RankedQuery}, without allocating ranked ids.
+ * @example pivotAboveRanked(rankQuery('de-1', run['de-1'], qrels['de-1']), 'de', 'en')
+ */
 export function pivotAboveRanked(r: RankedQuery, queryLang: string, pivot: string): number {
   const lp = queryLang + '-';
   const pp = pivot + '-';
@@ -78,6 +81,7 @@ export function pivotAboveRanked(r: RankedQuery, queryLang: string, pivot: strin
 /**
  * Whether a query takes part in the pivot metrics: its language is not the pivot, it has a
  * relevant document in its own language, and it is in the run.
+ * @example pivotDefined('de-1', { 'de-1': 1 }, { 'de-1': { ids: [], scores: [] } }, 'en') // true
  */
 export function pivotDefined(qid: string, judgments: Record<string, number> | undefined, run: Run, pivot: string): boolean {
   const lang = langOf(qid);

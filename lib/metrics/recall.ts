@@ -9,7 +9,7 @@ import type { Qrels } from '../pools/types.js';
 import type { Run } from '../retrieve/types.js';
 import { checkK, cut, perQuery } from './common.js';
 
-/** Number of relevant documents among the first `k` ranks (all when k is undefined). */
+/** Number of relevant documents among the first `k` ranks (all when k is undefined). @example hitsAtK([1, 0, 1], 2) // 1 */
 export function hitsAtK(rel: ArrayLike<number>, k?: number): number {
   const n = cut(k, rel.length);
   let hits = 0;

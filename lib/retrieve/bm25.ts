@@ -72,7 +72,7 @@ export class Bm25Retriever implements Retriever {
     this.identity = `bm25:${JSON.stringify({ k1, b, tokenizer: 'nfkc-lower-intl-segmenter', icu: process.versions.icu ?? null })}`;
   }
 
-  /** Hyperparameters, for logging. */
+  /** Hyperparameters, for logging. @example new Bm25Retriever().getConfig() // { k1: 0.9, b: 0.4 } */
   getConfig(): { k1: number; b: number } {
     return { k1: this.k1, b: this.b };
   }
@@ -85,6 +85,13 @@ export class Bm25Retriever implements Retriever {
     return tokens;
   }
 
+  /**
+   * Rank `docs` for every query of `queries` (see the class comment).
+   * @param options.k - documents per query; default all.
+   * @param options.exclude - per query id, document ids to leave out; ids not in `docs` are ignored.
+   * @throws XlalignError for a bad `k` or duplicate document ids (naming the index).
+   * @example const run = await bm25.retrieve(pool.queries, pool.docs, { exclude: pool.exclude });
+   */
   async retrieve(
     queries: { id: string; lang?: string; text: string }[],
     docs: { id: string; lang?: string; text: string }[],
