@@ -23,6 +23,7 @@ export function evalCommand(): Command {
     .option('--metrics <list>', 'metric names', DEFAULT_METRICS.join(','))
     .option('--belebele-dir <dir>', 'folder with Belebele <dialect>.jsonl files (downloaded there once when the network allows)')
     .option('--no-trec', 'do not write runs/ and qrels/')
+    .option('--run-depth <n>', "documents per query in each run file, or 'all' (the whole pool minus exclusions)", 'all')
     .requiredOption('--out <dir>', 'output folder', 'results');
   addEmbedOptions(cmd);
   cmd.action(async (opts) => {
@@ -45,19 +46,21 @@ export function evalCommand(): Command {
       corpus = await belebeleCorpus(Object.fromEntries(need.map((d) => [d, d])), { dir: opts.belebeleDir });
     }
     const metrics = list(opts.metrics);
+    const runDepth = opts.runDepth === 'all' ? undefined : Number(opts.runDepth);
+    if (runDepth !== undefined && !(Number.isInteger(runDepth) && runDepth > 0)) throw xlError('xlalign eval', `--run-depth must be a positive integer or 'all', got '${opts.runDepth}'`);
     const rows: MetricRow[] = [];
     const retrievers = list(opts.retriever);
     for (const name of retrievers) {
       const retriever = await resolveRetriever(name, { embed: embedOptionsFrom(opts) });
       const res = await runEvaluation(corpus, retriever, {
-        scenarios, langs, pivot: opts.pivot, metrics, out: opts.trec ? out : undefined,
+        scenarios, langs, pivot: opts.pivot, metrics, out: opts.trec ? out : undefined, runDepth,
         onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? " (cached)" : ""}\n`),
       });
       rows.push(...res.rows);
       writeMetricRows(out, rows); // after each retriever, so a killed run keeps what finished
       if ('embedder' in retriever) await (retriever as { embedder: { dispose(): Promise<void> } }).embedder.dispose();
     }
-    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, embed: embedOptionsFrom(opts), node: process.version, date: new Date().toISOString() };
+    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, runDepth: runDepth ?? 'all', embed: embedOptionsFrom(opts), node: process.version, date: new Date().toISOString() };
     writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     const md = markdownTables(rows);
     writeFileAtomic(resolve(out, 'metrics.md'), md);

@@ -25,6 +25,13 @@ export interface RunEvaluationOptions {
    */
   out?: string;
   /**
+   * Documents written per query to each TREC run file. Default: all (the whole ranked pool
+   * minus exclusions). Metrics are always computed on the whole ranking; a file cut at depth
+   * d reproduces them under trec_eval's definitions for cutoffs <= d, and AP whenever every
+   * relevant document is within the top d.
+   */
+  runDepth?: number;
+  /**
    * Reuse finished pools: each pool's scores are stored in `<cacheDir>/<key>.json`, keyed by
    * the retriever's identity, the pool's content, the pivot and the metrics; a re-run (or a
    * run killed halfway and started again) loads them instead of ranking again, as long as
@@ -68,7 +75,7 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
     const t0 = performance.now();
     const pool = buildPool(corpus, { scenario, lang, pivot });
     const runFile = out ? resolve(out, 'runs', safeName(retriever.name), `${scenario}.${lang}.run`) : undefined;
-    const cacheFile = cacheDir && retriever.identity ? resolve(cacheDir, `${poolKey(pool, retriever.identity, metrics)}.json`) : undefined;
+    const cacheFile = cacheDir && retriever.identity ? resolve(cacheDir, `${poolKey(pool, retriever.identity, metrics, options.runDepth)}.json`) : undefined;
     if (cacheFile && existsSync(cacheFile) && (!runFile || existsSync(runFile))) {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { rows: MetricRow[]; perQuery: Record<string, Record<string, number>> };
       const poolRows = cached.rows.map((r) => ({ ...r, retriever: retriever.name }));
@@ -91,7 +98,7 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
     rows.push(...poolRows);
     perQuery[`${scenario}.${lang}`] = ev.perQuery;
     if (out && runFile) {
-      writeRun(runFile, run, { tag: safeName(retriever.name), exclude: pool.exclude });
+      writeRun(runFile, options.runDepth ? truncateRun(run, options.runDepth) : run, { tag: safeName(retriever.name), exclude: pool.exclude });
       writeQrels(resolve(out, 'qrels', `${scenario}.${lang}.qrels`), pool.qrels);
     }
     // written last: a pool counts as finished only once its run file is complete
@@ -101,13 +108,31 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
   return { rows, perQuery };
 }
 
-/** Content key of one pool's evaluation: retriever identity, pool content, pivot, metrics. */
-function poolKey(pool: Pool, identity: string, metrics: readonly string[]): string {
+/** Content key of one pool's evaluation: retriever identity, pool content, pivot, metrics, run depth. */
+function poolKey(pool: Pool, identity: string, metrics: readonly string[], runDepth: number | undefined): string {
   const h = sha256(
     JSON.stringify({
-      identity, dataset: pool.dataset, scenario: pool.scenario, lang: pool.lang, pivot: pool.pivot, metrics,
+      identity, runDepth: runDepth ?? 'all', dataset: pool.dataset, scenario: pool.scenario, lang: pool.lang, pivot: pool.pivot, metrics,
       queries: pool.queries.map((q) => [q.id, q.text]), docs: pool.docs.map((d) => [d.id, d.text]), qrels: pool.qrels, exclude: pool.exclude,
     }),
   );
   return `${pool.scenario}.${pool.lang}.${h.slice(0, 24)}`;
+}
+
+/**
+ * The top `depth` documents of every ranking (score descending, ties by id as the TREC writer
+ * orders them). Exclusions are already absent from runs made by a pool's retriever.
+ */
+export function truncateRun(run: Run, depth: number): Run {
+  const out: Run = {};
+  for (const [qid, { ids, scores }] of Object.entries(run)) {
+    if (ids.length <= depth) {
+      out[qid] = { ids, scores };
+      continue;
+    }
+    const order = Array.from(ids.keys()).sort((a, b) => scores[b] - scores[a] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
+    const top = order.slice(0, depth);
+    out[qid] = { ids: top.map((i) => ids[i]), scores: top.map((i) => scores[i]) };
+  }
+  return out;
 }
