@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createRng } from '../util/rng.js';
 import { AlignmentAdapter } from './adapter.js';
@@ -13,6 +14,8 @@ export interface TrainBenchRow {
   epochs: number;
   steps: number;
   seconds: number;
+  /** CPU seconds of this process during the loop (user + system): the figure to compare on a shared, loaded machine. */
+  cpuSeconds: number;
   samplesPerSecond: number;
   finalLoss: number;
 }
@@ -55,7 +58,9 @@ export function benchmarkAdapterTraining(options: TrainBenchOptions = {}): Train
     const cached: ParallelEmbeddings = { size: samples, dim, queryPivot: unit(), queryTarget: unit(), docPivot: unit(), docTarget: unit() };
     for (const rank of ranks) {
       const adapter = AlignmentAdapter.create(dim, { rank: rank ?? undefined });
+      const cpu0 = process.cpuUsage();
       const r = trainLoop(new AdapterHead(adapter, cached), samples, { progress: false, ...loop });
+      const cpu = process.cpuUsage(cpu0);
       const epochs = (r.config.epochs as number) ?? 3;
       rows.push({
         what: 'adapter',
@@ -65,6 +70,7 @@ export function benchmarkAdapterTraining(options: TrainBenchOptions = {}): Train
         epochs,
         steps: r.steps,
         seconds: r.seconds,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
         samplesPerSecond: (samples * epochs) / r.seconds,
         finalLoss: r.history[r.history.length - 1].loss,
       });
@@ -74,10 +80,12 @@ export function benchmarkAdapterTraining(options: TrainBenchOptions = {}): Train
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // npx tsx lib/train/benchmark.ts
+  // npx tsx lib/train/benchmark.ts [dims, e.g. 256,384]
+  const dims = process.argv[2]?.split(',').map(Number);
   console.log('adapter training, 2800 samples, default loop (InfoNCE+JSD, batch 32, 3 epochs)');
-  console.log('dim\trank\tsteps\tseconds\tsamples/s');
-  for (const r of benchmarkAdapterTraining()) {
-    console.log(`${r.dim}\t${r.rank ?? 'full'}\t${r.steps}\t${r.seconds.toFixed(2)}\t${r.samplesPerSecond.toFixed(0)}`);
+  console.log(`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+  console.log('dim\trank\tsteps\twall s\tcpu s\tsamples/s (wall)');
+  for (const r of benchmarkAdapterTraining({ dims })) {
+    console.log(`${r.dim}\t${r.rank ?? 'full'}\t${r.steps}\t${r.seconds.toFixed(2)}\t${r.cpuSeconds.toFixed(2)}\t${r.samplesPerSecond.toFixed(0)}`);
   }
 }
