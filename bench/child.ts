@@ -5,6 +5,8 @@
  */
 import { benchScoring } from './scoring.js';
 import { benchMetrics, writeMetricsFixture } from './metrics.js';
+import { benchEmbeddingPaths } from './embedding.js';
+import { loadXquad } from '../lib/data/xquad.js';
 
 const [task, json] = process.argv.slice(2);
 const p = JSON.parse(json ?? '{}');
@@ -12,6 +14,11 @@ let result: object;
 if (task === 'scoring') result = await benchScoring(p);
 else if (task === 'metrics-write') result = writeMetricsFixture(p.dir, p);
 else if (task === 'metrics') result = benchMetrics(p.files, p);
-else throw new Error(`bench/child.ts: unknown task '${task}'; use scoring, metrics-write or metrics`);
+else if (task === 'embedding') {
+  // German XQuAD: all paragraphs and questions (the texts of one evaluation pool).
+  const x = loadXquad(p.lang ?? 'de');
+  const texts = [...x.paragraphs.map((t) => t.context), ...x.questions.map((q) => q.question)].slice(0, p.limit ?? Infinity);
+  result = await benchEmbeddingPaths(p.modelDir, texts, { repeats: p.repeats ?? 3 });
+} else throw new Error(`bench/child.ts: unknown task '${task}'; use scoring, metrics-write, metrics or embedding`);
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 console.log(`RESULT ${JSON.stringify({ ...result, peakRssMiB })}`);

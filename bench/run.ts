@@ -3,7 +3,7 @@
  * figure measured in the same run as its reference. Writes `bench/results.json` and prints
  * a table.
  *
- *   tsx bench/run.ts [--quick] [--only scoring,reference,numpy,metrics,scaling] [--out FILE]
+ *   tsx bench/run.ts [--quick] [--only scoring,reference,numpy,metrics,scaling,embed] [--out FILE]
  *
  * Sizes (full): scoring 10,000 queries x 200,000 docs x 384 dims, k = 100; metrics
  * 100,000 queries x 100 docs; scaling at 25k / 50k / 100k docs (plus the 200k point).
@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Command } from 'commander';
 import { packageRoot, writeFileAtomic } from '../lib/util/fs.js';
 import { numpyReference } from './numpy-reference.js';
@@ -43,10 +43,11 @@ async function main() {
   const program = new Command()
     .name('bench')
     .option('--quick', 'sizes / 10, for a smoke run', false)
-    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling', 'scoring,reference,numpy,metrics,scaling')
+    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling,embed', 'scoring,reference,numpy,metrics,scaling,embed')
+    .option('--model <dir>', 'static model folder for the embed section', resolve(packageRoot(), 'data/models/xlalign-static-v1'))
     .option('--out <file>', 'results file', resolve(packageRoot(), 'bench/results.json'))
     .parse();
-  const opts = program.opts<{ quick: boolean; only: string; out: string }>();
+  const opts = program.opts<{ quick: boolean; only: string; out: string; model: string }>();
   const only = new Set(opts.only.split(','));
   const div = opts.quick ? 10 : 1;
   const Q = 10_000 / div;
@@ -66,7 +67,7 @@ async function main() {
   if (only.has('scoring')) {
     const r = child('scoring', { queries: Q, docs: N, dim, k, seed: SEED });
     results.scoring = r;
-    rows.push([`scoring ${Q}x${N}x${dim} k=${k} (${r.backend})`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `cpu ${fmt(r.cpuSeconds)} s (all threads), peak RSS ${fmt(r.peakRssMiB, 0)} MiB, top-1 check ${r.agreed}/${r.checked}`]);
+    rows.push([`scoring ${Q}x${N}x${dim} k=${k} (${r.backend})`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `cpu ${fmt(r.cpuSeconds)} s (all threads) = ${fmt(r.gflopsPerCpuSecond, 1)} GFLOPS per CPU-second, peak RSS ${fmt(r.peakRssMiB, 0)} MiB, top-1 check ${r.agreed}/${r.checked}`]);
   }
   if (only.has('reference')) {
     const q = 100;
@@ -74,7 +75,7 @@ async function main() {
     const r = child('scoring', { queries: q, docs: n, dim, k, seed: SEED, backend: 'js', queryBlockSize: q });
     const scaled = flopFull / (r.gflops * 1e9);
     results.jsReference = { ...r, scaledSecondsFullShape: scaled };
-    rows.push([`reference: JS loop ${q}x${n}x${dim}`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 2)} GFLOPS`, `scaled to full shape: ${fmt(scaled, 0)} s`]);
+    rows.push([`reference: JS loop ${q}x${n}x${dim}`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 2)} GFLOPS`, `${fmt(r.gflopsPerCpuSecond, 2)} GFLOPS per CPU-second; scaled to full shape: ${fmt(scaled, 0)} s`]);
   }
   if (only.has('numpy')) {
     const r = numpyReference({ queries: Q, docs: N, dim, k, seed: SEED });
@@ -101,12 +102,25 @@ async function main() {
     results.scaling = [];
     for (const n of sizes) {
       const r = child('scoring', { queries: Q, docs: n, dim, k, seed: SEED });
-      results.scaling.push({ docs: n, seconds: r.seconds, gflops: r.gflops, peakRssMiB: r.peakRssMiB });
-      rows.push([`scaling ${Q}x${n}`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
+      results.scaling.push({ docs: n, seconds: r.seconds, cpuSeconds: r.cpuSeconds, gflops: r.gflops, peakRssMiB: r.peakRssMiB });
+      rows.push([`scaling ${Q}x${n}`, `${fmt(r.seconds)} s`, `${fmt(r.gflops, 1)} GFLOPS`, `cpu ${fmt(r.cpuSeconds)} s, peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
     }
-    if (results.scoring) results.scaling.push({ docs: N, seconds: results.scoring.seconds, gflops: results.scoring.gflops, peakRssMiB: results.scoring.peakRssMiB });
+    if (results.scoring) results.scaling.push({ docs: N, seconds: results.scoring.seconds, cpuSeconds: results.scoring.cpuSeconds, gflops: results.scoring.gflops, peakRssMiB: results.scoring.peakRssMiB });
     results.scalingNote =
       'Time grows linearly in N (one Gemm+TopK per document block); memory is the document matrix (N x d x 4 bytes) plus a fixed score block. Past one machine: shard documents, run exactTopK per shard, merge the per-shard top-k (score desc, lower global index on ties); traffic Q x k per shard.';
+  }
+  if (only.has('embed')) {
+    if (!existsSync(join(opts.model, 'onnx/model.onnx'))) {
+      results.embedding = `no model at ${opts.model}`;
+      rows.push(['embedding', 'n/a', '', `no model at ${opts.model}`]);
+    } else {
+      const r = child('embedding', { modelDir: opts.model, lang: 'de', limit: opts.quick ? 200 : undefined });
+      results.embedding = r;
+      for (const e of [r.transformersJs, r.rawOrt]) {
+        rows.push([`embed ${e.texts} XQuAD-de texts: ${e.name}`, `${fmt(e.seconds)} s`, `${fmt(e.textsPerSecond, 0)} texts/s`, `${fmt(e.tokensPerSecond, 0)} tokens/s (${e.tokens} tokens)`]);
+      }
+      rows.push(['embed: max |vector difference| between the two paths', fmt(r.maxAbsDiff, 8), '', r.model]);
+    }
   }
   results.machine.loadavgAfter = loadavg();
   writeFileAtomic(opts.out, JSON.stringify(results, null, 2) + '\n');

@@ -24,6 +24,11 @@ export interface ScoringResult extends ScoringParams {
   seconds: number;
   /** CPU seconds, all threads (about threads x seconds when nothing else competes). */
   cpuSeconds: number;
+  /**
+   * 2·Q·N·d / cpuSeconds / 1e9: throughput per core actually received. On a shared machine
+   * this times the core count estimates the idle-machine figure (if it scales, as sgemm does).
+   */
+  gflopsPerCpuSecond: number;
   /** 2·Q·N·d / seconds / 1e9 (the matrix product; top-k selection is not counted). */
   gflops: number;
   generateSeconds: number;
@@ -67,6 +72,7 @@ export async function benchScoring(p: ScoringParams): Promise<ScoringResult> {
     backend: res.backend,
     seconds,
     cpuSeconds,
+    gflopsPerCpuSecond: (2 * p.queries * p.docs * p.dim) / cpuSeconds / 1e9,
     gflops: (2 * p.queries * p.docs * p.dim) / seconds / 1e9,
     generateSeconds,
     checked,
