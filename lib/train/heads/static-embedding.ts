@@ -139,8 +139,8 @@ export interface SaveStaticOptions {
  * const q = model.forward(['Wer schrieb Faust?']);
  * const d = model.forward(['Goethe wrote Faust.']);
  * const { loss, grads } = infoNCE(q.embeddings, d.embeddings, (i) => [i]);
- * model.step(opt, model.backward(q, grads.anchors));
- * model.step(opt, model.backward(d, grads.candidates));
+ * // one optimizer step per batch: merge the sparse gradients of both sides first
+ * model.step(opt, addSparse(model.dim, model.backward(q, grads.anchors), model.backward(d, grads.candidates)));
  * model.save('runs/ft/model');
  */
 export class StaticEmbeddingModel {

@@ -32,7 +32,7 @@ export interface BuildStaticOptions {
   heldOut?: number;
   /** Vocabulary size. Default 32000. */
   vocabSize?: number;
-  /** Vector size. Default 128. */
+  /** Vector size. Default 256. */
   dim?: number;
   /** Seed of the table and the batch order. Default 42. */
   seed?: number;
@@ -92,7 +92,7 @@ function heldOutScores(model: StaticEmbeddingModel, random: StaticEmbeddingModel
  */
 export function buildStaticModel(options: BuildStaticOptions = {}): BuildStaticResult {
   const {
-    outDir, name = 'xlalign-static-v1', langs, sources = CORPUS_SOURCES, maxPerSource, heldOut = 200, vocabSize = 32000, dim = 128,
+    outDir, name = 'xlalign-static-v1', langs, sources = CORPUS_SOURCES, maxPerSource, heldOut = 200, vocabSize = 32000, dim = 256,
     seed = 42, randomSeed = 7, train = {}, log = () => {},
   } = options;
   const t0 = Date.now();
