@@ -41,19 +41,11 @@ export * from './metrics/index.js';
 export * from './metrics/trec-io.js';
 export * from './eval/metric-rows.js';
 export * from './eval/run-evaluation.js';
+export * from './eval/compare.js';
 
-// Alignment training
-export * from './train/losses/info-nce.js';
-export * from './train/losses/jensen-shannon.js';
-export * from './train/losses/alignment-loss.js';
-export * from './train/adamw.js';
-export * from './train/split.js';
-export * from './train/dataset.js';
-export * from './train/bootstrap.js';
-export * from './train/adapter.js';
-export * from './train/train-loop.js';
-export * from './train/train-adapter.js';
-export * from './train/fine-tune-static.js';
+// Alignment training (lib/train/index.ts is the training API; the static model's head and
+// its bitext accuracy are added for notebooks)
+export * from './train/index.js';
 export * from './train/heads/static-embedding.js';
 export * from './train/static/bitext-accuracy.js';
 

@@ -4,6 +4,7 @@
 #   scripts/run-notebooks.sh                    # every notebooks/*.ipynb, outputs written in place
 #   scripts/run-notebooks.sh --out DIR          # write executed copies to DIR instead
 #   scripts/run-notebooks.sh notebooks/01-english-bias.ipynb ...
+#   scripts/run-notebooks.sh --no-build ...     # skip 'npm run build' (dist/ is current)
 # Environment: XLALIGN_NOTEBOOK_TIMEOUT = seconds per cell (default 1800).
 # Needs scripts/setup.sh once (Jupyter, tslab kernel, dist/ build).
 set -euo pipefail
@@ -11,18 +12,22 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 export PATH="$ROOT/node_modules/.bin:$PATH"
 OUT=""
+BUILD=1
 files=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) files+=("$1"); shift ;;
   esac
 done
 [ ${#files[@]} -gt 0 ] || files=(notebooks/*.ipynb)
 [ -x /usr/bin/jupyter-nbconvert ] || { echo "run-notebooks: Jupyter is missing; run scripts/setup.sh" >&2; exit 1; }
-echo "run-notebooks: npm run build"
-npm run build --silent
+if [ "$BUILD" = 1 ]; then
+  echo "run-notebooks: npm run build"
+  npm run build --silent
+fi
 timeout="${XLALIGN_NOTEBOOK_TIMEOUT:-1800}"
 for nb in "${files[@]}"; do
   [ -f "$nb" ] || { echo "run-notebooks: no such notebook: $nb" >&2; exit 1; }
