@@ -1,4 +1,4 @@
-import { xlError } from '../../errors.js';
+import { checkOneOf, xlError } from '../../errors.js';
 import { addMatmulGB, addMatmulGtA, matmulABt, zerosLike, type FloatArray, type Matrix } from '../matrix.js';
 import { forwardViaScores, transposeSquare, type BatchScores, type ScoresLoss, type ScoresLossResult } from './scores.js';
 import type { LossResult, ParallelBatch, ParallelLoss } from './types.js';
@@ -7,7 +7,17 @@ import type { LossResult, ParallelBatch, ParallelLoss } from './types.js';
 export interface InfoNCEOptions {
   /** Softmax temperature τ; similarities are divided by it. Default 0.05. */
   temperature?: number;
+  /**
+   * How several positives count (see {@link infoNCE}): `'each'` (default) every positive
+   * must outrank the negatives on its own (SupCon's L_out); `'sum'` the positives' total
+   * probability counts (L_in; one positive ranked high is enough). Same for one positive.
+   */
+  multiPositive?: MultiPositive;
 }
+
+/** The multi-positive variants of {@link infoNCE}. */
+export const MULTI_POSITIVE = ['each', 'sum'] as const;
+export type MultiPositive = (typeof MULTI_POSITIVE)[number];
 
 /** Result of {@link infoNCE}: the mean loss and dL/d(anchors), dL/d(candidates). */
 export interface InfoNCEResult {
@@ -21,23 +31,26 @@ export interface InfoNCEResult {
  * With S = A·Cᵀ / τ (A: n x dim anchors, C: m x dim candidates, rows L2-normalised by the
  * caller so that A·Cᵀ is cosine similarity) and P(i) the positive candidates of anchor i:
  *
- *   L = (1/n) Σ_i [ log Σ_{j} exp(S_ij) − log Σ_{j∈P(i)} exp(S_ij) ]
+ *   'each' (default): L = (1/n) Σ_i (1/|P(i)|) Σ_{p∈P(i)} [ log Σ_j exp(S_ij) − S_ip ]
+ *   'sum':            L = (1/n) Σ_i [ log Σ_j exp(S_ij) − log Σ_{p∈P(i)} exp(S_ip) ]
  *
- * i.e. −log of the probability mass that the softmax over all candidates puts on the
- * positives ("L_out"-style sum inside the log, which rewards putting *some* positive high;
- * with one positive per anchor it is the usual InfoNCE / MultipleNegativesRankingLoss).
- * Gradient: dL/dS_ij = (1/n)(softmax_all(S_i)_j − [j∈P(i)] softmax_P(S_i)_j), then
- * dL/dA = (1/τ)·G·C and dL/dC = (1/τ)·Gᵀ·A. Computed stably (log-sum-exp).
+ * 'each' is the mean over positives of −log softmax(S_i)_p: every positive must outrank
+ * the negatives by itself (what Complete@k and MaxR ask for: both parallel documents
+ * high). 'sum' is −log of the mass on all positives together, satisfied by one positive
+ * ranked high (we measured it learning same-language retrieval only). With one positive
+ * per anchor both are the usual InfoNCE / MultipleNegativesRankingLoss.
+ * Gradient: dL/dS_ij = (1/n)(softmax_all(S_i)_j − w_ij) with w_ij = [j∈P(i)]/|P(i)|
+ * ('each') or [j∈P(i)]·softmax_P(S_i)_j ('sum'); then dL/dA = (1/τ)·G·C and
+ * dL/dC = (1/τ)·Gᵀ·A. Computed stably (log-sum-exp).
  *
  * Reference: van den Oord et al., "Representation Learning with Contrastive Predictive
- * Coding" (2018), eq. 4; multi-positive form as in Khosla et al., "Supervised Contrastive
- * Learning" (2020), eq. 2 (L_out variant has the sum outside; ours is the L_in-like sum
- * inside the log).
+ * Coding" (2018), eq. 4; the two multi-positive forms are L_out ('each') and L_in ('sum')
+ * of Khosla et al., "Supervised Contrastive Learning" (NeurIPS 2020), eqs. 2-3.
  *
  * @param anchors n x dim, L2-normalised rows.
  * @param candidates m x dim, L2-normalised rows (all are negatives except the positives).
  * @param positives candidate indices that are positive for anchor i (at least one; repeats ignored).
- * @param options `temperature` (default 0.05).
+ * @param options `temperature` (default 0.05), `multiPositive` (default 'each').
  * @throws XlalignError when dims differ, τ ≤ 0, or an anchor has no / an out-of-range positive.
  *
  * @example
@@ -52,8 +65,9 @@ export function infoNCE(
   positives: (i: number) => readonly number[],
   options: InfoNCEOptions = {},
 ): InfoNCEResult {
-  const { temperature = 0.05 } = options;
+  const { temperature = 0.05, multiPositive = 'each' } = options;
   if (!(temperature > 0)) throw xlError('infoNCE', `temperature must be > 0, got ${temperature}`);
+  checkOneOf('infoNCE', 'multiPositive', multiPositive, MULTI_POSITIVE);
   if (anchors.cols !== candidates.cols) {
     throw xlError('infoNCE', `anchors have ${anchors.cols} columns but candidates ${candidates.cols}`);
   }
@@ -61,7 +75,7 @@ export function infoNCE(
   const m = candidates.rows;
   if (n === 0) throw xlError('infoNCE', 'no anchors');
   const g = new Float64Array(n * m);
-  const loss = infoNCEOnScores(matmulABt(anchors, candidates), n, m, positives, temperature, g, 1);
+  const loss = infoNCEOnScores(matmulABt(anchors, candidates), n, m, positives, temperature, g, 1, multiPositive);
   const gA = zerosLike(anchors.data, anchors.data.length);
   const gC = zerosLike(candidates.data, candidates.data.length);
   addMatmulGB(gA, g, n, candidates);
@@ -82,8 +96,10 @@ export function infoNCEOnScores(
   temperature: number,
   grad: Float64Array,
   weight: number,
+  multiPositive: MultiPositive = 'each',
 ): number {
   const inv = 1 / temperature;
+  const each = multiPositive === 'each';
   const e = new Float64Array(m);
   const isPos = new Uint8Array(m);
   let total = 0;
@@ -91,10 +107,12 @@ export function infoNCEOnScores(
     const pos = positives(i);
     if (pos.length === 0) throw xlError('infoNCE', `anchor ${i} has no positive candidate`);
     isPos.fill(0);
+    let count = 0;
     for (const j of pos) {
       if (!Number.isInteger(j) || j < 0 || j >= m) {
         throw xlError('infoNCE', `positive ${j} of anchor ${i} is not a candidate index in [0, ${m})`);
       }
+      if (!isPos[j]) count++;
       isPos[j] = 1;
     }
     const o = i * m;
@@ -102,14 +120,21 @@ export function infoNCEOnScores(
     for (let j = 0; j < m; j++) if (s[o + j] * inv > max) max = s[o + j] * inv;
     let sumAll = 0;
     let sumPos = 0;
+    let meanPosLogit = 0;
     for (let j = 0; j < m; j++) {
       e[j] = Math.exp(s[o + j] * inv - max);
       sumAll += e[j];
-      if (isPos[j]) sumPos += e[j];
+      if (isPos[j]) {
+        sumPos += e[j];
+        meanPosLogit += (s[o + j] * inv - max) / count;
+      }
     }
-    total += Math.log(sumAll) - Math.log(sumPos);
+    total += Math.log(sumAll) - (each ? meanPosLogit : Math.log(sumPos));
     const scale = (weight * inv) / n;
-    for (let j = 0; j < m; j++) grad[o + j] += (e[j] / sumAll - (isPos[j] ? e[j] / sumPos : 0)) * scale;
+    for (let j = 0; j < m; j++) {
+      const target = isPos[j] ? (each ? 1 / count : e[j] / sumPos) : 0;
+      grad[o + j] += (e[j] / sumAll - target) * scale;
+    }
   }
   return total / n;
 }
@@ -132,8 +157,9 @@ export interface InfoNCELossOptions extends InfoNCEOptions {
  * of its document above unrelated documents in either language (Complete@k, MaxR).
  *
  * The study's exact formulation is not public to us; this is our reading (one softmax over
- * documents of both languages, both parallel documents positive, mean over the 2B
- * queries), with the direction configurable.
+ * documents of both languages, both parallel documents positive and each required to rank
+ * high by itself (`multiPositive: 'each'`), mean over the 2B queries), with the direction
+ * and the multi-positive form configurable.
  *
  * | input              | role                                               |
  * |--------------------|----------------------------------------------------|
@@ -152,12 +178,14 @@ export interface InfoNCELossOptions extends InfoNCEOptions {
 export class InfoNCELoss implements ParallelLoss, ScoresLoss {
   readonly temperature: number;
   readonly symmetric: boolean;
+  readonly multiPositive: MultiPositive;
 
   constructor(options: InfoNCELossOptions = {}) {
-    const { temperature = 0.05, symmetric = false } = options;
+    const { temperature = 0.05, symmetric = false, multiPositive = 'each' } = options;
     if (!(temperature > 0)) throw xlError('InfoNCELoss', `temperature must be > 0, got ${temperature}`);
     this.temperature = temperature;
     this.symmetric = symmetric;
+    this.multiPositive = checkOneOf('InfoNCELoss', 'multiPositive', multiPositive, MULTI_POSITIVE);
   }
 
   /** Loss and gradients for one batch (see the class comment for the formula). */
@@ -172,11 +200,11 @@ export class InfoNCELoss implements ParallelLoss, ScoresLoss {
     const positives = (i: number): number[] => [i % b, b + (i % b)];
     const gradS = new Float64Array(n * n);
     const w = this.symmetric ? 0.5 : 1;
-    let loss = w * infoNCEOnScores(scores.s, n, n, positives, this.temperature, gradS, w);
+    let loss = w * infoNCEOnScores(scores.s, n, n, positives, this.temperature, gradS, w, this.multiPositive);
     if (this.symmetric) {
       // documents as anchors: the same scores transposed, gradient transposed back
       const gT = new Float64Array(n * n);
-      loss += w * infoNCEOnScores(transposeSquare(scores.s, n), n, n, positives, this.temperature, gT, w);
+      loss += w * infoNCEOnScores(transposeSquare(scores.s, n), n, n, positives, this.temperature, gT, w, this.multiPositive);
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) gradS[i * n + j] += gT[j * n + i];
     }
     return { loss, gradS, parts: { infoNCE: loss } };
@@ -184,6 +212,6 @@ export class InfoNCELoss implements ParallelLoss, ScoresLoss {
 
   /** Hyperparameters for logging. */
   getConfig(): Record<string, unknown> {
-    return { name: 'InfoNCELoss', temperature: this.temperature, symmetric: this.symmetric };
+    return { name: 'InfoNCELoss', temperature: this.temperature, symmetric: this.symmetric, multiPositive: this.multiPositive };
   }
 }

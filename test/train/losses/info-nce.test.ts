@@ -37,8 +37,14 @@ test('infoNCE: one positive, hand-computed value', () => {
   const c = { data: new Float64Array([1, 0, 0, 1]), rows: 2, cols: 2 };
   const r = infoNCE(a, c, () => [0], { temperature: 0.5 });
   assert.ok(Math.abs(r.loss - (Math.log(Math.exp(2) + 1) - 2)) < 1e-12);
-  // two positives covering all candidates: loss is exactly 0
-  assert.ok(Math.abs(infoNCE(a, c, () => [0, 1]).loss) < 1e-12);
+  // two positives covering all candidates: 'sum' is exactly 0; 'each' is the mean of −log softmax
+  assert.ok(Math.abs(infoNCE(a, c, () => [0, 1], { multiPositive: 'sum' }).loss) < 1e-12);
+  const each = infoNCE(a, c, () => [0, 1], { temperature: 0.5 }).loss;
+  assert.ok(Math.abs(each - (Math.log(Math.exp(2) + 1) - (2 + 0) / 2)) < 1e-12);
+  // 'each' penalises a second positive ranked low, 'sum' barely does
+  const three = { data: new Float64Array([1, 0, 0, 1, -1, 0]), rows: 3, cols: 2 };
+  const low = (mode: 'each' | 'sum') => infoNCE(a, three, () => [0, 2], { temperature: 0.5, multiPositive: mode }).loss;
+  assert.ok(low('each') > 1 && low('sum') < 0.2, `${low('each')} ${low('sum')}`);
 });
 
 test('infoNCE: gradients match central finite differences (float64)', () => {
@@ -46,16 +52,18 @@ test('infoNCE: gradients match central finite differences (float64)', () => {
   const a = randomUnitRows(rng, 4, 6);
   const c = randomUnitRows(rng, 7, 6);
   const pos = (i: number) => [i, (i + 3) % 7];
-  const r = infoNCE(a, c, pos, { temperature: 0.2 });
-  const f = () => infoNCE(a, c, pos, { temperature: 0.2 }).loss;
-  assert.ok(maxGradError(f, a.data as Float64Array, r.grads.anchors) < 1e-6);
-  assert.ok(maxGradError(f, c.data as Float64Array, r.grads.candidates) < 1e-6);
+  for (const multiPositive of ['each', 'sum'] as const) {
+    const r = infoNCE(a, c, pos, { temperature: 0.2, multiPositive });
+    const f = () => infoNCE(a, c, pos, { temperature: 0.2, multiPositive }).loss;
+    assert.ok(maxGradError(f, a.data as Float64Array, r.grads.anchors) < 1e-6, multiPositive);
+    assert.ok(maxGradError(f, c.data as Float64Array, r.grads.candidates) < 1e-6, multiPositive);
+  }
 });
 
 test('InfoNCELoss: gradients match finite differences, both directions', () => {
-  for (const symmetric of [false, true]) {
+  for (const [symmetric, multiPositive] of [[false, 'each'], [true, 'each'], [true, 'sum']] as const) {
     const batch = randomBatch(11);
-    const loss = new InfoNCELoss({ temperature: 0.1, symmetric });
+    const loss = new InfoNCELoss({ temperature: 0.1, symmetric, multiPositive });
     const r = loss.forward(batch);
     assert.ok(Number.isFinite(r.loss));
     for (const key of ['queryPivot', 'queryTarget', 'docPivot', 'docTarget'] as const) {
@@ -79,7 +87,7 @@ test('InfoNCELoss: lower for aligned pairs than for shuffled ones; errors name t
   };
   const shuffledLoss = loss.forward({ ...batch, docPivot: rot(batch.docPivot), docTarget: rot(batch.docTarget) }).loss;
   assert.ok(Number.isFinite(aligned) && aligned < shuffledLoss, `${aligned} < ${shuffledLoss}`);
-  assert.deepEqual(loss.getConfig(), { name: 'InfoNCELoss', temperature: 0.05, symmetric: false });
+  assert.deepEqual(loss.getConfig(), { name: 'InfoNCELoss', temperature: 0.05, symmetric: false, multiPositive: 'each' });
   const bad = { ...batch, docTarget: { data: new Float64Array(dim), rows: 1, cols: dim } };
   assert.throws(() => loss.forward(bad), /batch\.docTarget is 1x16/);
   assert.throws(() => infoNCE(batch.queryPivot, batch.docPivot, () => [99]), /positive 99 of anchor 0/);
