@@ -77,6 +77,7 @@ export function lossCurve(tables: LossTable | Readonly<Record<string, LossTable>
   const named: [string, LossTable][] = 'columns' in tables && 'file' in tables ? [['', tables as LossTable]] : Object.entries(tables as Record<string, LossTable>);
   const smooth = Math.max(1, Math.floor(options.smooth ?? 1));
   const data: Trace[] = [];
+  let k = 0;
   for (const [prefix, t] of named) {
     const cols = Object.keys(t.columns);
     const series = options.series ?? cols.filter((c) => !/^(step|epoch|lr|time.*)$/.test(c));
@@ -85,11 +86,13 @@ export function lossCurve(tables: LossTable | Readonly<Record<string, LossTable>
       const name = prefix ? `${prefix}: ${s}` : s;
       const x = t.columns.step!;
       const y = t.columns[s]!;
+      // The raw and the smoothed curve of one series share its colour.
+      const line = { color: PALETTE[k++ % PALETTE.length] };
       if (smooth === 1) {
-        data.push({ type: 'scatter', mode: 'lines', name, x: [...x], y: y.map(nullIfNaN) });
+        data.push({ type: 'scatter', mode: 'lines', name, x: [...x], y: y.map(nullIfNaN), line });
       } else {
-        data.push({ type: 'scatter', mode: 'lines', name: `${name} (raw)`, x: [...x], y: y.map(nullIfNaN), opacity: 0.3, showlegend: false, legendgroup: name });
-        data.push({ type: 'scatter', mode: 'lines', name, x: [...x], y: movingAverage(y, smooth).map(nullIfNaN), legendgroup: name });
+        data.push({ type: 'scatter', mode: 'lines', name: `${name} (raw)`, x: [...x], y: y.map(nullIfNaN), line, opacity: 0.25, showlegend: false, legendgroup: name });
+        data.push({ type: 'scatter', mode: 'lines', name, x: [...x], y: movingAverage(y, smooth).map(nullIfNaN), line, legendgroup: name });
       }
     }
   }
@@ -98,6 +101,9 @@ export function lossCurve(tables: LossTable | Readonly<Record<string, LossTable>
   layout.yaxis = { title: { text: 'loss' }, ...(options.logY ? { type: 'log' } : {}) };
   return { data, layout };
 }
+
+/** plotly's default colour cycle. */
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 function nullIfNaN(v: number): number | null {
   return Number.isFinite(v) ? v : null;

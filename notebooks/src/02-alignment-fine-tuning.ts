@@ -47,7 +47,7 @@ console.log(`eval articles: ${split.eval.join(' ')}`);
 // drawn with a fixed seed.
 
 // %%
-const samples = xl.buildTrainingSamples({ size: 2800, seed: SEED, split });
+const samples = xl.buildTrainingSamples({ size: 2800, seed: SEED, split: split });
 xl.saveTrainingJsonl(`${OUT}/train-samples.jsonl`, samples);
 tslab.display.html(aq.from(samples).groupby('lang').count({ as: 'samples' }).orderby('lang').toHTML());
 const s0 = samples[0];
@@ -94,7 +94,7 @@ console.log(`${evalCorpus.queries.de.length} eval queries and ${evalCorpus.docs.
 // is written as a new model folder that loads like any other.
 
 // %%
-const tuned = xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples, outDir: `${OUT}/model`, lossCsv: `${OUT}/loss-model.csv`, seed: SEED, progress: false });
+const tuned = xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples: samples, outDir: `${OUT}/model`, lossCsv: `${OUT}/loss-model.csv`, seed: SEED, progress: false });
 console.log(`static model: ${tuned.result.steps} steps in ${tuned.result.seconds.toFixed(1)} s, final loss ${tuned.result.history.at(-1).loss.toFixed(3)}`);
 
 // %% [markdown]
@@ -103,7 +103,7 @@ console.log(`static model: ${tuned.result.steps} steps in ${tuned.result.seconds
 // The samples are embedded once by the frozen encoder; only W (dim x dim) is trained.
 
 // %%
-const trainedAdapter = await xl.trainAdapter({ embedder: baseEmbedder, samples, out: `${OUT}/adapter.safetensors`, lossCsv: `${OUT}/loss-adapter.csv`, seed: SEED, progress: false });
+const trainedAdapter = await xl.trainAdapter({ embedder: baseEmbedder, samples: samples, out: `${OUT}/adapter.safetensors`, lossCsv: `${OUT}/loss-adapter.csv`, seed: SEED, progress: false });
 console.log(`adapter: ${trainedAdapter.result.steps} steps in ${trainedAdapter.result.seconds.toFixed(1)} s (+ ${trainedAdapter.embedSeconds.toFixed(1)} s embedding), final loss ${trainedAdapter.result.history.at(-1).loss.toFixed(3)}`);
 
 // %% [markdown]

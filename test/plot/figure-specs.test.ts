@@ -92,6 +92,8 @@ test('parseLossCsv + lossCurve: numeric columns, line numbers in errors, smoothi
   const smooth = lossCurve({ adapter: t }, { series: ['infonce'], smooth: 2 });
   assert.deepEqual(smooth.data.map((d) => d.name), ['adapter: infonce (raw)', 'adapter: infonce']);
   assert.deepEqual(smooth.data[1]!.y, [1.5, 1, 0.375]);
+  assert.deepEqual(smooth.data[0]!.line, smooth.data[1]!.line); // raw and smoothed share a colour
+  assert.notDeepEqual(fig.data[0]!.line, fig.data[1]!.line);
   assert.deepEqual(movingAverage([1, NaN, 3, 5], 2), [1, 1, 3, 4]);
   assert.throws(() => parseLossCsv('step,loss\n1,0.5\n2,abc\n', { file: 'run/loss.csv' }), /run\/loss\.csv: line 3: column 'loss' = 'abc' is not a number/);
   assert.throws(() => parseLossCsv('epoch,loss\n1,2\n'), /line 1: no 'step' column; the header is 'epoch,loss'/);
