@@ -6,14 +6,18 @@
  * Documents are streamed in blocks of `blockSize` rows and queries in chunks of
  * `queryBlockSize` rows; each (query chunk, document block) pair gives a small score matrix
  * whose per-row top-k' is merged into the running top-k of each query. Peak extra memory is
- * one score matrix (`queryBlockSize x blockSize` floats, 64 MiB with the defaults) plus the
+ * one score matrix (`queryBlockSize x blockSize` floats, 128 MiB with the defaults) plus the
  * `Q x k` result, whatever the pool size.
  *
  * ## Why ONNX Runtime by default
  * Two backends compute a block: `ort` runs a two-node ONNX graph (Gemm with transB, then
- * TopK; see `topk-graph.ts`) in onnxruntime-node, whose MLAS sgemm uses AVX2/AVX-512 on all
+ * TopK; see `topk-graph.ts`) in onnxruntime-node, whose MLAS sgemm uses AVX-512 on all
  * cores; `js` is a register-blocked loop in plain TypeScript. Measured on the 2-core AVX-512
- * dev machine (bench/run.ts, d = 384): `ort` ~150-170 GFLOPS, `js` ~1-2 GFLOPS, i.e. ~100x.
+ * dev machine, d = 384: at low load a probe of the graph gave 140-170 GFLOPS with 2 threads
+ * (75-87 with one); in `bench/run.ts` under a shared load (~7 on 2 cores) 33 GFLOPS wall =
+ * 64 GFLOPS per CPU-second, against 0.6 wall / 1.8 per CPU-second for `js` (35-100x slower).
+ * numpy/OpenBLAS sgemm alone is faster (~260 GFLOPS at low load) but a top-k on top of it
+ * (argpartition) is slow: 18 GFLOPS for the whole top-k in the same bench run, vs 33 here.
  * `js` stays as the fallback (no native binary needed) and as a readable reference.
  *
  * ## Ties
@@ -33,7 +37,7 @@ export type TopKBackend = (typeof TOPK_BACKENDS)[number];
 export interface ExactTopKOptions {
   /** Number of documents to keep per query (integer >= 1). Required. */
   k: number;
-  /** Documents per block (default 8192). Larger blocks: fewer merges, more memory. */
+  /** Documents per block (default 16384). Larger blocks: fewer merges, more memory. */
   blockSize?: number;
   /** Queries per chunk (default 2048). Score memory is `queryBlockSize * blockSize * 4` bytes. */
   queryBlockSize?: number;
@@ -69,7 +73,9 @@ interface BlockTopK {
 
 type BlockFn = (q: Float32Array, m: number, docs: Float32Array, n: number, dim: number, kk: number) => Promise<BlockTopK>;
 
-const DEFAULTS = { blockSize: 8192, queryBlockSize: 2048, threads: 0 };
+// blockSize: 16384 measured ~20% faster than 8192 (bench child, 10k x 50k x 384, two A/B
+// pairs: 70-72 vs 59-61 GFLOPS per CPU-second) for +128 MiB peak; 32768 gave no more.
+const DEFAULTS = { blockSize: 16384, queryBlockSize: 2048, threads: 0 };
 
 /**
  * Exact top-k by dot product of `queries` (Q x dim, row-major) against `docs` (N x dim).
