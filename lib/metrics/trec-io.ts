@@ -150,7 +150,10 @@ export function writeRun(path: string, run: Run, options: WriteRunOptions): void
         const r = judged?.[ids[i]];
         return r !== undefined && r > 0 ? r : 0;
       };
-      order.sort((a, b) => {
+      // Retriever output is usually already strictly descending: then the order is final.
+      let sorted = true;
+      for (let r = 1; r < order.length && sorted; r++) sorted = scores[order[r - 1]] > scores[order[r]];
+      if (!sorted) order.sort((a, b) => {
         const d = scores[b] - scores[a];
         if (d !== 0) return d;
         if (judged) {
