@@ -10,7 +10,7 @@ export interface AlignmentLossOptions {
   infoNCEWeight?: number;
   /** λ, weight of the Jensen-Shannon term; 0 switches it off (ablation "InfoNCE only"). Default 1. */
   jsdWeight?: number;
-  /** Options of the InfoNCE term. Default `{ temperature: 0.05, symmetric: false }`. */
+  /** Options of the InfoNCE term. Default `{ temperature: 0.05, symmetric: false, multiPositive: 'each' }`. */
   infoNCE?: InfoNCELossOptions;
   /** Options of the JSD term. Default `{ temperature: 0.05, sides: 'both' }`. */
   jensenShannon?: JensenShannonLossOptions;
