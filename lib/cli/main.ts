@@ -3,19 +3,21 @@
  * The `xlalign` command line: thin commands over the library.
  *   xlalign eval     evaluate retrievers on mixed-language pools
  *   xlalign train    alignment fine-tuning, evaluated before and after
+ *   xlalign ablate   the same with the full loss, InfoNCE only and JSD only
  *   xlalign figures  render the standard figures of a results folder
  */
 import { Command } from 'commander';
 import { XlalignError } from '../errors.js';
 import { evalCommand } from './eval-command.js';
 import { figuresCommand } from './figures-command.js';
-import { trainCommand } from './train-command.js';
+import { ablateCommand, trainCommand } from './train-command.js';
 
 const program = new Command('xlalign')
   .description('Cross-lingual alignment in retrieval: mixed-language pools, metrics, alignment fine-tuning')
   .showHelpAfterError()
   .addCommand(evalCommand())
   .addCommand(trainCommand())
+  .addCommand(ablateCommand())
   .addCommand(figuresCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -15,7 +15,7 @@ export function addEmbedOptions(cmd: Command): Command {
     .option('--passage-prefix <s>', "prefix for documents (e5: 'passage: ')", EMBED_DEFAULTS.passagePrefix)
     .option('--batch-size <n>', 'texts per forward pass', String(EMBED_DEFAULTS.batchSize))
     .addOption(new Option('--dtype <t>', 'which ONNX weights to load').choices([...EMBED_DTYPES]).default(EMBED_DEFAULTS.dtype))
-    .option('--max-length <n>', 'tokens kept per text', String(EMBED_DEFAULTS.maxLength))
+    .option('--max-length <n>', "tokens kept per text (default: the tokenizer's model_max_length, else 512)")
     .option('--cache-dir <dir>', 'embedding cache folder', '.cache/embeddings')
     .option('--no-cache', 'do not read or write the embedding cache');
 }
@@ -34,7 +34,7 @@ export function embedOptionsFrom(opts: Record<string, unknown>): EmbedOptions {
     passagePrefix: String(opts.passagePrefix ?? ''),
     batchSize: int('batch-size', opts.batchSize),
     dtype: opts.dtype as EmbedOptions['dtype'],
-    maxLength: int('max-length', opts.maxLength),
+    maxLength: opts.maxLength === undefined ? undefined : int('max-length', opts.maxLength),
     cache: opts.cache === false ? false : String(opts.cacheDir ?? '.cache/embeddings'),
   };
 }

@@ -1,127 +1,111 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { xquadCorpus } from '../data/parallel.js';
-import { loadEmbedder } from '../embed/transformers-embedder.js';
 import { xlError } from '../errors.js';
-import { compareEvaluations, deltaTables } from '../eval/compare.js';
-import { writeMetricRows } from '../eval/metric-rows.js';
-import { runEvaluation } from '../eval/run-evaluation.js';
 import { SCENARIOS, type Scenario } from '../pools/types.js';
-import { DenseRetriever } from '../retrieve/dense-retriever.js';
-import { defaultModelPath } from '../retrieve/resolve-retriever.js';
-import { buildTrainingSamples, loadTrainingJsonl, saveTrainingJsonl } from '../train/dataset.js';
-import { fineTuneStaticModel } from '../train/fine-tune-static.js';
-import { AlignmentLoss } from '../train/losses/alignment-loss.js';
-import { splitCorpus, splitXquadArticles } from '../train/split.js';
-import { trainAdapter } from '../train/train-adapter.js';
+import { loadTrainingJsonl } from '../train/dataset.js';
+import { LOSS_VARIANTS, runAlignmentExperiment, type ExperimentOptions, type LossVariant } from '../train/experiment.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { addEmbedOptions, embedOptionsFrom, list } from './options.js';
 
-/** The loss ablations: the full objective, or one term alone. */
-export const LOSS_VARIANTS = ['full', 'infonce', 'jsd'] as const;
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw xlError('xlalign', `--${name} must be a number, got '${v}'`);
+  return n;
+}
 
-/** The metrics of the before/after tables. */
-const TRAIN_METRICS = ['ndcg@10', 'r@10', 'maxr', 'maxr.median', 'complete@10', 'pivot_inclination', 'pivot_above'];
-
-/** `xlalign train`: alignment fine-tuning, then evaluation before and after on the eval articles. */
-export function trainCommand(): Command {
-  const cmd = new Command('train')
-    .description('Fine-tune alignment (InfoNCE + λ·JSD) on parallel XQuAD train-article samples; evaluate before and after on the eval articles')
+/** The options shared by `train` and `ablate`. */
+function addTrainOptions(cmd: Command): Command {
+  cmd
     .option('--retriever <name>', "'default' (embedded static model), a local model folder, or a hub id", 'default')
     .addOption(new Option('--head <head>', "'model': fine-tune the static model's whole embedding table (static models only); 'adapter': a linear map on frozen embeddings (any model)").choices(['model', 'adapter']).default('adapter'))
     .option('--samples <n>', 'training samples from the train articles, balanced over the non-pivot languages', '2800')
     .option('--train-file <jsonl>', 'train on this JSONL file of {lang, id, queryPivot, queryTarget, docPivot, docTarget} instead')
-    .addOption(new Option('--loss <variant>', 'full = InfoNCE + λ·JSD; infonce or jsd alone (ablations)').choices([...LOSS_VARIANTS]).default('full'))
     .option('--lambda <x>', 'weight λ of the Jensen-Shannon term', '1')
     .option('--temperature <t>', 'softmax temperature τ of both terms', '0.05')
-    .option('--epochs <n>', 'passes over the samples', '3')
-    .option('--train-batch-size <n>', 'samples per training batch (in-batch negatives)', '32')
-    .option('--lr <x>', 'peak learning rate of AdamW (default: 1e-3)')
-    .option('--weight-decay <x>', 'AdamW decoupled weight decay (default: 0.01 adapter, 0 model)')
-    .option('--rank <r>', 'adapter: low-rank residual W = I + U·V of this rank (default: full rank)')
-    .option('--seed <n>', 'seed of sampling, initialisation and batch order', '42')
-    .option('--split-seed <n>', 'seed of the train/eval article split', '20240')
+    .option('--epochs <n>', 'passes over the samples (default 3)')
+    .option('--train-batch-size <n>', 'samples per training batch, in-batch negatives (default 32)')
+    .option('--lr <x>', 'peak learning rate of AdamW (default 1e-3)')
+    .option('--weight-decay <x>', 'AdamW decoupled weight decay (default 0.01 adapter, 0 model)')
+    .option('--rank <r>', 'adapter: low-rank residual W = I + U·V of this rank (default full rank)')
+    .option('--seed <n>', 'seed of sampling, initialisation, batch order and bootstrap', '42')
+    .option('--split-seed <n>', 'seed of the train/eval article split (default 20240)')
     .option('--pivot <lang>', 'pivot language', 'en')
     .option('--langs <list>', "query languages evaluated, or 'all'", 'all')
     .option('--scenarios <list>', `scenarios evaluated, or 'all': ${SCENARIOS.join(', ')}`, 'all')
     .option('--resamples <n>', 'bootstrap resamples for the 95% interval of each delta', '1000')
     .requiredOption('--out <dir>', 'output folder');
-  addEmbedOptions(cmd);
+  return addEmbedOptions(cmd);
+}
+
+function experimentOptions(opts: Record<string, string | undefined>, variant: LossVariant, out: string): ExperimentOptions {
+  const scenarios = (opts.scenarios === 'all' ? undefined : list(opts.scenarios!)) as Scenario[] | undefined;
+  for (const s of scenarios ?? []) if (!SCENARIOS.includes(s)) throw xlError('xlalign', `unknown scenario '${s}'; use ${SCENARIOS.join(', ')} or all`);
+  const loop = { epochs: num('epochs', opts.epochs), batchSize: num('train-batch-size', opts.trainBatchSize), lr: num('lr', opts.lr), weightDecay: num('weight-decay', opts.weightDecay) };
+  for (const k of Object.keys(loop) as (keyof typeof loop)[]) if (loop[k] === undefined) delete loop[k];
+  return {
+    model: opts.retriever, head: opts.head as 'model' | 'adapter', out, loss: variant,
+    samples: opts.trainFile ? loadTrainingJsonl(resolve(opts.trainFile)) : undefined, size: num('samples', opts.samples),
+    lambda: num('lambda', opts.lambda), temperature: num('temperature', opts.temperature), seed: num('seed', opts.seed),
+    splitSeed: num('split-seed', opts.splitSeed), pivot: opts.pivot, langs: opts.langs === 'all' ? undefined : list(opts.langs!),
+    scenarios, loop, rank: num('rank', opts.rank), embed: embedOptionsFrom(opts), resamples: num('resamples', opts.resamples),
+    log: (line) => process.stderr.write(line + '\n'),
+  };
+}
+
+/** `xlalign train`: alignment fine-tuning, then evaluation before and after on the eval articles. */
+export function trainCommand(): Command {
+  const cmd = new Command('train').description(
+    'Fine-tune alignment (InfoNCE + λ·JSD) on parallel XQuAD train-article samples; evaluate before and after on the eval articles',
+  );
+  addTrainOptions(cmd).addOption(new Option('--loss <variant>', 'full = InfoNCE + λ·JSD; infonce or jsd alone (ablations)').choices([...LOSS_VARIANTS]).default('full'));
   cmd.action(async (opts) => {
-    const out = resolve(opts.out);
-    mkdirSync(out, { recursive: true });
-    const num = (name: string, v: string | undefined) => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw xlError('xlalign train', `--${name} must be a number, got '${v}'`);
-      return n;
-    };
-    const seed = num('seed', opts.seed)!;
-    const split = splitXquadArticles({ seed: num('split-seed', opts.splitSeed) });
-    const samples = opts.trainFile ? loadTrainingJsonl(resolve(opts.trainFile)) : buildTrainingSamples({ size: num('samples', opts.samples), seed, split, pivot: opts.pivot });
-    saveTrainingJsonl(resolve(out, 'train-samples.jsonl'), samples);
-    const scenarios = (opts.scenarios === 'all' ? [...SCENARIOS] : list(opts.scenarios)) as Scenario[];
-    const evalCorpus = splitCorpus(xquadCorpus(), split, 'eval');
-    const langs = opts.langs === 'all' ? evalCorpus.langs : list(opts.langs);
-    const embed = embedOptionsFrom(opts);
-    if (opts.retriever === 'bm25') throw xlError('xlalign train', "--retriever bm25 has nothing to train; use 'default', a model folder or a hub id");
-    const modelPath = opts.retriever === 'default' ? defaultModelPath() : opts.retriever;
-    const baseName = opts.retriever === 'default' ? 'default' : opts.retriever;
-    const lambda = num('lambda', opts.lambda)!;
-    const temperature = num('temperature', opts.temperature)!;
-    const loss = new AlignmentLoss({
-      infoNCEWeight: opts.loss === 'jsd' ? 0 : 1,
-      jsdWeight: opts.loss === 'infonce' ? 0 : lambda,
-      infoNCE: { temperature },
-      jensenShannon: { temperature },
-    });
-    const loop = {
-      epochs: num('epochs', opts.epochs), batchSize: num('train-batch-size', opts.trainBatchSize), seed, loss,
-      lr: num('lr', opts.lr), weightDecay: num('weight-decay', opts.weightDecay), lossCsv: resolve(out, 'loss.csv'),
-    };
-    for (const k of Object.keys(loop) as (keyof typeof loop)[]) if (loop[k] === undefined) delete loop[k];
-    const evalOpts = { scenarios, langs, pivot: opts.pivot, metrics: TRAIN_METRICS };
-    const log = (tag: string) => (pool: { scenario: string; lang: string }, _r: unknown, s: number, cached: boolean) =>
-      process.stderr.write(`${tag} ${pool.scenario} ${pool.lang}: ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`);
+    const r = await runAlignmentExperiment(experimentOptions(opts, opts.loss, resolve(opts.out)));
+    process.stdout.write(r.markdown + '\n');
+    process.stderr.write(`trained in ${r.trainSeconds.toFixed(1)} s; wrote ${resolve(opts.out)}/before-after.json, deltas.md, metrics.json, loss.csv, config.json\n`);
+  });
+  return cmd;
+}
 
-    const baseEmbedder = await loadEmbedder(modelPath, embed);
-    const base = new DenseRetriever(baseEmbedder, { name: baseName });
-    const before = await runEvaluation(evalCorpus, base, { ...evalOpts, out: resolve(out, 'before'), onPool: log('before') });
+/** The rows of the ablation summary: the study's headline metrics. */
+const ABLATION_VIEW: [string, string][] = [
+  // (PivotInclination is the same in mixed and mixed-target: the pivot answer is relevant in one, excluded in the other)
+  ['mixed-target', 'pivot_inclination'], ['mixed-target', 'pivot_above'], ['mixed-target', 'maxr'], ['mixed', 'maxr'],
+  ['mixed', 'complete@10'], ['mono', 'ndcg@10'],
+];
 
-    let afterModel = modelPath;
-    let afterEmbed = embed;
-    let training: unknown;
-    const t0 = performance.now();
-    if (opts.head === 'adapter') {
-      const { adapter, result, embedSeconds } = await trainAdapter({ embedder: baseEmbedder, samples, rank: num('rank', opts.rank), ...loop, out: resolve(out, 'adapter.safetensors') });
-      afterEmbed = { ...embed, adapter };
-      training = { head: 'adapter', seconds: result.seconds, embedSeconds, config: result.config, finalLoss: result.history.at(-1)?.loss };
-    } else {
-      afterModel = resolve(out, 'model');
-      const { result } = fineTuneStaticModel({ modelDir: modelPath, samples, outDir: afterModel, ...loop });
-      training = { head: 'model', seconds: result.seconds, config: result.config, finalLoss: result.history.at(-1)?.loss };
+/** `xlalign ablate`: the full loss and each term alone, side by side. */
+export function ablateCommand(): Command {
+  const cmd = new Command('ablate').description('Train with the full loss, InfoNCE only and JSD only (into <out>/<variant>/) and summarise the deltas side by side');
+  addTrainOptions(cmd);
+  cmd.action(async (opts) => {
+    const results = [];
+    for (const variant of LOSS_VARIANTS) {
+      process.stderr.write(`ablate: ${variant}\n`);
+      results.push({ variant, r: await runAlignmentExperiment(experimentOptions(opts, variant, resolve(opts.out, variant))) });
     }
-    const trainSeconds = (performance.now() - t0) / 1000;
-    await baseEmbedder.dispose();
-    const afterName = `${baseName}+${opts.head === 'adapter' ? 'adapter' : 'aligned'}${opts.loss === 'full' ? '' : `(${opts.loss})`}`;
-    const afterEmbedder = await loadEmbedder(afterModel, afterEmbed);
-    const after = await runEvaluation(evalCorpus, new DenseRetriever(afterEmbedder, { name: afterName }), { ...evalOpts, out: resolve(out, 'after'), onPool: log('after') });
-    await afterEmbedder.dispose();
-
-    const deltas = compareEvaluations(before, after, { seed, resamples: num('resamples', opts.resamples) });
-    writeMetricRows(out, [...before.rows, ...after.rows]);
-    writeFileAtomic(resolve(out, 'before-after.json'), JSON.stringify(deltas, null, 1) + '\n');
-    const md = `## ${afterName} vs ${baseName} on the XQuAD eval articles (${split.eval.length} articles)\n\n${deltaTables(deltas)}`;
-    writeFileAtomic(resolve(out, 'deltas.md'), md);
-    const config = {
-      command: 'train', retriever: opts.retriever, head: opts.head, loss: opts.loss, lambda, temperature, seed, splitSeed: split.seed,
-      trainArticles: split.train, evalArticles: split.eval, samples: samples.length, trainFile: opts.trainFile ?? null,
-      trainSeconds, training, embed: { ...embed, adapter: undefined }, node: process.version, date: new Date().toISOString(),
-    };
-    writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    const f = (v: number) => v.toFixed(3);
+    const lines = [
+      `## Loss ablation: ${opts.retriever}, head ${opts.head}, XQuAD eval articles (mean over languages; Δ with the mean of the per-language 95% bootstrap bounds)`, '',
+      `| scenario | metric | before | ${LOSS_VARIANTS.map((v) => `Δ ${v}`).join(' | ')} |`, `|---|---|---:|${LOSS_VARIANTS.map(() => '---:').join('|')}|`,
+    ];
+    for (const [scenario, metric] of ABLATION_VIEW) {
+      const cells = results.map(({ r }) => r.deltas.filter((d) => d.scenario === scenario && d.metric === metric));
+      if (!cells[0].length) continue;
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      const before = mean(cells[0].map((d) => d.before));
+      const deltas = cells.map((ds) => {
+        const lo = ds.every((d) => d.deltaLow !== undefined) ? ` [${f(mean(ds.map((d) => d.deltaLow!)))}, ${f(mean(ds.map((d) => d.deltaHigh!)))}]` : '';
+        const m = mean(ds.map((d) => d.delta));
+        return `${m >= 0 ? '+' : ''}${f(m)}${lo}`;
+      });
+      lines.push(`| ${scenario} | ${metric} | ${f(before)} | ${deltas.join(' | ')} |`);
+    }
+    lines.push('', `Training seconds: ${results.map(({ variant, r }) => `${variant} ${r.trainSeconds.toFixed(1)}`).join(', ')}.`, '');
+    const md = lines.join('\n');
+    writeFileAtomic(resolve(opts.out, 'ablation.md'), md);
+    writeFileAtomic(resolve(opts.out, 'ablation.json'), JSON.stringify(results.map(({ variant, r }) => ({ variant, name: r.name, trainSeconds: r.trainSeconds, deltas: r.deltas })), null, 1) + '\n');
     process.stdout.write(md + '\n');
-    process.stderr.write(`trained in ${trainSeconds.toFixed(1)} s; wrote ${out}/before-after.json, deltas.md, metrics.json, loss.csv, config.json\n`);
   });
   return cmd;
 }

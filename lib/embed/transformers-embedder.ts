@@ -67,6 +67,11 @@ export async function loadEmbedder(model: string, options: EmbedOptions = {}): P
   const cacheRoot = o.cache === false ? undefined : o.cache;
   const id = modelIdentity(source, { dtype: o.dtype, revision: o.revision, hashMemo: cacheRoot });
   const { tokenizer, encoder } = await loadParts(source, o);
+  if (options.maxLength === undefined) {
+    // Not asked for: the model's own limit (a static model: 8192; e5: 512), else 512.
+    const modelMax = Number((tokenizer as unknown as { model_max_length?: number }).model_max_length);
+    if (Number.isInteger(modelMax) && modelMax > 0 && modelMax <= 1_000_000) o.maxLength = modelMax;
+  }
   const embedder = new TransformersEmbedder(id, tokenizer, encoder, o);
   await embedder.init(cacheRoot);
   return embedder;

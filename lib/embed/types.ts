@@ -46,7 +46,9 @@ export interface EmbedOptions {
   dtype?: EmbedDtype;
   /**
    * Tokens kept per text (longer texts are truncated, special tokens kept), at most the
-   * tokenizer's `model_max_length` (the embedder's `config.maxLength` holds the value used). Default `512`.
+   * tokenizer's `model_max_length` (the embedder's `config.maxLength` holds the value used).
+   * Default: the tokenizer's `model_max_length` when it is set and at most 1,000,000 (a static
+   * model has no position limit: 8192; e5: 512), else `512`.
    */
   maxLength?: number;
   /** A progress bar on stderr (cli-progress; when stderr is not a TTY, a status line every 5 s). Default: `true` when stderr is a TTY and there are more than 4 batches to compute. */
