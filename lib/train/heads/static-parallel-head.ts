@@ -58,7 +58,7 @@ export class StaticParallelHead implements TrainHead {
   /** One lazy-AdamW step on the rows touched since the last step. */
   step(optimizer: AdamW): void {
     if (this.pending.length === 0) return;
-    this.model.step(optimizer, addSparse(this.model.dim, ...this.pending));
+    this.model.step(optimizer, this.pending.length === 1 ? this.pending[0] : addSparse(this.model.dim, ...this.pending));
     this.pending = [];
   }
 }
