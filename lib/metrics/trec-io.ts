@@ -241,35 +241,46 @@ function scanFields(
       const n = readSync(fd, buf, filled, buf.length - filled, null);
       if (n === 0) eof = true;
       const end = filled + n;
-      let pos = 0;
-      // Process complete lines; at EOF also the last line without '\n'.
-      for (;;) {
-        let nl = buf.indexOf(10, pos);
-        if (nl < 0 || nl >= end) {
-          if (!eof || pos >= end) break;
-          nl = end;
+      // Lines up to `limit` all end with '\n', so the byte loops below need no bounds checks
+      // (one pass over each byte, no per-line native call). At EOF a final line without
+      // '\n' gets one appended in the buffer.
+      let limit: number;
+      if (eof) {
+        limit = end;
+        if (end > 0 && buf[end - 1] !== 10) {
+          if (end === buf.length) {
+            const bigger = Buffer.allocUnsafe(buf.length + 1);
+            buf.copy(bigger, 0, 0, end);
+            buf = bigger;
+          }
+          buf[end] = 10;
+          limit = end + 1;
         }
+      } else {
+        limit = end > 0 ? buf.lastIndexOf(10, end - 1) + 1 : 0;
+      }
+      let i = 0;
+      while (i < limit) {
         lineNo++;
         let nFields = 0;
-        let i = pos;
-        while (i < nl) {
-          let c = buf[i];
-          while (i < nl && (c === 32 || c === 9 || c === 13)) c = buf[++i];
-          if (i >= nl) break;
+        let c = buf[i];
+        for (;;) {
+          while (c === 32 || c === 9 || c === 13) c = buf[++i];
+          if (c === 10) break;
           const s = i;
-          while (i < nl && c !== 32 && c !== 9 && c !== 13) c = buf[++i];
+          while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
           if (nFields < maxFields) {
             starts[nFields] = s;
             ends[nFields] = i;
           }
           nFields++;
         }
+        i++; // past '\n'
         if (nFields > 0) onLine(buf, starts, ends, nFields, lineNo);
-        pos = nl + 1;
       }
       // Move the partial last line to the front.
-      if (pos < end) buf.copy(buf, 0, pos, end);
-      filled = end > pos ? end - pos : 0;
+      if (limit < end) buf.copy(buf, 0, limit, end);
+      filled = end > limit ? end - limit : 0;
     }
   } finally {
     closeSync(fd);
