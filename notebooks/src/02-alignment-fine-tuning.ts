@@ -60,9 +60,13 @@ console.log(`${s0.lang} ${s0.id}\n  EN q: ${s0.queryPivot}\n  ${s0.lang} q: ${s0
 // candidate documents D are the 2B pivot and target paragraphs.
 //
 // **InfoNCE** (multi-positive): each query (pivot and target version) has two positives P(q),
-// the two parallel versions of its paragraph:
+// the two parallel versions of its paragraph, and *each* must outrank the other in-batch
+// documents on its own (SupCon's L_out, `multiPositive: 'each'`, the default):
 //
-// $$\mathcal{L}_{\text{InfoNCE}} = -\frac{1}{|Q|}\sum_{q} \log \frac{\sum_{d\in P(q)} e^{s(q,d)/\tau}}{\sum_{d\in D} e^{s(q,d)/\tau}}$$
+// $$\mathcal{L}_{\text{InfoNCE}} = -\frac{1}{|Q|}\sum_{q} \frac{1}{|P(q)|}\sum_{p\in P(q)} \log \frac{e^{s(q,p)/\tau}}{\sum_{d\in D} e^{s(q,d)/\tau}}$$
+//
+// (The alternative `'sum'`, −log of the positives' total softmax mass, lets a model put all
+// the mass on the same-language document; it worsened MaxR in the training engineer's runs.)
 //
 // **Jensen-Shannon**: for the two versions x_P, x_L of a query, p = softmax(s(x_P, D)/τ) and
 // q = softmax(s(x_L, D)/τ); with m = (p+q)/2,
