@@ -13,11 +13,10 @@
  * Two backends compute a block: `ort` runs a two-node ONNX graph (Gemm with transB, then
  * TopK; see `topk-graph.ts`) in onnxruntime-node, whose MLAS sgemm uses AVX-512 on all
  * cores; `js` is a register-blocked loop in plain TypeScript. Measured on the 2-core AVX-512
- * dev machine, d = 384: at low load a probe of the graph gave 140-170 GFLOPS with 2 threads
- * (75-87 with one); in `bench/run.ts` under a shared load (~7 on 2 cores) 33 GFLOPS wall =
- * 64 GFLOPS per CPU-second, against 0.6 wall / 1.8 per CPU-second for `js` (35-100x slower).
- * numpy/OpenBLAS sgemm alone is faster (~260 GFLOPS at low load) but a top-k on top of it
- * (argpartition) is slow: 18 GFLOPS for the whole top-k in the same bench run, vs 33 here.
+ * dev machine (`bench/run.ts`, 10,000 x 200,000 x 384, k = 100, same run): `ort` 9.6 s =
+ * 160 GFLOPS (peak RSS 0.9 GB); `js` 1.8 GFLOPS (~90x slower); numpy/OpenBLAS sgemm alone
+ * 232 GFLOPS, but with an argpartition top-k on top only 58 GFLOPS (2.3 GB). Under heavy
+ * shared load all wall figures drop 2-5x; per CPU-second `ort` stays at 64-81 GFLOPS.
  * `js` stays as the fallback (no native binary needed) and as a readable reference.
  *
  * ## Ties
