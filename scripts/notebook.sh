@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 [ -f dist/index.js ] || npm run build --silent
-exec /usr/bin/jupyter-notebook --notebook-dir=notebooks "$@"
+extra=()
+[ "$(id -u)" -ne 0 ] || extra+=(--allow-root)   # containers run as root; Jupyter refuses it otherwise
+exec /usr/bin/jupyter-notebook --notebook-dir=notebooks "${extra[@]}" "$@"

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 PY=/usr/bin/python3
 
-say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+if [ -t 1 ]; then say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }; else say() { printf 'setup: %s\n' "$*"; }; fi
 
 # 1. Debian packages ---------------------------------------------------------------------
 need=()
