@@ -48,6 +48,7 @@ export * from './eval/compare.js';
 export * from './train/index.js';
 export * from './train/heads/static-embedding.js';
 export * from './train/static/bitext-accuracy.js';
+export * from './train/experiment.js';
 
 // Plots and figures
 export * from './plot/index.js';
