@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTatoeba, tatoebaLanguages, TATOEBA_CODES } from '../../lib/data/tatoeba.js';
+import { dataPath, sha256File } from '../../lib/util/fs.js';
 
 test('Tatoeba pairs load for every non-English XQuAD language', () => {
   const langs = tatoebaLanguages();
@@ -27,4 +28,14 @@ test('misaligned files name both files; an empty line names file and line', () =
   writeFileSync(join(dir, 'tatoeba.xyz-eng.eng'), 'A\n\nC\n');
   assert.throws(() => loadTatoeba('xyz', { dir }), /tatoeba\.xyz-eng\.eng:2: empty sentence/);
   assert.throws(() => loadTatoeba('qqq', { dir }), /no file .*tatoeba\.qqq-eng\.qqq; available languages: xyz/);
+});
+
+test('the vendored Tatoeba files match their recorded sha256', () => {
+  const dir = dataPath('tatoeba');
+  const lines = readFileSync(join(dir, 'SHA256SUMS'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 224, '112 languages x 2 files');
+  for (const line of lines) {
+    const [sum, name] = line.split(/\s+/);
+    assert.equal(sha256File(join(dir, name)), sum, name);
+  }
 });
