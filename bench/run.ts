@@ -3,7 +3,7 @@
  * figure measured in the same run as its reference. Writes `bench/results.json` and prints
  * a table.
  *
- *   tsx bench/run.ts [--quick] [--only scoring,reference,numpy,metrics,scaling,embed] [--out FILE]
+ *   tsx bench/run.ts [--quick] [--only scoring,reference,numpy,metrics,scaling,embed,train] [--out FILE]
  *
  * Sizes (full): scoring 10,000 queries x 200,000 docs x 384 dims, k = 100; metrics
  * 100,000 queries x 100 docs; scaling at 25k / 50k / 100k docs (plus the 200k point).
@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Command } from 'commander';
 import { packageRoot, writeFileAtomic } from '../lib/util/fs.js';
 import { numpyReference } from './numpy-reference.js';
+import { benchmarkAdapterTraining } from './train.js';
 
 const SEED = 20251125;
 
@@ -43,7 +44,7 @@ async function main() {
   const program = new Command()
     .name('bench')
     .option('--quick', 'sizes / 10, for a smoke run', false)
-    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling,embed', 'scoring,reference,numpy,metrics,scaling,embed')
+    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling,embed,train', 'scoring,reference,numpy,metrics,scaling,embed,train')
     .option('--model <dir>', 'static model folder for the embed section', resolve(packageRoot(), 'data/models/xlalign-static-v1'))
     .option('--out <file>', 'results file', resolve(packageRoot(), 'bench/results.json'))
     .parse();
@@ -121,6 +122,12 @@ async function main() {
       }
       rows.push(['embed: max |vector difference| between the two paths', fmt(r.maxAbsDiff, 8), '', r.model]);
     }
+  }
+  if (only.has('train')) {
+    // adapter training on 2800 parallel samples (target: under 30 s), synthetic embeddings
+    const train = benchmarkAdapterTraining({ dims: [256, 384], ranks: [null, 32], samples: opts.quick ? 280 : 2800 });
+    results.training = train;
+    for (const t of train) rows.push([`train ${t.what}, dim ${t.dim}, rank ${t.rank ?? 'full'}`, `${fmt(t.seconds)} s`, `${fmt(t.cpuSeconds)} CPU-s`, `${t.samples} samples x ${t.epochs} epochs, ${fmt(t.samplesPerSecond, 0)} samples/s (target: 2800 samples in < 30 s)`]);
   }
   results.machine.loadavgAfter = loadavg();
   writeFileAtomic(opts.out, JSON.stringify(results, null, 2) + '\n');

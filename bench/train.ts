@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { createRng } from '../util/rng.js';
-import { AlignmentAdapter } from './adapter.js';
-import { AdapterHead, type ParallelEmbeddings } from './heads/adapter-head.js';
-import { trainLoop, type TrainLoopOptions } from './train-loop.js';
+import { createRng } from '../lib/util/rng.js';
+import { AlignmentAdapter } from '../lib/train/adapter.js';
+import { AdapterHead, type ParallelEmbeddings } from '../lib/train/heads/adapter-head.js';
+import { trainLoop, type TrainLoopOptions } from '../lib/train/train-loop.js';
 
 /** One benchmark figure. */
 export interface TrainBenchRow {
