@@ -3,7 +3,10 @@
  * embedding model and writes it to `data/models/xlalign-static-v1/` (or `--out DIR`).
  * Seeded and deterministic: the same options give the same bytes.
  *
- * Usage: tsx scripts/build-model.ts [--out DIR] [--seed N] [--dim N] [--vocab N] [--epochs N] [--tiny]
+ * Usage: tsx scripts/build-model.ts [--out DIR] [--seed N] [--dim N] [--vocab N] [--epochs N]
+ *   [--lr X] [--anchor-decay X] [--init-std X] [--tiny]
+ * `--anchor-decay X` pulls trained rows back toward the initial random table (see
+ * `anchorDecay` in lib/train/static/train.ts); `--init-std X` sets the σ of that table.
  * `--tiny` builds a small model (2 languages, 300 pairs per source) in seconds, for checks.
  */
 import { Command } from 'commander';
@@ -18,13 +21,24 @@ const program = new Command()
   .option('--dim <n>', 'vector size', '256')
   .option('--vocab <n>', 'vocabulary size', '32000')
   .option('--epochs <n>', 'training epochs', '4')
+  .option('--lr <x>', 'AdamW learning rate (decayed linearly to 10%)', '0.02')
+  .option('--anchor-decay <x>', 'decoupled decay toward the initial table (0 = off)', '0')
+  .option('--init-std <x>', 'standard deviation of the initial N(0, σ²) table', '0.1')
   .option('--tiny', 'tiny build (de, zh; 300 pairs per source; 10000 tokens; 32 dims)', false)
   .parse();
-const o = program.opts<{ out: string; seed: string; dim: string; vocab: string; epochs: string; tiny: boolean }>();
+const o = program.opts<{ out: string; seed: string; dim: string; vocab: string; epochs: string; lr: string; anchorDecay: string; initStd: string; tiny: boolean }>();
 const int = (name: string, v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) {
     console.error(`build-model: --${name} must be a positive integer, got '${v}'`);
+    process.exit(2);
+  }
+  return n;
+};
+const num = (name: string, v: string, min: number, strict: boolean): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || (strict && n === min)) {
+    console.error(`build-model: --${name} must be a number ${strict ? '>' : '>='} ${min}, got '${v}'`);
     process.exit(2);
   }
   return n;
@@ -34,10 +48,11 @@ const { info } = buildStaticModel({
   outDir: o.out,
   name: o.tiny ? 'xlalign-static-tiny' : 'xlalign-static-v1',
   seed: int('seed', o.seed),
+  initStd: num('init-std', o.initStd, 0, true),
   dim: o.tiny ? 32 : int('dim', o.dim),
   vocabSize: o.tiny ? 10000 : int('vocab', o.vocab),
   ...(o.tiny ? { langs: ['de', 'zh'], maxPerSource: 300 } : {}),
-  train: { epochs: int('epochs', o.epochs) },
+  train: { epochs: int('epochs', o.epochs), lr: num('lr', o.lr, 0, true), anchorDecay: num('anchor-decay', o.anchorDecay, 0, false) },
   log: (l) => console.error(`build-model: ${l}`),
 });
 for (const s of info.scores) {

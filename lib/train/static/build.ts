@@ -36,9 +36,11 @@ export interface BuildStaticOptions {
   dim?: number;
   /** Seed of the table and the batch order. Default 42. */
   seed?: number;
+  /** Standard deviation σ of the N(0, σ²) initial table (and of the random baseline, whose scores do not depend on σ). Default 0.1. */
+  initStd?: number;
   /** Seed of the random-table baseline. Default 7. */
   randomSeed?: number;
-  /** Training options (epochs, batch size, lr, temperature); `seed` is taken from `seed`. */
+  /** Training options (epochs, batch size, lr, weightDecay, anchorDecay, temperature); `seed` is taken from `seed`. */
   train?: Omit<TrainStaticOptions, 'seed'>;
   /** Progress lines (e.g. `console.error`). Default: none. */
   log?: (line: string) => void;
@@ -57,6 +59,7 @@ export interface BuildStaticResult {
   info: {
     name: string;
     seed: number;
+    initStd: number;
     randomSeed: number;
     vocabSize: number;
     dim: number;
@@ -93,7 +96,7 @@ function heldOutScores(model: StaticEmbeddingModel, random: StaticEmbeddingModel
 export function buildStaticModel(options: BuildStaticOptions = {}): BuildStaticResult {
   const {
     outDir, name = 'xlalign-static-v1', langs, sources = CORPUS_SOURCES, maxPerSource, heldOut = 200, vocabSize = 32000, dim = 256,
-    seed = 42, randomSeed = 7, train = {}, log = () => {},
+    seed = 42, initStd = 0.1, randomSeed = 7, train = {}, log = () => {},
   } = options;
   const t0 = Date.now();
   const corpus = assembleCorpus({ langs, sources, maxPerSource, heldOut });
@@ -102,12 +105,12 @@ export function buildStaticModel(options: BuildStaticOptions = {}): BuildStaticR
   const extraChars = allLangs.flatMap((l) => loadCldrCharacters(l));
   const vocab = buildVocab(corpusTexts(corpus.train), { vocabSize, extraChars });
   log(`vocabulary: ${vocab.length} tokens`);
-  const model = StaticEmbeddingModel.create(vocab, { dim, seed });
-  const random = StaticEmbeddingModel.create(vocab, { dim, seed: randomSeed });
+  const model = StaticEmbeddingModel.create(vocab, { dim, seed, initStd });
+  const random = StaticEmbeddingModel.create(vocab, { dim, seed: randomSeed, initStd });
   const result = trainStaticModel(model, corpus.train, { ...train, seed, onEpoch: (e, l) => log(`epoch ${e + 1}: loss ${l.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`) });
   const scores = heldOutScores(model, random, corpus.heldOut);
   const info: BuildStaticResult['info'] = {
-    name, seed, randomSeed, vocabSize: vocab.length, dim, heldOut, counts: corpus.counts,
+    name, seed, initStd, randomSeed, vocabSize: vocab.length, dim, heldOut, counts: corpus.counts,
     training: result.config, epochLosses: result.epochLosses, scores, seconds: Math.round((Date.now() - t0) / 1000),
   };
   model.name = name;
