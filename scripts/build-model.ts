@@ -4,9 +4,11 @@
  * Seeded and deterministic: the same options give the same bytes.
  *
  * Usage: tsx scripts/build-model.ts [--out DIR] [--seed N] [--dim N] [--vocab N] [--epochs N]
- *   [--lr X] [--anchor-decay X] [--init-std X] [--tiny]
+ *   [--lr X] [--anchor-decay X] [--init-std X] [--sif X] [--no-center] [--tiny]
  * `--anchor-decay X` pulls trained rows back toward the initial random table (see
- * `anchorDecay` in lib/train/static/train.ts); `--init-std X` sets the σ of that table.
+ * `anchorDecay` in lib/train/static/train.ts); `--init-std X` sets the σ of that table;
+ * `--sif X` (X > 0) SIF-reweights and centers the rows after training (see
+ * lib/train/static/frequency-weighting.ts; `--no-center` keeps the weighting only).
  * `--tiny` builds a small model (2 languages, 300 pairs per source) in seconds, for checks.
  */
 import { Command } from 'commander';
@@ -24,9 +26,11 @@ const program = new Command()
   .option('--lr <x>', 'AdamW learning rate (decayed linearly to 10%)', '0.02')
   .option('--anchor-decay <x>', 'decoupled decay toward the initial table (0 = off)', '0')
   .option('--init-std <x>', 'standard deviation of the initial N(0, σ²) table', '0.1')
+  .option('--sif <a>', 'after training, SIF-reweight the rows with parameter a (0 = off)', '0')
+  .option('--no-center', 'with --sif: do not subtract the mean text vector')
   .option('--tiny', 'tiny build (de, zh; 300 pairs per source; 10000 tokens; 32 dims)', false)
   .parse();
-const o = program.opts<{ out: string; seed: string; dim: string; vocab: string; epochs: string; lr: string; anchorDecay: string; initStd: string; tiny: boolean }>();
+const o = program.opts<{ out: string; seed: string; dim: string; vocab: string; epochs: string; lr: string; anchorDecay: string; initStd: string; sif: string; center: boolean; tiny: boolean }>();
 const int = (name: string, v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) {
@@ -53,6 +57,7 @@ const { info } = buildStaticModel({
   vocabSize: o.tiny ? 10000 : int('vocab', o.vocab),
   ...(o.tiny ? { langs: ['de', 'zh'], maxPerSource: 300 } : {}),
   train: { epochs: int('epochs', o.epochs), lr: num('lr', o.lr, 0, true), anchorDecay: num('anchor-decay', o.anchorDecay, 0, false) },
+  weighting: num('sif', o.sif, 0, false) > 0 ? { sifA: Number(o.sif), center: o.center } : false,
   log: (l) => console.error(`build-model: ${l}`),
 });
 for (const s of info.scores) {

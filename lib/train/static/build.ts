@@ -8,6 +8,7 @@ import { buildVocab } from './vocab-builder.js';
 import { trainStaticModel, type TrainStaticOptions } from './train.js';
 import { bitextAccuracy, type BitextAccuracy } from './bitext-accuracy.js';
 import { modelCard } from './model-card.js';
+import { applyFrequencyWeighting, type FrequencyWeightingOptions, type FrequencyWeightingResult } from './frequency-weighting.js';
 
 /**
  * Build the default dense model end to end: corpus → vocabulary → seeded table →
@@ -42,6 +43,12 @@ export interface BuildStaticOptions {
   randomSeed?: number;
   /** Training options (epochs, batch size, lr, weightDecay, anchorDecay, temperature); `seed` is taken from `seed`. */
   train?: Omit<TrainStaticOptions, 'seed'>;
+  /**
+   * After training, SIF-reweight and center the rows from token counts of the training
+   * texts (`lib/train/static/frequency-weighting.ts`); `{}` takes its defaults (a = 1e-3,
+   * centering on). Default `false` (off, the v1 model).
+   */
+  weighting?: FrequencyWeightingOptions | false;
   /** Progress lines (e.g. `console.error`). Default: none. */
   log?: (line: string) => void;
 }
@@ -66,6 +73,7 @@ export interface BuildStaticResult {
     heldOut: number;
     counts: Record<string, Record<string, number>>;
     training: Record<string, unknown>;
+    weighting: FrequencyWeightingResult | null;
     epochLosses: number[];
     scores: HeldOutScore[];
     seconds: number;
@@ -96,7 +104,7 @@ function heldOutScores(model: StaticEmbeddingModel, random: StaticEmbeddingModel
 export function buildStaticModel(options: BuildStaticOptions = {}): BuildStaticResult {
   const {
     outDir, name = 'xlalign-static-v1', langs, sources = CORPUS_SOURCES, maxPerSource, heldOut = 200, vocabSize = 32000, dim = 256,
-    seed = 42, initStd = 0.1, randomSeed = 7, train = {}, log = () => {},
+    seed = 42, initStd = 0.1, randomSeed = 7, train = {}, weighting = false, log = () => {},
   } = options;
   const t0 = Date.now();
   const corpus = assembleCorpus({ langs, sources, maxPerSource, heldOut });
@@ -108,10 +116,12 @@ export function buildStaticModel(options: BuildStaticOptions = {}): BuildStaticR
   const model = StaticEmbeddingModel.create(vocab, { dim, seed, initStd });
   const random = StaticEmbeddingModel.create(vocab, { dim, seed: randomSeed, initStd });
   const result = trainStaticModel(model, corpus.train, { ...train, seed, onEpoch: (e, l) => log(`epoch ${e + 1}: loss ${l.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`) });
+  const weighted = weighting ? applyFrequencyWeighting(model, Object.values(corpusTexts(corpus.train)).flat(), weighting) : null;
+  if (weighted) log(`weighting: SIF a=${weighted.sifA}, center ${weighted.center} (${weighted.tokens} tokens of ${weighted.texts} texts)`);
   const scores = heldOutScores(model, random, corpus.heldOut);
   const info: BuildStaticResult['info'] = {
     name, seed, initStd, randomSeed, vocabSize: vocab.length, dim, heldOut, counts: corpus.counts,
-    training: result.config, epochLosses: result.epochLosses, scores, seconds: Math.round((Date.now() - t0) / 1000),
+    training: result.config, weighting: weighted, epochLosses: result.epochLosses, scores, seconds: Math.round((Date.now() - t0) / 1000),
   };
   model.name = name;
   model.card = modelCard(info);

@@ -46,6 +46,14 @@ export function modelCard(info: Omit<BuildStaticResult['info'], 'seconds'> & { s
     `Symmetric InfoNCE over in-batch negatives on translation pairs (x, English): ½[InfoNCE(x→en) + InfoNCE(en→x)], temperature ${t.temperature};`,
     `batches of ${t.batchSize} pairs of one language; lazy AdamW on the rows used (lr ${t.lr} decayed linearly to 10%, weight decay ${t.weightDecay}${t.anchorDecay ? `, decay toward the initial table ${t.anchorDecay}: after each step a touched row r becomes T₀[r] + (T[r] − T₀[r])·(1 − lr·${t.anchorDecay})` : ''}); ${t.epochs} epochs.`,
     `Mean training loss per epoch: ${info.epochLosses.map((l) => l.toFixed(3)).join(', ')}.`,
+    ...(info.weighting
+      ? [
+          '',
+          `After training, every row t was scaled by the SIF weight a/(a + p_t) (a = ${info.weighting.sifA}, p_t the share of token t among the ${info.weighting.tokens} tokens of the ${info.weighting.texts} training texts)` +
+            (info.weighting.center ? ', and the mean text vector of those texts was subtracted from every row' : '') +
+            ', so that mean pooling down-weights frequent tokens (`lib/train/static/frequency-weighting.ts`).',
+        ]
+      : []),
     '',
     '## Training data (pairs with English; XQuAD is not used)',
     '',
