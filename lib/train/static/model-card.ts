@@ -44,7 +44,7 @@ export function modelCard(info: Omit<BuildStaticResult['info'], 'seconds'> & { s
     '## Objective',
     '',
     `Symmetric InfoNCE over in-batch negatives on translation pairs (x, English): ½[InfoNCE(x→en) + InfoNCE(en→x)], temperature ${t.temperature};`,
-    `batches of ${t.batchSize} pairs of one language; lazy AdamW on the rows used (lr ${t.lr} decayed linearly to 10%, weight decay ${t.weightDecay}${t.anchorDecay ? `, decay toward the initial table ${t.anchorDecay}: after each step a touched row r becomes T₀[r] + (T[r] − T₀[r])·(1 − lr·${t.anchorDecay})` : ''}); ${t.epochs} epochs.`,
+    `batches of ${t.batchSize} pairs of one language; lazy AdamW on the rows used (lr ${t.lr} decayed linearly to 10%, weight decay ${t.weightDecay}${t.anchorDecay ? `, decay toward the initial table ${t.anchorDecay}: after each step a touched row r becomes T₀[r] + (T[r] − T₀[r])·(1 − lr_t·${t.anchorDecay}), lr_t the scheduled rate` : ''}); ${t.epochs} epochs.`,
     `Mean training loss per epoch: ${info.epochLosses.map((l) => l.toFixed(3)).join(', ')}.`,
     ...(info.weighting
       ? [
@@ -66,7 +66,7 @@ export function modelCard(info: Omit<BuildStaticResult['info'], 'seconds'> & { s
     '',
     '## Held-out Tatoeba bitext retrieval (top-1 accuracy, %)',
     '',
-    `Among the ${info.heldOut} held-out pairs of each language, is the most similar sentence on the other side the translation? A tie with a wrong candidate counts as a miss. "random" is a table of the same shape (same tokenizer) drawn from N(0, ${info.initStd ?? 0.1}²) with seed ${info.randomSeed}.`,
+    `Among the ${info.heldOut} held-out pairs of each language, is the most similar sentence on the other side the translation? A tie with a wrong candidate counts as a miss. "random" is a table of the same shape (same tokenizer) drawn from N(0, ${info.initStd ?? 0.1}²) with seed ${info.randomSeed}${info.weighting ? ' (not reweighted)' : ''}.`,
     '',
     '| lang | n | trained x→en | trained en→x | random x→en | random en→x |',
     '|---|---:|---:|---:|---:|---:|',
