@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { xlError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { tensorInfo } from '../util/onnx-graph.js';
 
 const { onnx } = onnxProto;
 
@@ -204,10 +205,7 @@ export function buildStaticOnnx(embeddings: Float32Array, vocabSize: number, dim
   const raw = new Uint8Array(vocabSize * dim * 4);
   const view = new DataView(raw.buffer);
   for (let i = 0; i < vocabSize * dim; i++) view.setFloat32(i * 4, embeddings[i], true); // ONNX raw_data is little-endian
-  const seqInput = (name: string) => ({
-    name,
-    type: { tensorType: { elemType: TENSOR_INT64, shape: { dim: [{ dimParam: 'batch_size' }, { dimParam: 'sequence_length' }] } } },
-  });
+  const seqInput = (name: string) => tensorInfo(name, TENSOR_INT64, ['batch_size', 'sequence_length']);
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'xlalign',
@@ -218,12 +216,7 @@ export function buildStaticOnnx(embeddings: Float32Array, vocabSize: number, dim
       node: [{ opType: 'Gather', input: [STATIC_TABLE_NAME, 'input_ids'], output: ['last_hidden_state'], name: 'lookup', attribute: [{ name: 'axis', type: 2 /* INT */, i: 0 }] }],
       initializer: [{ name: STATIC_TABLE_NAME, dataType: TENSOR_FLOAT, dims: [vocabSize, dim], rawData: raw }],
       input: [seqInput('input_ids'), seqInput('attention_mask'), ...(tokenTypeIds ? [seqInput('token_type_ids')] : [])],
-      output: [
-        {
-          name: 'last_hidden_state',
-          type: { tensorType: { elemType: TENSOR_FLOAT, shape: { dim: [{ dimParam: 'batch_size' }, { dimParam: 'sequence_length' }, { dimValue: dim }] } } },
-        },
-      ],
+      output: [tensorInfo('last_hidden_state', TENSOR_FLOAT, ['batch_size', 'sequence_length', dim])],
     },
   });
   return onnx.ModelProto.encode(model).finish();

@@ -13,6 +13,7 @@
  * appear first"; checked by the tests).
  */
 import onnxProto from 'onnx-proto';
+import { tensorInfo } from '../util/onnx-graph.js';
 
 const { onnx } = onnxProto;
 
@@ -24,24 +25,6 @@ export const TOPK_GRAPH_IO = {
   values: 'values',
   indices: 'indices',
 } as const;
-
-function tensorInfo(name: string, elemType: number, dims: (string | number)[]) {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: onnx.TypeProto.create({
-      tensorType: onnx.TypeProto.Tensor.create({
-        elemType,
-        shape: onnx.TensorShapeProto.create({
-          dim: dims.map((d) =>
-            typeof d === 'number'
-              ? onnx.TensorShapeProto.Dimension.create({ dimValue: d })
-              : onnx.TensorShapeProto.Dimension.create({ dimParam: d }),
-          ),
-        }),
-      }),
-    }),
-  });
-}
 
 /**
  * Serialise the Gemm + TopK model (opset 13, IR version 7) to bytes for
