@@ -6,9 +6,9 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '../lib/metrics/evaluate.js';
-import { readQrels, readRun, writeQrels, writeRun } from '../lib/metrics/trec-io.js';
-import type { Qrels } from '../lib/pools/types.js';
-import type { Run } from '../lib/retrieve/types.js';
+import { readQrels, readRun, writeQrels, writeRun } from '../lib/runs/trec-io.js';
+import type { Qrels } from '../lib/runs/types.js';
+import type { Run } from '../lib/runs/types.js';
 import { createRng } from '../lib/util/rng.js';
 
 /** Parameters of the synthetic run. */

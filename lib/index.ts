@@ -9,7 +9,7 @@
  */
 
 // Shared
-export * from './errors.js';
+export * from './util/errors.js';
 export * from './util/rng.js';
 export * from './util/fs.js';
 
@@ -28,6 +28,9 @@ export * from './pools/build-pool.js';
 // Embedding
 export * from './embed/index.js';
 
+// Model families
+export { writeStaticModel, readStaticModel, buildStaticOnnx, defaultTokenizerConfig, STATIC_TABLE_NAME, STATIC_OPSET, type StaticModel, type StaticOnnxOptions } from './models/static/format.js';
+
 // Retrieval
 export * from './retrieve/types.js';
 export * from './retrieve/tokenize.js';
@@ -38,17 +41,18 @@ export * from './retrieve/resolve-retriever.js';
 
 // Metrics and evaluation
 export * from './metrics/index.js';
-export * from './metrics/trec-io.js';
-export * from './eval/metric-rows.js';
+export * from './runs/trec-io.js';
+export * from './results/metric-rows.js';
 export * from './eval/run-evaluation.js';
 export * from './eval/compare.js';
+export * from './eval/bootstrap.js';
 
 // Alignment training (lib/train/index.ts is the training API; the static model's head and
 // its bitext accuracy are added for notebooks)
 export * from './train/index.js';
-export * from './train/heads/static-embedding.js';
-export * from './train/static/bitext-accuracy.js';
-export * from './train/experiment.js';
+export * from './models/static/table.js';
+export * from './metrics/bitext-accuracy.js';
+export * from './experiments/alignment.js';
 
 // Plots and figures
 export * from './plot/index.js';

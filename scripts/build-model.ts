@@ -6,9 +6,9 @@
  * Usage: tsx scripts/build-model.ts [--out DIR] [--seed N] [--dim N] [--vocab N] [--epochs N]
  *   [--lr X] [--anchor-decay X] [--init-std X] [--sif X] [--no-center] [--tiny]
  * `--anchor-decay X` pulls trained rows back toward the initial random table (see
- * `anchorDecay` in lib/train/static/train.ts); `--init-std X` sets the σ of that table;
+ * `anchorDecay` in lib/train/static/pretrain.ts); `--init-std X` sets the σ of that table;
  * `--sif X` (X > 0) SIF-reweights and centers the rows after training (see
- * lib/train/static/frequency-weighting.ts; `--no-center` keeps the weighting only).
+ * lib/models/static/frequency-weighting.ts; `--no-center` keeps the weighting only).
  * `--tiny` builds a small model (2 languages, 300 pairs per source) in seconds, for checks.
  */
 import { Command } from 'commander';

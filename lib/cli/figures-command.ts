@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { FIGURE_FORMATS, type FigureFormat } from '../plot/export.js';
 import { renderStandardFigures } from '../plot/standard-figures.js';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { list } from './options.js';
 
 /** `xlalign figures`: render the standard figures of a results folder, without Jupyter. */

@@ -7,7 +7,7 @@
  *   xlalign figures  render the standard figures of a results folder
  */
 import { Command } from 'commander';
-import { XlalignError } from '../errors.js';
+import { XlalignError } from '../util/errors.js';
 import { evalCommand } from './eval-command.js';
 import { figuresCommand } from './figures-command.js';
 import { ablateCommand, trainCommand } from './train-command.js';

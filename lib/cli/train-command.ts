@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { SCENARIOS, type Scenario } from '../pools/types.js';
-import { loadTrainingJsonl } from '../train/dataset.js';
-import { LOSS_VARIANTS, runAlignmentExperiment, type ExperimentOptions, type LossVariant } from '../train/experiment.js';
+import { loadTrainingJsonl } from '../train/samples.js';
+import { LOSS_VARIANTS, runAlignmentExperiment, type ExperimentOptions, type LossVariant } from '../experiments/alignment.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { addEmbedOptions, embedOptionsFrom, list } from './options.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 
 /**

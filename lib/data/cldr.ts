@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 
 /**
  * Unicode CLDR vocabulary from the npm packages `cldr-annotations-full` (emoji and symbol

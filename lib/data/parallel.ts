@@ -1,4 +1,4 @@
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { belebelePassageId, belebeleQuestionId, loadBelebele, type BelebeleOptions } from './belebele.js';
 import { loadXquadAll, XQUAD_LANGS, type XquadOptions } from './xquad.js';
 

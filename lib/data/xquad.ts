@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { dataPath, sha256 } from '../util/fs.js';
 
 /** The 12 XQuAD languages (ISO 639-1). */

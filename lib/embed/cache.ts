@@ -37,7 +37,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { join, resolve } from 'node:path';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 
 const MAGIC = 0x43454c58; // 'XLEC' read as little-endian u32

@@ -1,7 +1,7 @@
 /**
  * The dense embedding path, one import: `loadEmbedder` (every dense model through
- * transformers.js), the `Embedder` / `EmbedOptions` types, the on-disk cache and the
- * static-model writer/reader.
+ * transformers.js), the `Embedder` / `EmbedOptions` types and the on-disk cache. Model
+ * families (their formats and trainable forms) live in `lib/models/<family>`.
  *
  * @example
  * import { loadEmbedder } from './lib/embed/index.js';
@@ -10,7 +10,6 @@
 export * from './types.js';
 export { loadEmbedder, TransformersEmbedder, type EmbedStats } from './transformers-embedder.js';
 export { EmbeddingCache, textKey, type CompactOptions } from './cache.js';
-export { writeStaticModel, readStaticModel, buildStaticOnnx, defaultTokenizerConfig, STATIC_TABLE_NAME, STATIC_OPSET, type StaticModel, type StaticOnnxOptions } from './static-model.js';
 export { resolveModelSource, modelIdentity, DTYPE_SUFFIX, type ModelSource } from './model-source.js';
 export { poolHidden, l2NormalizeRows } from './pooling.js';
 export { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';

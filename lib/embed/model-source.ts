@@ -8,7 +8,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { EmbedDtype } from './types.js';
 

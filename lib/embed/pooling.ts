@@ -3,7 +3,7 @@
  * Hand-written (a few loops) rather than transformers.js `mean_pooling` so that the sums
  * run in float64 and the mask/cls contract is ours to state and test.
  */
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import type { Pooling } from './types.js';
 
 /**

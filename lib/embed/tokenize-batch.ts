@@ -5,7 +5,7 @@
  * which changes vectors of long texts relative to the Python reference; hence this helper.
  */
 import { Tensor, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 
 /** Model inputs of one batch, padded on the right. */
 export interface TokenizedBatch {

@@ -8,7 +8,7 @@
 import { basename } from 'node:path';
 import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
 import cliProgress from 'cli-progress';
-import { checkOneOf, xlError } from '../errors.js';
+import { checkOneOf, xlError } from '../util/errors.js';
 import { EmbeddingCache, textKey } from './cache.js';
 import { modelIdentity, resolveModelSource, type ModelSource } from './model-source.js';
 import { l2NormalizeRows, poolHidden } from './pooling.js';

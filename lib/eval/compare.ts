@@ -1,4 +1,4 @@
-import { pairedBootstrap, type BootstrapOptions } from '../train/bootstrap.js';
+import { pairedBootstrap, type BootstrapOptions } from './bootstrap.js';
 import type { EvaluationResult } from './run-evaluation.js';
 
 /** One metric of one pool, before and after, with a paired bootstrap interval of the change. */

@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 import type { ParallelCorpus } from '../data/parallel.js';
 import { evaluate } from '../metrics/evaluate.js';
-import { writeQrels, writeRun } from '../metrics/trec-io.js';
+import { writeQrels, writeRun } from '../runs/trec-io.js';
 import { buildPool, poolPlan } from '../pools/build-pool.js';
 import type { Pool, Scenario } from '../pools/types.js';
-import type { Retriever, Run } from '../retrieve/types.js';
-import { DEFAULT_METRICS, type MetricRow } from './metric-rows.js';
+import type { Retriever } from '../retrieve/types.js';
+import type { Run } from '../runs/types.js';
+import { DEFAULT_METRICS, type MetricRow } from '../results/metric-rows.js';
 
 /** Options of {@link runEvaluation}. */
 export interface RunEvaluationOptions {

@@ -10,9 +10,9 @@
  *
  * Reference: trec_eval `m_map.c`, `m_map_cut.c`; Manning et al., IIR, section 8.4.
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { checkK, cut, perQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { checkK, cut, perQuery } from '../runs/ranking.js';
 
 /**
  * AP of one query.

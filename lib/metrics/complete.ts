@@ -6,9 +6,9 @@
  *
  * Reference: xlalign (the cross-lingual retrieval metric of the project, issue 2).
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { checkK, perQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { checkK, perQuery } from '../runs/ranking.js';
 import { hitsAtK } from './recall.js';
 
 /**

@@ -2,10 +2,10 @@
  * Evaluate a run against qrels with metrics named by string, and average them: the one
  * place where per-query scores are aggregated.
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { xlError } from '../errors.js';
-import { createRankScratch, evaluatedQueries, rankQuery, type RankedQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { xlError } from '../util/errors.js';
+import { createRankScratch, evaluatedQueries, rankQuery, type RankedQuery } from '../runs/ranking.js';
 import { ndcgAtK } from './ndcg.js';
 import { reciprocalRankAtK } from './reciprocal-rank.js';
 import { recallAtK } from './recall.js';

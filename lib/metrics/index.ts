@@ -1,8 +1,8 @@
 /** Retrieval metrics (ranx style): one family per file, `evaluate` aggregates. */
 // The tie policy and ranked relevance vectors; the small helpers (checkK, cut, perQuery)
 // stay internal to lib/metrics.
-export { rankQuery, rankedIds, createRankScratch, evaluatedQueries, idealRelevance, countRelevant } from './common.js';
-export type { RankedQuery, RankScratch } from './common.js';
+export { rankQuery, rankedIds, createRankScratch, evaluatedQueries, idealRelevance, countRelevant } from '../runs/ranking.js';
+export type { RankedQuery, RankScratch } from '../runs/ranking.js';
 export * from './ndcg.js';
 export * from './reciprocal-rank.js';
 export * from './recall.js';
@@ -12,4 +12,4 @@ export * from './max-rank.js';
 export * from './complete.js';
 export * from './pivot-inclination.js';
 export * from './evaluate.js';
-export * from './trec-io.js';
+export * from '../runs/trec-io.js';

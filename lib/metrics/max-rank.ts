@@ -18,9 +18,9 @@
  * Reference: xlalign (issue 2); cf. the "rank of the last relevant document" of Cooper's
  * expected search length (JASIS 1968).
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { perQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { perQuery } from '../runs/ranking.js';
 
 /**
  * MaxR of one query.

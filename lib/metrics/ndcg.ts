@@ -16,9 +16,9 @@
  * discount rank 2 (1/log2(rank) from rank 2 on), so numbers computed with them are slightly
  * higher whenever a relevant document sits at rank 2 or below.
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { checkK, perQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { checkK, perQuery } from '../runs/ranking.js';
 
 /**
  * nDCG@k of one query from its ranked relevance vector.

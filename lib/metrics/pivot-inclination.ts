@@ -23,9 +23,9 @@
  * Reference: xlalign (issue 2), after the "language preference" analyses of Roy et al.,
  * "LAReQA: Language-agnostic answer retrieval from a multilingual pool", EMNLP 2020.
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { createRankScratch, evaluatedQueries, rankQuery, type RankedQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { createRankScratch, evaluatedQueries, rankQuery, type RankedQuery } from '../runs/ranking.js';
 
 /** Options of the pivot metrics. */
 export interface PivotOptions {

@@ -6,9 +6,9 @@
  *
  * Reference: trec_eval `m_P.c`.
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { checkK, perQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { checkK, perQuery } from '../runs/ranking.js';
 import { hitsAtK } from './recall.js';
 
 /**

@@ -5,9 +5,9 @@
  *
  * Reference: trec_eval `recall_k` (Manning, Raghavan & Schütze, IIR, ch. 8).
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { checkK, cut, perQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { checkK, cut, perQuery } from '../runs/ranking.js';
 
 /** Number of relevant documents among the first `k` ranks (all when k is undefined). @example hitsAtK([1, 0, 1], 2) // 1 */
 export function hitsAtK(rel: ArrayLike<number>, k?: number): number {

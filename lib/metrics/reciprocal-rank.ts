@@ -6,9 +6,9 @@
  * Reference: Voorhees, "The TREC-8 question answering track report", 1999; trec_eval
  * `recip_rank` (without cutoff).
  */
-import type { Qrels } from '../pools/types.js';
-import type { Run } from '../retrieve/types.js';
-import { checkK, cut, perQuery } from './common.js';
+import type { Qrels } from '../runs/types.js';
+import type { Run } from '../runs/types.js';
+import { checkK, cut, perQuery } from '../runs/ranking.js';
 
 /**
  * RR@k of one query from its ranked relevance vector.

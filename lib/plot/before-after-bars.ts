@@ -1,9 +1,9 @@
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { baseLayout, type FigureOptions, type FigureSpec } from './types.js';
 
 /**
  * One language's metric before and after fine-tuning, with an optional paired-bootstrap 95%
- * interval for the delta `after - before` (as `lib/train/bootstrap.ts` computes it).
+ * interval for the delta `after - before` (as `lib/eval/bootstrap.ts` computes it).
  */
 export interface BeforeAfterRow {
   /** The scenario of the pool (as `before-after.json` from `xlalign train` has it). Optional. */

@@ -1,4 +1,4 @@
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { baseLayout, type FigureOptions, type FigureSpec, type Trace } from './types.js';
 
 /** Bitext retrieval accuracy of one model in one language (e.g. Tatoeba, top-1). */

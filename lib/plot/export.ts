@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { checkOneOf, xlError } from '../errors.js';
+import { checkOneOf, xlError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { FIGURE_DEFAULTS, type FigureSpec } from './types.js';
 

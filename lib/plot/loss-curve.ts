@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as aq from 'arquero';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { baseLayout, type FigureOptions, type FigureSpec, type Trace } from './types.js';
 
 /** A parsed loss log: numeric columns by name, all of the same length. */

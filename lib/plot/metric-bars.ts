@@ -1,5 +1,5 @@
 import * as aq from 'arquero';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { distinct } from './metric-rows.js';
 import { baseLayout, type FigureOptions, type FigureSpec, type MetricRow, type Trace } from './types.js';
 

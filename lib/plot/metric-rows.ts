@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import type { MetricRow } from './types.js';
 
 /** zod schema of one metric row (extra fields pass through). */

@@ -1,4 +1,4 @@
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { baseLayout, type FigureOptions, type FigureSpec, type Trace } from './types.js';
 
 /** Options of {@link rankDistribution}. */

@@ -1,4 +1,4 @@
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { baseLayout, type FigureOptions, type FigureSpec, type Trace } from './types.js';
 
 /** Cosine similarities of one language's parallel and non-parallel pairs (to the pivot). */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { sha256File, writeFileAtomic } from '../util/fs.js';
 import { beforeAfterBars, type BeforeAfterRow } from './before-after-bars.js';
 import { createFigureExporter, type ExporterOptions, type FigureFormat } from './export.js';

@@ -22,11 +22,11 @@ export interface FigureSpec {
 
 /**
  * One metric value, as `xlalign eval` writes them to `metrics.json` (the type is
- * `lib/eval/metric-rows.ts`'s): the mean of `metric` over the queries of one pool
+ * `lib/results/metric-rows.ts`'s): the mean of `metric` over the queries of one pool
  * (`dataset`, `scenario`, query language `lang`), ranked by `retriever`. Extra fields in the
  * JSON are allowed and ignored.
  */
-export type { MetricRow } from '../eval/metric-rows.js';
+export type { MetricRow } from '../results/metric-rows.js';
 
 /** Common options of every figure builder. */
 export interface FigureOptions {

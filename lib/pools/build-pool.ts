@@ -1,6 +1,8 @@
-import { checkOneOf, xlError } from '../errors.js';
+import { checkOneOf, xlError } from '../util/errors.js';
 import type { ParallelCorpus } from '../data/parallel.js';
-import { joinId, SCENARIOS, type Doc, type Exclusions, type Pool, type Qrels, type Query, type Scenario } from './types.js';
+import { joinId, SCENARIOS, type Doc, type Pool, type Query, type Scenario } from './types.js';
+import { type Exclusions } from '../runs/types.js';
+import { type Qrels } from '../runs/types.js';
 
 /** Options of {@link buildPool}. */
 export interface PoolOptions {

@@ -1,3 +1,5 @@
+import type { Exclusions, Qrels } from '../runs/types.js';
+
 /**
  * Types shared along the data flow pools -> embed -> retrieve -> metrics.
  *
@@ -18,19 +20,6 @@ export interface Query {
   lang: string;
   text: string;
 }
-
-/**
- * Relevance judgments, ranx style: `qrels[qid][docid] = relevance` (an integer > 0 for
- * relevant). Documents not listed are non-relevant.
- */
-export type Qrels = Record<string, Record<string, number>>;
-
-/**
- * Per-query exclusions: documents that are in the pool but must not appear in that
- * query's ranking (e.g. the pivot version of the answer in `mixed-target`). An exclusion is
- * not a judgment of irrelevance: the document is simply not ranked for that query.
- */
-export type Exclusions = Record<string, string[]>;
 
 /** The evaluation scenarios (see `lib/pools/scenarios.ts`). */
 export const SCENARIOS = ['mono', 'cross', 'mixed', 'mixed-target', 'mixed-pivot', 'multi'] as const;

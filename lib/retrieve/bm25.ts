@@ -17,9 +17,10 @@
  * Reference: Robertson & Zaragoza, "The probabilistic relevance framework: BM25 and beyond",
  * FnTIR 2009; Lucene `BM25Similarity`; Pyserini's defaults k1 = 0.9, b = 0.4.
  */
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { tokenize } from './tokenize.js';
-import type { Ranking, Retriever, Run } from './types.js';
+import type { Retriever } from './types.js';
+import type { Ranking, Run } from '../runs/types.js';
 
 /** Options of {@link Bm25Retriever}. */
 export interface Bm25Options {

@@ -1,5 +1,6 @@
 import type { Embedder } from '../embed/types.js';
-import type { Retriever, Run } from './types.js';
+import type { Retriever } from './types.js';
+import type { Run } from '../runs/types.js';
 import { exactTopK } from './exact-topk.js';
 
 /** Options of {@link DenseRetriever}. */

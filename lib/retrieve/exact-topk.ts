@@ -25,7 +25,7 @@
  * Note that the two backends accumulate in different precisions (float32 in MLAS, float64
  * in `js`), so near-ties (differences around 1e-7) may order differently between backends.
  */
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { buildTopKModel, TOPK_GRAPH_IO } from './topk-graph.js';
 
 /** Backends of {@link exactTopK}. */

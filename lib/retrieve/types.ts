@@ -1,15 +1,4 @@
-/**
- * A ranking for one query: document ids with their scores, in any order (metrics sort by
- * score themselves, with the tie policy of `lib/metrics/common.ts`). Documents not present
- * were not retrieved.
- */
-export interface Ranking {
-  ids: string[];
-  scores: ArrayLike<number>;
-}
-
-/** A run: one ranking per query id. */
-export type Run = Record<string, Ranking>;
+import type { Run } from '../runs/types.js';
 
 /** Something that ranks a pool's documents for its queries. */
 export interface Retriever {

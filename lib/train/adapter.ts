@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 import { createRng } from '../util/rng.js';
-import type { AdamW } from './adamw.js';
-import { gemmABt, normalizeRows, normalizeRowsBackward, transpose, type FloatArray, type Matrix } from './matrix.js';
+import type { AdamW } from '../nn/adamw.js';
+import { gemmABt, normalizeRows, normalizeRowsBackward, transpose, type FloatArray, type Matrix } from '../nn/matrix.js';
 
 /** Options of {@link AlignmentAdapter.create}. */
 export interface AdapterOptions {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { TrainingSample } from './dataset.js';
-import { StaticEmbeddingModel } from './heads/static-embedding.js';
+import type { TrainingSample } from './samples.js';
+import { StaticEmbeddingModel } from '../models/static/table.js';
 import { StaticParallelHead } from './heads/static-parallel-head.js';
 import { trainLoop, type TrainLoopOptions, type TrainLoopResult } from './train-loop.js';
 

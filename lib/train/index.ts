@@ -15,10 +15,9 @@
  * const split = splitXquadArticles();
  * const { adapter } = await trainAdapter({ embedder, samples: buildTrainingSamples({ split }), out: 'runs/adapter.safetensors' });
  */
-export { AdamW, type AdamWOptions } from './adamw.js';
+export { AdamW, type AdamWOptions } from '../nn/adamw.js';
 export { AlignmentAdapter, loadAdapter, saveAdapter, type AdapterConfig, type AdapterOptions } from './adapter.js';
-export { pairedBootstrap, percentile, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
-export { buildTrainingSamples, loadTrainingJsonl, saveTrainingJsonl, TrainingSampleSchema, type TrainingSample, type TrainingSetOptions } from './dataset.js';
+export { buildTrainingSamples, loadTrainingJsonl, saveTrainingJsonl, TrainingSampleSchema, type TrainingSample, type TrainingSetOptions } from './samples.js';
 export { fineTuneStaticModel, type FineTuneStaticOptions, type FineTuneStaticResult } from './fine-tune-static.js';
 export { AdapterHead, type ParallelEmbeddings } from './heads/adapter-head.js';
 export { StaticParallelHead } from './heads/static-parallel-head.js';
@@ -26,7 +25,7 @@ export { AlignmentLoss, type AlignmentLossOptions } from './losses/alignment-los
 export { infoNCE, InfoNCELoss, type InfoNCELossOptions, type InfoNCEOptions } from './losses/info-nce.js';
 export { jensenShannonDivergence, jensenShannonSoftmax, JensenShannonLoss, JSD_SIDES, type JensenShannonLossOptions } from './losses/jensen-shannon.js';
 export type { LossResult, ParallelBatch, ParallelGrads, ParallelLoss } from './losses/types.js';
-export { matrix, normalizeRows, type FloatArray, type Matrix } from './matrix.js';
-export { DEFAULT_SPLIT_SEED, filterXquad, splitCorpus, splitPartOf, splitXquadArticles, xquadArticleOf, type SplitPart, type XquadSplit } from './split.js';
+export { matrix, normalizeRows, type FloatArray, type Matrix } from '../nn/matrix.js';
+export { DEFAULT_SPLIT_SEED, filterXquad, splitCorpus, splitPartOf, splitXquadArticles, xquadArticleOf, type SplitPart, type XquadSplit } from '../data/split.js';
 export { embedTrainingSamples, trainAdapter, type TrainAdapterOptions, type TrainAdapterResult, type TrainingEmbedder } from './train-adapter.js';
 export { learningRate, lossCurveCsv, makeBatches, trainLoop, TRAIN_DEFAULTS, type LossRow, type TrainHead, type TrainLoopOptions, type TrainLoopResult } from './train-loop.js';

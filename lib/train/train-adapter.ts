@@ -1,7 +1,7 @@
-import { xlError } from '../errors.js';
+import { xlError } from '../util/errors.js';
 import type { Embedder } from '../embed/types.js';
 import { AlignmentAdapter, saveAdapter, type AdapterOptions } from './adapter.js';
-import type { TrainingSample } from './dataset.js';
+import type { TrainingSample } from './samples.js';
 import { AdapterHead, type ParallelEmbeddings } from './heads/adapter-head.js';
 import { trainLoop, type TrainLoopOptions, type TrainLoopResult } from './train-loop.js';
 

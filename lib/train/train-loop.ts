@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
-import { checkOneOf, xlError } from '../errors.js';
+import { checkOneOf, xlError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { createRng, shuffled, type Rng } from '../util/rng.js';
-import { AdamW } from './adamw.js';
+import { AdamW } from '../nn/adamw.js';
 import { AlignmentLoss } from './losses/alignment-loss.js';
 import type { ParallelBatch, ParallelGrads, ParallelLoss } from './losses/types.js';
 

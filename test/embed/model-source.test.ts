@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelIdentity, resolveModelSource } from '../../lib/embed/model-source.js';
-import { writeStaticModel } from '../../lib/embed/static-model.js';
+import { writeStaticModel } from '../../lib/models/static/format.js';
 import { tinyStaticModel } from '../fixtures/tiny-model.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'xlalign-model-source-'));

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { env } from '@huggingface/transformers';
-import { buildStaticOnnx, defaultTokenizerConfig, writeStaticModel } from '../../lib/embed/static-model.js';
+import { buildStaticOnnx, defaultTokenizerConfig, writeStaticModel } from '../../lib/models/static/format.js';
 import { loadEmbedder } from '../../lib/embed/transformers-embedder.js';
 import { addFp16Variant, tinyStaticModel, writeTinyModel } from '../fixtures/tiny-model.js';
 

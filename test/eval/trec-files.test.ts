@@ -10,7 +10,7 @@ import { DenseRetriever } from '../../lib/retrieve/dense-retriever.js';
 import { trecEvalReference } from '../helpers/trec-eval-reference.js';
 import { defaultModelPath } from '../../lib/retrieve/resolve-retriever.js';
 
-/** A plain reader of TREC files, independent of lib/metrics/trec-io.ts. */
+/** A plain reader of TREC files, independent of lib/runs/trec-io.ts. */
 function readTrec(path: string, cols: number): string[][] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => {
     const f = l.split(/\s+/);

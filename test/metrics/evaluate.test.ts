@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { trecEvalReference as reference } from '../helpers/trec-eval-reference.js';
 import { evaluate, SUPPORTED_METRICS } from '../../lib/metrics/evaluate.js';
 import { createRng, shuffled, type Rng } from '../../lib/util/rng.js';
-import type { Qrels } from '../../lib/pools/types.js';
-import type { Run } from '../../lib/retrieve/types.js';
+import type { Qrels } from '../../lib/runs/types.js';
+import type { Run } from '../../lib/runs/types.js';
 
 const close = (a: number, b: number, msg = '') => assert.ok(Math.abs(a - b) < 1e-9, `${msg}: ${a} != ${b}`);
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exactTopK, selectTopK, type TopKBackend } from '../../lib/retrieve/exact-topk.js';
 import { createRng, type Rng } from '../../lib/util/rng.js';
-import { XlalignError } from '../../lib/errors.js';
+import { XlalignError } from '../../lib/util/errors.js';
 
 /** Seeded random unit vectors, n x dim. */
 function unitVectors(rng: Rng, n: number, dim: number): Float32Array {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdamW } from '../../lib/train/adamw.js';
+import { AdamW } from '../../lib/nn/adamw.js';
 import { AlignmentAdapter, loadAdapter, saveAdapter } from '../../lib/train/adapter.js';
 import { createRng, randomUnitRows } from './grad-check.js';
 

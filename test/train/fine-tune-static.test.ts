@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTrainingSamples } from '../../lib/train/dataset.js';
+import { buildTrainingSamples } from '../../lib/train/samples.js';
 import { fineTuneStaticModel } from '../../lib/train/fine-tune-static.js';
-import { StaticEmbeddingModel } from '../../lib/train/heads/static-embedding.js';
-import { buildVocab } from '../../lib/train/static/vocab-builder.js';
+import { StaticEmbeddingModel } from '../../lib/models/static/table.js';
+import { buildVocab } from '../../lib/models/static/vocab-builder.js';
 
 test('fineTuneStaticModel: alignment loss falls on real XQuAD samples; the saved folder loads and reproduces', () => {
   // A small model built from the samples' own text (seconds, not minutes): 3 languages, 120 samples.

@@ -1,6 +1,6 @@
 // Test helpers (not a test file): random unit-row matrices and central finite differences.
 import { createRng, type Rng } from '../../lib/util/rng.js';
-import { normalizeRows, type Matrix } from '../../lib/train/matrix.js';
+import { normalizeRows, type Matrix } from '../../lib/nn/matrix.js';
 
 /** A rows x cols Float64 matrix of seeded normal values, rows L2-normalised. */
 export function randomUnitRows(rng: Rng, rows: number, cols: number): Matrix {

@@ -3,7 +3,7 @@
 // vectors plus a strong language direction b_lang, so same-language texts look alike
 // regardless of meaning: exactly the bias the adapter must learn to remove (a linear map
 // can, by projecting the language directions out).
-import type { TrainingSample } from '../../lib/train/dataset.js';
+import type { TrainingSample } from '../../lib/train/samples.js';
 import { createRng } from '../../lib/util/rng.js';
 
 export function wordVector(word: string, dim: number): Float64Array {

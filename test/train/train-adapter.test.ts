@@ -35,9 +35,9 @@ test('trainAdapter: trains, records its config and saves a loadable adapter', as
 
 test('trainAdapter end to end through transformers.js: a saved adapter plugs into loadEmbedder and gives adapter.apply(base)', async () => {
   const { loadEmbedder } = await import('../../lib/embed/transformers-embedder.js');
-  const { StaticEmbeddingModel } = await import('../../lib/train/heads/static-embedding.js');
-  const { buildVocab } = await import('../../lib/train/static/vocab-builder.js');
-  const { buildTrainingSamples } = await import('../../lib/train/dataset.js');
+  const { StaticEmbeddingModel } = await import('../../lib/models/static/table.js');
+  const { buildVocab } = await import('../../lib/models/static/vocab-builder.js');
+  const { buildTrainingSamples } = await import('../../lib/train/samples.js');
   const samples = buildTrainingSamples({ size: 60, langs: ['de', 'hi'], seed: 2 });
   const texts: Record<string, string[]> = { en: samples.flatMap((s) => [s.queryPivot, s.docPivot]) };
   for (const s of samples) (texts[s.lang] ??= []).push(s.queryTarget, s.docTarget);

@@ -1,5 +1,5 @@
-import { xlError } from '../../errors.js';
-import type { AdamW } from '../adamw.js';
+import { xlError } from '../../util/errors.js';
+import type { AdamW } from '../../nn/adamw.js';
 import type { AdapterForward, AlignmentAdapter } from '../adapter.js';
 import type { ParallelBatch, ParallelGrads } from '../losses/types.js';
 import type { TrainHead } from '../train-loop.js';

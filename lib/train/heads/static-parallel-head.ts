@@ -1,9 +1,9 @@
-import { xlError } from '../../errors.js';
-import type { AdamW } from '../adamw.js';
-import type { TrainingSample } from '../dataset.js';
+import { xlError } from '../../util/errors.js';
+import type { AdamW } from '../../nn/adamw.js';
+import type { TrainingSample } from '../samples.js';
 import type { ParallelBatch, ParallelGrads } from '../losses/types.js';
 import type { TrainHead } from '../train-loop.js';
-import { addSparse, backwardStatic, forwardStatic, type StaticEmbeddingModel, type StaticForward } from './static-embedding.js';
+import { addSparse, backwardStatic, forwardStatic, type StaticEmbeddingModel, type StaticForward } from '../../models/static/table.js';
 
 const ROLES = ['queryPivot', 'queryTarget', 'docPivot', 'docTarget'] as const;
 

@@ -1,4 +1,4 @@
-import { xlError } from '../../errors.js';
+import { xlError } from '../../util/errors.js';
 import { InfoNCELoss, type InfoNCELossOptions } from './info-nce.js';
 import { JensenShannonLoss, type JensenShannonLossOptions } from './jensen-shannon.js';
 import { forwardViaScores, type BatchScores, type ScoresLoss, type ScoresLossResult } from './scores.js';

@@ -1,5 +1,5 @@
-import { checkOneOf, xlError } from '../../errors.js';
-import { addMatmulGB, addMatmulGtA, matmulABt, zerosLike, type FloatArray, type Matrix } from '../matrix.js';
+import { checkOneOf, xlError } from '../../util/errors.js';
+import { addMatmulGB, addMatmulGtA, matmulABt, zerosLike, type FloatArray, type Matrix } from '../../nn/matrix.js';
 import { forwardViaScores, transposeSquare, type BatchScores, type ScoresLoss, type ScoresLossResult } from './scores.js';
 import type { LossResult, ParallelBatch, ParallelLoss } from './types.js';
 

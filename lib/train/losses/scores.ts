@@ -1,4 +1,4 @@
-import { addMatmulGB, addMatmulGtA, matmulABt, vstack, zerosLike, type Matrix } from '../matrix.js';
+import { addMatmulGB, addMatmulGtA, matmulABt, vstack, zerosLike, type Matrix } from '../../nn/matrix.js';
 import { checkBatch, type LossResult, type ParallelBatch, type ParallelGrads } from './types.js';
 
 /**

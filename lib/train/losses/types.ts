@@ -1,5 +1,5 @@
-import { xlError } from '../../errors.js';
-import type { FloatArray, Matrix } from '../matrix.js';
+import { xlError } from '../../util/errors.js';
+import type { FloatArray, Matrix } from '../../nn/matrix.js';
 
 /**
  * One training batch of B parallel samples as L2-normalised embeddings (each `B x dim`):

@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { XQUAD_LANGS } from '../../data/xquad.js';
 import { loadCldrCharacters } from '../../data/cldr.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { StaticEmbeddingModel } from '../heads/static-embedding.js';
-import { assembleCorpus, corpusTexts, CORPUS_SOURCES, type CorpusSource } from './corpus.js';
-import { buildVocab } from './vocab-builder.js';
-import { trainStaticModel, type TrainStaticOptions } from './train.js';
-import { bitextAccuracy, type BitextAccuracy } from './bitext-accuracy.js';
+import { StaticEmbeddingModel } from '../../models/static/table.js';
+import { assembleCorpus, corpusTexts, CORPUS_SOURCES, type CorpusSource } from '../../models/static/corpus.js';
+import { buildVocab } from '../../models/static/vocab-builder.js';
+import { trainStaticModel, type TrainStaticOptions } from './pretrain.js';
+import { bitextAccuracy, type BitextAccuracy } from '../../metrics/bitext-accuracy.js';
 import { modelCard } from './model-card.js';
-import { applyFrequencyWeighting, type FrequencyWeightingOptions, type FrequencyWeightingResult } from './frequency-weighting.js';
+import { applyFrequencyWeighting, type FrequencyWeightingOptions, type FrequencyWeightingResult } from '../../models/static/frequency-weighting.js';
 
 /**
  * Build the default dense model end to end: corpus → vocabulary → seeded table →
@@ -45,7 +45,7 @@ export interface BuildStaticOptions {
   train?: Omit<TrainStaticOptions, 'seed'>;
   /**
    * After training, SIF-reweight and center the rows from token counts of the training
-   * texts (`lib/train/static/frequency-weighting.ts`); `{}` takes its defaults (a = 1e-3,
+   * texts (`lib/models/static/frequency-weighting.ts`); `{}` takes its defaults (a = 1e-3,
    * centering on). Default `false` (off, the v1 model).
    */
   weighting?: FrequencyWeightingOptions | false;

@@ -51,7 +51,7 @@ export function modelCard(info: Omit<BuildStaticResult['info'], 'seconds'> & { s
           '',
           `After training, every row t was scaled by the SIF weight a/(a + p_t) (a = ${info.weighting.sifA}, p_t the share of token t among the ${info.weighting.tokens} tokens of the ${info.weighting.texts} training texts)` +
             (info.weighting.center ? ', and the mean text vector of those texts was subtracted from every row' : '') +
-            ', so that mean pooling down-weights frequent tokens (`lib/train/static/frequency-weighting.ts`).',
+            ', so that mean pooling down-weights frequent tokens (`lib/models/static/frequency-weighting.ts`).',
         ]
       : []),
     '',

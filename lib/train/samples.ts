@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { xlError } from '../util/errors.js';
+import { loadXquadAll, XQUAD_LANGS, type XquadOptions } from '../data/xquad.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { createRng, shuffled } from '../util/rng.js';
+import { filterXquad, splitXquadArticles, type XquadSplit } from '../data/split.js';
+
+/**
+ * One parallel training sample: a question and its answer paragraph, each in the pivot
+ * language and in the target language `lang`.
+ */
+export interface TrainingSample {
+  /** Target language (the non-pivot one). */
+  lang: string;
+  /** Sample id (XQuAD: the question id, shared by all its language versions). */
+  id: string;
+  queryPivot: string;
+  queryTarget: string;
+  docPivot: string;
+  docTarget: string;
+  /** Id of the answer document (XQuAD: paragraph id `a07p03`); samples with equal docId share a document. Optional. */
+  docId?: string;
+}
+
+/** The zod schema of one JSONL line: the fields of {@link TrainingSample}, no others. */
+export const TrainingSampleSchema = z
+  .object({
+    lang: z.string().min(1),
+    id: z.string().min(1),
+    queryPivot: z.string().min(1),
+    queryTarget: z.string().min(1),
+    docPivot: z.string().min(1),
+    docTarget: z.string().min(1),
+    docId: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Options of {@link buildTrainingSamples}. */
+export interface TrainingSetOptions {
+  /** Number of samples. Default 2800 (the study's training set size). */
+  size?: number;
+  /** Pivot language. Default `'en'`. */
+  pivot?: string;
+  /** Target languages, balanced. Default: the 11 XQuAD languages other than the pivot. */
+  langs?: readonly string[];
+  /** Seed of the sampling. Default 42. */
+  seed?: number;
+  /** The article split; samples come from `split.train` only. Default `splitXquadArticles()`. */
+  split?: XquadSplit;
+  /** Where XQuAD is read from (see `loadXquad`). */
+  xquad?: XquadOptions;
+}
+
+/**
+ * Build the alignment training set from XQuAD's *train* articles: `size` samples balanced
+ * over the target languages (⌊size/L⌋ each; the first `size mod L` languages in the given
+ * order get one more). For each language, questions of the train articles are shuffled
+ * (seeded) and the first ones taken, without repetition; the result is shuffled again.
+ * No sample touches an eval article (see `lib/data/split.ts`).
+ *
+ * @throws XlalignError when a language asks for more samples than it has train questions
+ *   (about 595 at the default split), or the pivot is among the targets.
+ * @example
+ * const samples = buildTrainingSamples({ size: 2800, seed: 42 });
+ * samples[0]; // { lang: 'th', id: '57...', queryPivot: 'How ...', queryTarget: '...', docPivot, docTarget, docId: 'a12p01' }
+ */
+export function buildTrainingSamples(options: TrainingSetOptions = {}): TrainingSample[] {
+  const { size = 2800, pivot = 'en', seed = 42, xquad = {} } = options;
+  const langs = options.langs ?? XQUAD_LANGS.filter((l) => l !== pivot);
+  const split = options.split ?? splitXquadArticles();
+  if (!Number.isInteger(size) || size < 1) throw xlError('buildTrainingSamples', `size must be a positive integer, got ${size}`);
+  if (langs.length === 0) throw xlError('buildTrainingSamples', 'no target languages');
+  if (langs.includes(pivot)) throw xlError('buildTrainingSamples', `the pivot '${pivot}' is also a target language`);
+  const data = loadXquadAll([pivot, ...langs], xquad);
+  const pivotTrain = filterXquad(data[pivot], split, 'train');
+  const pivotQuestions = new Map(pivotTrain.questions.map((q) => [q.id, q]));
+  const pivotParagraphs = new Map(pivotTrain.paragraphs.map((p) => [p.id, p]));
+  const rng = createRng(seed);
+  const out: TrainingSample[] = [];
+  langs.forEach((lang, li) => {
+    const want = Math.floor(size / langs.length) + (li < size % langs.length ? 1 : 0);
+    const target = filterXquad(data[lang], split, 'train');
+    const paragraphs = new Map(target.paragraphs.map((p) => [p.id, p]));
+    if (want > target.questions.length) {
+      throw xlError('buildTrainingSamples', `${lang}: ${want} samples asked but the train articles hold only ${target.questions.length} questions`);
+    }
+    for (const q of shuffled(target.questions, rng).slice(0, want)) {
+      const qp = pivotQuestions.get(q.id);
+      const dp = pivotParagraphs.get(q.paragraphId);
+      const dt = paragraphs.get(q.paragraphId);
+      if (!qp || !dp || !dt) throw xlError('buildTrainingSamples', `${lang}: question ${q.id} has no parallel ${pivot} version`);
+      out.push({ lang, id: q.id, queryPivot: qp.question, queryTarget: q.question, docPivot: dp.context, docTarget: dt.context, docId: q.paragraphId });
+    }
+  });
+  return shuffled(out, rng);
+}
+
+/**
+ * Load training samples from a JSONL file, one {@link TrainingSample} object a line (blank
+ * lines skipped), every line validated.
+ *
+ * @throws XlalignError naming the file, the 1-based line and the field, e.g.
+ *   `data.jsonl:3: field 'docTarget': Invalid input: expected string, received undefined`.
+ * @example const samples = loadTrainingJsonl('my-pairs.jsonl');
+ */
+export function loadTrainingJsonl(path: string): TrainingSample[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw xlError('loadTrainingJsonl', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+  }
+  const samples: TrainingSample[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      throw xlError('loadTrainingJsonl', `${path}:${i + 1}: not valid JSON (${(cause as Error).message})`, { cause });
+    }
+    const parsed = TrainingSampleSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue.path.length ? `field '${issue.path.join('.')}'` : 'object';
+      const keys = 'keys' in issue ? ` (${(issue.keys as string[]).join(', ')})` : '';
+      throw xlError(
+        'loadTrainingJsonl',
+        `${path}:${i + 1}: ${field}: ${issue.message}${keys}; expected {lang, id, queryPivot, queryTarget, docPivot, docTarget, docId?} with non-empty strings`,
+      );
+    }
+    samples.push(parsed.data);
+  });
+  if (samples.length === 0) throw xlError('loadTrainingJsonl', `${path}: no samples`);
+  return samples;
+}
+
+/**
+ * Write samples as JSONL (one object a line, atomically).
+ * @example saveTrainingJsonl('runs/train-2800.jsonl', buildTrainingSamples());
+ */
+export function saveTrainingJsonl(path: string, samples: readonly TrainingSample[]): void {
+  writeFileAtomic(path, samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+}

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadTatoeba } from '../../../lib/data/tatoeba.js';
+import { StaticEmbeddingModel } from '../../../lib/models/static/table.js';
+import { buildVocab } from '../../../lib/models/static/vocab-builder.js';
+import { pullTowardAnchor, trainStaticModel, type PairText } from '../../../lib/train/static/pretrain.js';
+
+// Real small data: the first 120 German-English Tatoeba lines.
+const pairs: PairText[] = loadTatoeba('deu').slice(0, 120).map((p) => ({ lang: 'de', text: p.text, en: p.en }));
+const vocab = buildVocab({ de: pairs.map((p) => p.text), en: pairs.map((p) => p.en) }, { vocabSize: 1500 });
+const fresh = (): StaticEmbeddingModel => StaticEmbeddingModel.create(vocab, { dim: 16, seed: 3 });
+
+/** Rows (token ids) used by any text of `texts`. */
+function usedRows(model: StaticEmbeddingModel, texts: string[]): Set<number> {
+  return new Set(model.encode(texts).flat());
+}
+
+function dist2(a: ArrayLike<number>, b: ArrayLike<number>, dim: number, row: number): number {
+  let s = 0;
+  for (let j = row * dim; j < row * dim + dim; j++) s += (a[j] - b[j]) ** 2;
+  return s;
+}
+
+test('pullTowardAnchor: listed rows move to anchor + (row - anchor) * keep, others untouched', () => {
+  const table = Float64Array.from([1, 2, 3, 4, 5, 6]); // 3 rows x 2
+  const anchor = [0, 0, 1, 1, 2, 2];
+  pullTowardAnchor(table, anchor, 2, [0, 2], 0.25);
+  assert.deepEqual([...table], [0.25, 0.5, 3, 4, 2.75, 3]);
+});
+
+test('trainStaticModel anchorDecay: with zero gradient the touched rows return toward the anchor by prod(1 - lr_t * λ)', () => {
+  // Train without anchor so that the table leaves its initial values.
+  const model = fresh();
+  const init = model.table.slice();
+  trainStaticModel(model, pairs, { epochs: 1, batchSize: 32, lr: 0.05, seed: 1 });
+  const before = model.table.slice();
+  // A batch of identical pairs (text = English side) has uniform softmax rows: the InfoNCE
+  // gradient is zero and AdamW does not move the table; only the anchor pull acts.
+  const same: PairText[] = Array.from({ length: 8 }, () => ({ lang: 'de', text: 'ich bin müde', en: 'ich bin müde' }));
+  const lr = 0.1;
+  const anchorDecay = 5;
+  const result = trainStaticModel(model, same, { epochs: 2, batchSize: 8, lr, anchorDecay, anchor: init, seed: 1 });
+  assert.equal(result.steps, 2);
+  assert.equal(result.config.anchorDecay, 5);
+  // lr schedule: lr_t = lr * (1 - 0.9 t / T) with T = 2 steps -> lr, 0.55 lr
+  const keep = (1 - lr * anchorDecay) * (1 - 0.55 * lr * anchorDecay); // 0.5 * 0.725
+  const touched = usedRows(model, ['ich bin müde']);
+  assert.ok(touched.size >= 3);
+  const dim = model.dim;
+  for (let row = 0; row < model.vocabSize; row++) {
+    if (touched.has(row)) {
+      assert.ok(dist2(before, init, dim, row) > 1e-6, `row ${row} moved in the first training`);
+      for (let j = row * dim; j < row * dim + dim; j++) {
+        const expected = init[j] + (before[j] - init[j]) * keep;
+        assert.ok(Math.abs(model.table[j] - expected) < 1e-5, `row ${row} col ${j - row * dim}: ${model.table[j]} vs ${expected}`);
+      }
+    } else {
+      for (let j = row * dim; j < row * dim + dim; j++) assert.equal(model.table[j], before[j], `untouched row ${row}`);
+    }
+  }
+});
+
+test('trainStaticModel anchorDecay: trained rows stay nearer their initial values, unused rows keep them exactly, same seed same bytes', () => {
+  const plain = fresh();
+  const init = plain.table.slice();
+  trainStaticModel(plain, pairs, { epochs: 2, batchSize: 32, lr: 0.05, seed: 9 });
+  const a = fresh();
+  const ra = trainStaticModel(a, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 10, seed: 9 });
+  const b = fresh();
+  trainStaticModel(b, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 10, seed: 9 });
+  assert.deepEqual(Buffer.from(a.table.buffer), Buffer.from(b.table.buffer), 'same seed, same bytes');
+  assert.ok(ra.epochLosses.every(Number.isFinite));
+  const used = usedRows(a, [...pairs.map((p) => p.text), ...pairs.map((p) => p.en)]);
+  let dPlain = 0;
+  let dAnchor = 0;
+  for (let row = 0; row < a.vocabSize; row++) {
+    if (used.has(row)) {
+      dPlain += dist2(plain.table, init, a.dim, row);
+      dAnchor += dist2(a.table, init, a.dim, row);
+    } else {
+      for (let j = row * a.dim; j < (row + 1) * a.dim; j++) assert.equal(a.table[j], init[j], `unused row ${row}`);
+    }
+  }
+  assert.ok(dAnchor > 0 && dAnchor < 0.5 * dPlain, `squared distance to init: anchored ${dAnchor}, plain ${dPlain}`);
+  // anchorDecay 0 is the plain trainer
+  const c = fresh();
+  trainStaticModel(c, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 0, seed: 9 });
+  assert.deepEqual(Buffer.from(c.table.buffer), Buffer.from(plain.table.buffer));
+});
+
+test('trainStaticModel anchorDecay: bad values are named', () => {
+  assert.throws(() => trainStaticModel(fresh(), pairs, { anchorDecay: -1 }), /anchorDecay must be >= 0 with lr \* anchorDecay <= 1 \(lr 0\.02\), got -1/);
+  assert.throws(() => trainStaticModel(fresh(), pairs, { lr: 0.1, anchorDecay: 20 }), /anchorDecay must be >= 0/);
+  assert.throws(() => trainStaticModel(fresh(), pairs, { anchorDecay: 1, anchor: [1, 2, 3] }), /anchor has 3 values, but the table \d+ \(vocabSize x dim\)/);
+});
