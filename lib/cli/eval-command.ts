@@ -4,9 +4,10 @@ import { Command, Option } from 'commander';
 import { belebeleCorpus, xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
 import { XQUAD_LANGS } from '../data/xquad.js';
 import { xlError } from '../util/errors.js';
-import { markdownTables, writeMetricRows, DEFAULT_METRICS, type MetricRow } from '../results/metric-rows.js';
+import { markdownTables, writeMetricRows, type MetricRow } from '../results/metric-rows.js';
+import { DEFAULT_METRICS } from '../metrics/registry.js';
 import { runEvaluation } from '../eval/run-evaluation.js';
-import { SCENARIOS, type Scenario } from '../pools/types.js';
+import { DOC_UNITS, QUERY_LANGS, SCENARIOS, type DocUnit, type QueryLangRole, type Scenario } from '../pools/types.js';
 import { resolveRetriever } from '../retrieve/resolve-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { embedOptionsFrom, addEmbedOptions, list } from './options.js';
@@ -21,6 +22,8 @@ export function evalCommand(): Command {
     .option('--scenarios <list>', `comma-separated, or 'all': ${SCENARIOS.join(', ')}`, 'all')
     .option('--pivot <lang>', "pivot language (Belebele: a dialect such as eng_Latn)", 'en')
     .option('--metrics <list>', 'metric names', DEFAULT_METRICS.join(','))
+    .option('--query-langs <list>', `query languages of cross and mixed* pools, comma-separated: ${QUERY_LANGS.join(', ')} (the pivot)`, 'target')
+    .addOption(new Option('--doc-unit <unit>', 'one document per paragraph, or per question (the paragraph repeated)').choices([...DOC_UNITS]).default('paragraph'))
     .option('--belebele-dir <dir>', 'folder with Belebele <dialect>.jsonl files (downloaded there once when the network allows)')
     .option('--no-trec', 'do not write runs/ and qrels/')
     .option('--run-depth <n>', "documents per query in each run file, or 'all' (the whole pool minus exclusions)", 'all')
@@ -46,6 +49,9 @@ export function evalCommand(): Command {
       corpus = await belebeleCorpus(Object.fromEntries(need.map((d) => [d, d])), { dir: opts.belebeleDir });
     }
     const metrics = list(opts.metrics);
+    const queryLangs = list(opts.queryLangs) as QueryLangRole[];
+    for (const q of queryLangs) if (!QUERY_LANGS.includes(q)) throw xlError('xlalign eval', `--query-langs: unknown '${q}'; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
+    const docUnit = opts.docUnit as DocUnit;
     const runDepth = opts.runDepth === 'all' ? undefined : Number(opts.runDepth);
     if (runDepth !== undefined && !(Number.isInteger(runDepth) && runDepth > 0)) throw xlError('xlalign eval', `--run-depth must be a positive integer or 'all', got '${opts.runDepth}'`);
     const rows: MetricRow[] = [];
@@ -53,14 +59,14 @@ export function evalCommand(): Command {
     for (const name of retrievers) {
       const retriever = await resolveRetriever(name, { embed: embedOptionsFrom(opts) });
       const res = await runEvaluation(corpus, retriever, {
-        scenarios, langs, pivot: opts.pivot, metrics, out: opts.trec ? out : undefined, runDepth,
-        onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? " (cached)" : ""}\n`),
+        scenarios, langs, pivot: opts.pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth,
+        onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}${pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? " (cached)" : ""}\n`),
       });
       rows.push(...res.rows);
       writeMetricRows(out, rows); // after each retriever, so a killed run keeps what finished
       if ('embedder' in retriever) await (retriever as { embedder: { dispose(): Promise<void> } }).embedder.dispose();
     }
-    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, runDepth: runDepth ?? 'all', embed: embedOptionsFrom(opts), node: process.version, date: new Date().toISOString() };
+    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, queryLangs, docUnit, runDepth: runDepth ?? 'all', embed: embedOptionsFrom(opts), node: process.version, date: new Date().toISOString() };
     writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     const md = markdownTables(rows);
     writeFileAtomic(resolve(out, 'metrics.md'), md);
