@@ -28,18 +28,18 @@ test('pullTowardAnchor: listed rows move to anchor + (row - anchor) * keep, othe
   assert.deepEqual([...table], [0.25, 0.5, 3, 4, 2.75, 3]);
 });
 
-test('trainStaticModel anchorDecay: with zero gradient the touched rows return toward the anchor by prod(1 - lr_t * λ)', () => {
+test('trainStaticModel anchorDecay: with zero gradient the touched rows return toward the anchor by prod(1 - lr_t * λ)', async () => {
   // Train without anchor so that the table leaves its initial values.
   const model = fresh();
   const init = model.table.slice();
-  trainStaticModel(model, pairs, { epochs: 1, batchSize: 32, lr: 0.05, seed: 1 });
+  await trainStaticModel(model, pairs, { epochs: 1, batchSize: 32, lr: 0.05, seed: 1 });
   const before = model.table.slice();
   // A batch of identical pairs (text = English side) has uniform softmax rows: the InfoNCE
   // gradient is zero and AdamW does not move the table; only the anchor pull acts.
   const same: PairText[] = Array.from({ length: 8 }, () => ({ lang: 'de', text: 'ich bin müde', en: 'ich bin müde' }));
   const lr = 0.1;
   const anchorDecay = 5;
-  const result = trainStaticModel(model, same, { epochs: 2, batchSize: 8, lr, anchorDecay, anchor: init, seed: 1 });
+  const result = await trainStaticModel(model, same, { epochs: 2, batchSize: 8, lr, anchorDecay, anchor: init, seed: 1 });
   assert.equal(result.steps, 2);
   assert.equal(result.config.anchorDecay, 5);
   // lr schedule: lr_t = lr * (1 - 0.9 t / T) with T = 2 steps -> lr, 0.55 lr
@@ -60,14 +60,14 @@ test('trainStaticModel anchorDecay: with zero gradient the touched rows return t
   }
 });
 
-test('trainStaticModel anchorDecay: trained rows stay nearer their initial values, unused rows keep them exactly, same seed same bytes', () => {
+test('trainStaticModel anchorDecay: trained rows stay nearer their initial values, unused rows keep them exactly, same seed same bytes', async () => {
   const plain = fresh();
   const init = plain.table.slice();
-  trainStaticModel(plain, pairs, { epochs: 2, batchSize: 32, lr: 0.05, seed: 9 });
+  await trainStaticModel(plain, pairs, { epochs: 2, batchSize: 32, lr: 0.05, seed: 9 });
   const a = fresh();
-  const ra = trainStaticModel(a, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 10, seed: 9 });
+  const ra = await trainStaticModel(a, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 10, seed: 9 });
   const b = fresh();
-  trainStaticModel(b, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 10, seed: 9 });
+  await trainStaticModel(b, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 10, seed: 9 });
   assert.deepEqual(Buffer.from(a.table.buffer), Buffer.from(b.table.buffer), 'same seed, same bytes');
   assert.ok(ra.epochLosses.every(Number.isFinite));
   const used = usedRows(a, [...pairs.map((p) => p.text), ...pairs.map((p) => p.en)]);
@@ -84,12 +84,12 @@ test('trainStaticModel anchorDecay: trained rows stay nearer their initial value
   assert.ok(dAnchor > 0 && dAnchor < 0.5 * dPlain, `squared distance to init: anchored ${dAnchor}, plain ${dPlain}`);
   // anchorDecay 0 is the plain trainer
   const c = fresh();
-  trainStaticModel(c, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 0, seed: 9 });
+  await trainStaticModel(c, pairs, { epochs: 2, batchSize: 32, lr: 0.05, anchorDecay: 0, seed: 9 });
   assert.deepEqual(Buffer.from(c.table.buffer), Buffer.from(plain.table.buffer));
 });
 
-test('trainStaticModel anchorDecay: bad values are named', () => {
-  assert.throws(() => trainStaticModel(fresh(), pairs, { anchorDecay: -1 }), /anchorDecay must be >= 0 with lr \* anchorDecay <= 1 \(lr 0\.02\), got -1/);
-  assert.throws(() => trainStaticModel(fresh(), pairs, { lr: 0.1, anchorDecay: 20 }), /anchorDecay must be >= 0/);
-  assert.throws(() => trainStaticModel(fresh(), pairs, { anchorDecay: 1, anchor: [1, 2, 3] }), /anchor has 3 values, but the table \d+ \(vocabSize x dim\)/);
+test('trainStaticModel anchorDecay: bad values are named', async () => {
+  await assert.rejects(trainStaticModel(fresh(), pairs, { anchorDecay: -1 }), /anchorDecay must be >= 0 with lr \* anchorDecay <= 1 \(lr 0\.02\), got -1/);
+  await assert.rejects(trainStaticModel(fresh(), pairs, { lr: 0.1, anchorDecay: 20 }), /anchorDecay must be >= 0/);
+  await assert.rejects(trainStaticModel(fresh(), pairs, { anchorDecay: 1, anchor: [1, 2, 3] }), /anchor has 3 values, but the table \d+ \(vocabSize x dim\)/);
 });
