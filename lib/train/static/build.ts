@@ -17,7 +17,11 @@ import { applyFrequencyWeighting, type FrequencyWeightingOptions, type Frequency
  * Deterministic: the same options give the same bytes.
  */
 
-/** Options of {@link buildStaticModel}; all have defaults (those of the committed v1 model). */
+/**
+ * Options of {@link buildStaticModel}; all have defaults. The committed v1 model is *not*
+ * the defaults: `npm run build:model` builds it with `dim: 368`, `train.anchorDecay: 1` and
+ * `weighting: { sifA: 1e-3, center: true }` (`scripts/build-model.ts --anchor-decay 1 --dim 368 --sif 1e-3`).
+ */
 export interface BuildStaticOptions {
   /** Output folder. Default: none (the model is only returned). */
   outDir?: string;
@@ -46,7 +50,7 @@ export interface BuildStaticOptions {
   /**
    * After training, SIF-reweight and center the rows from token counts of the training
    * texts (`lib/models/static/frequency-weighting.ts`); `{}` takes its defaults (a = 1e-3,
-   * centering on). Default `false` (off, the v1 model).
+   * centering on). Default `false` (off; the v1 model is built with `{ sifA: 1e-3 }`).
    */
   weighting?: FrequencyWeightingOptions | false;
   /** Progress lines (e.g. `console.error`). Default: none. */
