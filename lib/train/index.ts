@@ -22,10 +22,10 @@ export { buildTrainingSamples, loadTrainingJsonl, saveTrainingJsonl, TrainingSam
 export { fineTuneStaticModel, type FineTuneStaticOptions, type FineTuneStaticResult } from './fine-tune-static.js';
 export { AdapterHead, type ParallelEmbeddings } from './heads/adapter-head.js';
 export { StaticParallelHead } from './heads/static-parallel-head.js';
-export { StaticPairHead, pullTowardAnchor, type PairText, type StaticPairHeadOptions } from './heads/static-pair-head.js';
+export { StaticPairHead, type PairText, type StaticPairHeadOptions } from './heads/static-pair-head.js';
 export type { TrainableHead } from './head.js';
 export { SymmetricInfoNCELoss, type SymmetricInfoNCELossOptions } from './losses/symmetric-info-nce.js';
-export { languageBatches, trainStaticModel, type TrainStaticOptions, type TrainStaticResult } from './static/pretrain.js';
+export { trainStaticModel, type TrainStaticOptions, type TrainStaticResult } from './static/pretrain.js';
 export { AlignmentLoss, type AlignmentLossOptions } from './losses/alignment-loss.js';
 export { infoNCE, InfoNCELoss, type InfoNCELossOptions, type InfoNCEOptions } from './losses/info-nce.js';
 export { jensenShannonDivergence, jensenShannonSoftmax, JensenShannonLoss, JSD_SIDES, type JensenShannonLossOptions } from './losses/jensen-shannon.js';
