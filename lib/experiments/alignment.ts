@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { xquadCorpus } from '../data/parallel.js';
+import { xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
+import { XQUAD_ARTICLES } from '../data/xquad.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
 import type { EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
@@ -11,10 +12,11 @@ import type { Scenario } from '../pools/types.js';
 import { DenseRetriever } from '../retrieve/dense-retriever.js';
 import { defaultModelPath } from '../retrieve/resolve-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { writeBeforeAfter } from '../results/before-after.js';
 import { buildTrainingSamples, saveTrainingJsonl, type TrainingSample } from '../train/samples.js';
 import { fineTuneStaticModel } from '../train/fine-tune-static.js';
 import { AlignmentLoss } from '../train/losses/alignment-loss.js';
-import { splitCorpus, splitXquadArticles } from '../data/split.js';
+import { BY_DOCUMENT, splitCorpus, splitGroups, splitXquadArticles, type CorpusSplit, type DocGrouping } from '../data/split.js';
 import { trainAdapter } from '../train/train-adapter.js';
 import type { TrainLoopResult } from '../train/train-loop.js';
 
@@ -33,6 +35,16 @@ export interface ExperimentOptions {
   head?: 'model' | 'adapter';
   /** Output folder. */
   out: string;
+  /**
+   * The parallel corpus trained and evaluated on: a dataset name (`xquad`) or any
+   * {@link ParallelCorpus}. [`xquad`]
+   */
+  dataset?: string | ParallelCorpus;
+  /**
+   * The grouping the train/eval split keeps whole. [XQuAD: articles; another corpus: each
+   * document its own group]
+   */
+  grouping?: DocGrouping;
   /** Training samples; default: `buildTrainingSamples({ size, seed, split })` from the train articles. */
   samples?: TrainingSample[];
   /** Samples to build when `samples` is not given. [2800] */
@@ -45,7 +57,7 @@ export interface ExperimentOptions {
   temperature?: number;
   /** Seed of sampling, initialisation, batch order and bootstrap. [42] */
   seed?: number;
-  /** Seed of the train/eval article split. [the split's default] */
+  /** Seed of the train/eval split. [the split's default, 20240] */
   splitSeed?: number;
   /** Pivot language. [`en`] */
   pivot?: string;
@@ -53,7 +65,7 @@ export interface ExperimentOptions {
   langs?: readonly string[];
   /** Scenarios evaluated. [all] */
   scenarios?: readonly Scenario[];
-  /** Options of the training loop (epochs, batchSize, lr, weightDecay, schedule ...). */
+  /** Options of the training loop (epochs, batchSize, lr, schedule ...) and the head's weight decay. */
   loop?: { epochs?: number; batchSize?: number; lr?: number; weightDecay?: number; progress?: boolean };
   /** Adapter: rank of a low-rank residual (full rank when absent). */
   rank?: number;
@@ -79,8 +91,16 @@ export interface ExperimentResult {
   markdown: string;
 }
 
+/** The corpus of a dataset name (the datasets the experiment knows) or the corpus itself. */
+function resolveCorpus(dataset: string | ParallelCorpus): ParallelCorpus {
+  if (typeof dataset !== 'string') return dataset;
+  if (dataset === 'xquad') return xquadCorpus();
+  throw xlError('runAlignmentExperiment', `unknown dataset '${dataset}'; use 'xquad' or pass a ParallelCorpus`);
+}
+
 /**
- * The study's experiment: train alignment on XQuAD *train* articles (InfoNCE + λ·JSD, or
+ * The study's experiment: train alignment on XQuAD *train* articles (or the train groups
+ * of any parallel corpus, `dataset`) (InfoNCE + λ·JSD, or
  * one term alone), then evaluate before and after on the *eval* articles, every scenario
  * and language, with a paired bootstrap 95% interval per delta. Writes into `out`:
  * `before/` and `after/` (TREC files), `metrics.json|csv` (both retrievers), `before-after.json`,
@@ -98,10 +118,14 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
-  const split = splitXquadArticles(options.splitSeed === undefined ? {} : { seed: options.splitSeed });
-  const samples = options.samples ?? buildTrainingSamples({ size: options.size ?? 2800, seed, split, pivot });
+  const corpus = resolveCorpus(options.dataset ?? 'xquad');
+  const isXquad = options.dataset === undefined || options.dataset === 'xquad';
+  const grouping = options.grouping ?? (isXquad ? XQUAD_ARTICLES : BY_DOCUMENT);
+  const splitOpts = options.splitSeed === undefined ? {} : { seed: options.splitSeed };
+  const split: CorpusSplit = isXquad && grouping === XQUAD_ARTICLES ? splitXquadArticles(splitOpts) : splitGroups(corpus, grouping, splitOpts);
+  const samples = options.samples ?? buildTrainingSamples({ size: options.size ?? 2800, seed, split, pivot, corpus, grouping });
   saveTrainingJsonl(resolve(out, 'train-samples.jsonl'), samples);
-  const evalCorpus = splitCorpus(xquadCorpus(), split, 'eval');
+  const evalCorpus = splitCorpus(corpus, split, 'eval', grouping);
   const evalOpts = { scenarios: options.scenarios, langs: options.langs, pivot, metrics: EXPERIMENT_METRICS };
   const modelPath = model === 'default' ? defaultModelPath() : model;
   const lossFn = new AlignmentLoss({
@@ -126,7 +150,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     training = r.result;
   } else {
     afterModel = resolve(out, 'model');
-    training = fineTuneStaticModel({ modelDir: modelPath, samples, outDir: afterModel, ...loop }).result;
+    training = (await fineTuneStaticModel({ modelDir: modelPath, samples, outDir: afterModel, ...loop })).result;
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await baseEmbedder.dispose();
@@ -137,12 +161,13 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
 
   const deltas = compareEvaluations(before, after, { seed, resamples });
   writeMetricRows(out, [...before.rows, ...after.rows]);
-  writeFileAtomic(resolve(out, 'before-after.json'), JSON.stringify(deltas, null, 1) + '\n');
-  const markdown = `## ${name} vs ${model} on the XQuAD eval articles (${split.eval.length} of 48)\n\n${deltaTables(deltas)}`;
+  writeBeforeAfter(resolve(out, 'before-after.json'), deltas);
+  const where = isXquad ? `the XQuAD eval articles (${split.eval.length} of 48)` : `the ${corpus.name} eval ${grouping.name}s (${split.eval.length} of ${split.train.length + split.eval.length})`;
+  const markdown = `## ${name} vs ${model} on ${where}\n\n${deltaTables(deltas)}`;
   writeFileAtomic(resolve(out, 'deltas.md'), markdown);
   const config = {
-    experiment: 'alignment', model, head, loss: variant, lambda, temperature, seed, splitSeed: split.seed, trainArticles: split.train,
-    evalArticles: split.eval, samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
+    experiment: 'alignment', model, head, loss: variant, lambda, temperature, seed, splitSeed: split.seed,
+    ...(isXquad ? { trainArticles: split.train, evalArticles: split.eval } : { dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval }), samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
     finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, node: process.version, date: new Date().toISOString(),
   };
   writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
