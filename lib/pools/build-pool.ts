@@ -1,5 +1,5 @@
 import { checkOneOf, xlError } from '../util/errors.js';
-import type { ParallelCorpus } from '../data/parallel.js';
+import { relevantDocIds, type ParallelCorpus } from '../data/parallel.js';
 import { joinId, SCENARIOS, type Doc, type Pool, type Query, type Scenario } from './types.js';
 import { type Exclusions } from '../runs/types.js';
 import { type Qrels } from '../runs/types.js';
@@ -59,8 +59,9 @@ export function buildPool(corpus: ParallelCorpus, options: PoolOptions): Pool {
   for (const q of corpus.queries[lang]) {
     const qid = joinId(lang, q.id);
     queries.push({ id: qid, lang, text: q.text });
-    qrels[qid] = Object.fromEntries(relevantLangs.map((l) => [joinId(l, q.docId), 1]));
-    if (excludedLang) exclude[qid] = [joinId(excludedLang, q.docId)];
+    const rel = relevantDocIds(q); // an own dataset's query may name several documents
+    qrels[qid] = Object.fromEntries(relevantLangs.flatMap((l) => rel.map((d) => [joinId(l, d), 1])));
+    if (excludedLang) exclude[qid] = rel.map((d) => joinId(excludedLang, d));
   }
   return { dataset: corpus.name, scenario, lang, pivot, queries, docs, qrels, exclude };
 }
