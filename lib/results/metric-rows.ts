@@ -1,8 +1,8 @@
+import { writeFileAtomic } from '../util/fs.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
 import { withFileLock } from '../util/file-lock.js';
-import { writeFileAtomic } from '../util/fs.js';
 
 /** One line of results: the mean of `metric` over the queries of (scenario, lang). */
 export interface MetricRow {
@@ -10,8 +10,6 @@ export interface MetricRow {
   retriever: string;
   scenario: string;
   lang: string;
-  /** Language of the queries when it is not `lang` (absent: `lang`). */
-  queryLang?: string;
   metric: string;
   value: number;
 }
@@ -29,10 +27,8 @@ function csvCell(v: string | number): string {
 /** Write rows as `metrics.json` (an array) and `metrics.csv` beside it, atomically. */
 export function writeMetricRows(dir: string, rows: MetricRow[]): void {
   writeFileAtomic(`${dir}/metrics.json`, JSON.stringify(rows, null, 1) + '\n');
-  // queryLang as a column only when some row has one, so older files keep their layout
-  const q = rows.some((r) => r.queryLang !== undefined);
-  const head = q ? 'dataset,retriever,scenario,lang,queryLang,metric,value' : 'dataset,retriever,scenario,lang,metric,value';
-  const lines = rows.map((r) => (q ? [r.dataset, r.retriever, r.scenario, r.lang, r.queryLang ?? r.lang, r.metric, r.value] : [r.dataset, r.retriever, r.scenario, r.lang, r.metric, r.value]).map(csvCell).join(','));
+  const head = 'dataset,retriever,scenario,lang,metric,value';
+  const lines = rows.map((r) => [r.dataset, r.retriever, r.scenario, r.lang, r.metric, r.value].map(csvCell).join(','));
   writeFileAtomic(`${dir}/metrics.csv`, [head, ...lines].join('\n') + '\n');
 }
 
@@ -44,7 +40,7 @@ export function markdownTables(rows: MetricRow[], options: { digits?: number } =
   const { digits = 3 } = options;
   const groups = new Map<string, MetricRow[]>();
   for (const r of rows) {
-    const key = `${r.dataset} · ${r.retriever} · ${r.scenario}${r.queryLang !== undefined && r.queryLang !== r.lang ? ` · queries in ${r.queryLang}` : ''}`;
+    const key = `${r.dataset} · ${r.retriever} · ${r.scenario}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }
@@ -110,7 +106,7 @@ export function readMetricRows(dir: string): MetricRow[] {
  * `queryLang` counting as equal to `lang`.
  */
 export function metricRowKey(r: MetricRow): string {
-  return [r.dataset, r.retriever, r.scenario, r.lang, r.queryLang ?? r.lang, r.metric].join('\u0000');
+  return [r.dataset, r.retriever, r.scenario, r.lang, (r as { queryLang?: string }).queryLang ?? r.lang, r.metric].join('\u0000');
 }
 
 /**
