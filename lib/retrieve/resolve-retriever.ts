@@ -136,7 +136,7 @@ export function retrieverNames(specs: readonly RetrieverSpec[], taken: ReadonlyM
 export async function resolveRetriever(name: string, options: ResolveRetrieverOptions = {}): Promise<Retriever & { embedPreset?: { preset?: string; applied: Partial<EmbedOptions> } }> {
   if (name === 'bm25') {
     if (options.embed?.adapter) throw xlError('resolveRetriever', 'an adapter applies to dense models; bm25 has no vectors');
-    return new Bm25Retriever(options.bm25);
+    return new Bm25Retriever({ ...options.bm25, ...(options.name ? { name: options.name } : {}) });
   }
   const displayName = options.name ?? retrieverNames([{ model: name, adapter: options.adapterPath ?? (options.embed?.adapter ? 'adapter' : undefined) }])[0];
   const path = name === 'default' ? defaultModelPath() : name;
