@@ -166,3 +166,17 @@ test('the registry knows xquad and belebele; anything else must be a dataset fol
   const empty = mkdtempSync(join(tmpdir(), 'empty-'));
   assert.match(errorOf(() => resolveDataset(empty)), /holds neither docs\.jsonl/);
 });
+
+test('every scenario runs on an own dataset (three languages, one of them zh-Hant)', async () => {
+  const { runEvaluation } = await import('../../lib/eval/run-evaluation.js');
+  const { Bm25Retriever } = await import('../../lib/retrieve/bm25.js');
+  const { SCENARIOS } = await import('../../lib/pools/types.js');
+  const { dir } = writeOwnDataset({ langs: ['de', 'en', 'zh'], rename: { zh: 'zh-Hant' }, paragraphs: 8 });
+  const c = loadJsonlDataset(dir);
+  const { rows } = await runEvaluation(c, new Bm25Retriever(), { scenarios: SCENARIOS, pivot: 'en', metrics: ['ndcg@10', 'maxr', 'pivot_inclination'] });
+  const pools = new Set(rows.map((r) => `${r.scenario}.${r.lang}`));
+  // mono and multi for all three languages; cross and mixed* for the two non-pivot ones
+  assert.equal(pools.size, 3 + 3 + 4 * 2);
+  for (const r of rows) assert.ok(Number.isFinite(r.value), `${r.scenario} ${r.lang} ${r.metric}`);
+  assert.ok(rows.some((r) => r.scenario === 'mixed-target' && r.lang === 'zh-Hant' && r.metric === 'pivot_inclination'));
+});
