@@ -161,7 +161,11 @@ export function checkCorpusNeeds(corpus: ParallelCorpus, needs: readonly CorpusN
     if (!byLang.has(l)) byLang.set(l, new Set((corpus.docs[l] ?? []).map((d) => d.id)));
     return byLang.get(l)!;
   };
+  const checked = new Set<string>();
   for (const need of needs) {
+    const k = `${need.lang}\u0000${[...need.relevantLangs].sort().join(',')}`;
+    if (checked.has(k)) continue; // the same languages were checked for another scenario
+    checked.add(k);
     const qs = corpus.queries[need.lang] ?? [];
     if (qs.length === 0) throw xlError(where, `dataset '${corpus.name}' has no queries in '${need.lang}' (${need.why} needs them)`);
     for (const l of need.relevantLangs) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeOwnDataset } from '../fixtures/own-dataset.js';
@@ -108,4 +108,19 @@ test('score without languages refuses pivot metrics and says how to give them', 
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /\| ndcg@10 \| /);
   assert.doesNotMatch(ok.stdout, /pivot/);
+});
+
+test('eval refuses a dataset whose query lacks its pivot version before any work, naming file:line:field', () => {
+  const { dir } = writeOwnDataset({ langs: ['de', 'en'], paragraphs: 3 });
+  appendFileSync(join(dir, 'docs.jsonl'), JSON.stringify({ id: 'only-de', lang: 'de', text: 'Nur auf Deutsch.', group: 'x' }) + '\n');
+  appendFileSync(join(dir, 'queries.jsonl'), JSON.stringify({ id: 'q-only-de', lang: 'de', text: 'Was gibt es nur auf Deutsch?', relevant: ['only-de'] }) + '\n');
+  const n = readFileSync(join(dir, 'queries.jsonl'), 'utf8').trim().split('\n').length;
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-own-bad-'));
+  // mono needs no pivot version: fine
+  assert.equal(xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--scenarios', 'mono', '--langs', 'de', '--out', 'ok'], cwd).status, 0);
+  const r = xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--scenarios', 'mono,mixed', '--out', 'out'], cwd);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`queries\\.jsonl:${n}: relevant\\[0\\]: document 'only-de' of query 'q-only-de' \\(de\\) has no 'en' version in the documents; scenario 'mixed' \\(pivot 'en'\\) needs it`));
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.ok(!existsSync(join(cwd, 'out/metrics.json')) && !existsSync(join(cwd, 'out/runs')), 'nothing was evaluated');
 });
