@@ -40,17 +40,17 @@ test("import * as xl from 'xlalign' works in a project that installs it (a folde
   writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'p', type: 'module', private: true }));
   mkdirSync(join(proj, 'node_modules'));
   symlinkSync(ROOT, join(proj, 'node_modules', 'xlalign'), 'dir');
-  writeFileSync(join(proj, 'main.mjs'), "import * as xl from 'xlalign';\nconsole.log(import.meta.resolve('xlalign'), typeof xl.loadJsonlDataset, xl.xquadCorpus(['de']).docs.de.length);\n");
+  writeFileSync(join(proj, 'main.mjs'), "import * as xl from 'xlalign';\nimport { trainAdapter } from 'xlalign/train';\nconsole.log(import.meta.resolve('xlalign'), typeof xl.loadJsonlDataset, xl.xquadCorpus(['de']).docs.de.length, typeof trainAdapter);\n");
   const r = run(TSX, ['--conditions=xlalign-source', 'main.mjs'], proj);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /\/lib\/index\.ts function 240/);
+  assert.match(r.stdout, /\/lib\/index\.ts function 240 function/);
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   assert.equal(pkg.exports['.'].default, './dist/index.js');
   for (const f of ['dist', 'lib', 'bin', 'data']) assert.ok(pkg.files.includes(f), `package.json files has ${f}`);
   if (distFresh()) {
     const d = run(process.execPath, ['main.mjs'], proj);
     assert.equal(d.status, 0, d.stderr);
-    assert.match(d.stdout, /\/dist\/index\.js function 240/);
+    assert.match(d.stdout, /\/dist\/index\.js function 240 function/);
   }
 });
 
