@@ -23,7 +23,14 @@ type RetrieverRegistry = Record<string, { key: string; model: string; adapter?: 
 
 function readRegistry(out: string): RetrieverRegistry {
   const file = resolve(out, 'retrievers.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RetrieverRegistry) : {};
+  if (!existsSync(file)) return {};
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    if (json && typeof json === 'object' && !Array.isArray(json) && Object.values(json).every((r) => typeof (r as { key?: unknown })?.key === 'string')) return json as RetrieverRegistry;
+  } catch {
+    // reported below
+  }
+  throw xlError('xlalign eval', `${file}: not a retriever registry ({name: {key, model, ...}}); it records which retriever each name in ${out} stands for: restore it, or use another --out`);
 }
 
 /** The language of every query and document of a pool, one `id<TAB>lang` a line (for `xlalign score --pool`). */
