@@ -129,6 +129,7 @@ export function scoreCommand(): Command {
     .option('--retriever <name>', "retriever in the rows (default: the run file's folder name)")
     .option('--scenario <name>', "scenario in the rows (default: from a '<scenario>.<lang>.run' file name, else 'run')")
     .option('--lang <lang>', "lang in the rows (default: from a '<scenario>.<lang>.run' file name, else 'all')")
+    .option('--query-lang <lang>', 'queryLang in the rows (default: lang)')
     .action(async (opts) => {
       if (opts.pool && opts.langFromId) throw xlError('xlalign score', 'give --pool or --lang-from-id, not both');
       for (const f of [opts.run, opts.qrels]) if (!existsSync(f)) throw xlError('xlalign score', `no file ${resolve(f)}`);
@@ -139,7 +140,8 @@ export function scoreCommand(): Command {
       const run = readRun(resolve(opts.run));
       const mean = scoreRun(qrels, run, { metrics: opts.metrics ? list(opts.metrics) : undefined, pivot: opts.pivot, languages });
       const m = /^(.+)\.([^.]+)\.run(\.gz)?$/.exec(basename(opts.run));
-      const row = { dataset: opts.dataset, retriever: opts.retriever ?? basename(resolve(opts.run, '..')), scenario: opts.scenario ?? m?.[1] ?? 'run', lang: opts.lang ?? m?.[2] ?? 'all' };
+      const lang: string = opts.lang ?? m?.[2] ?? 'all';
+      const row = { dataset: opts.dataset, retriever: opts.retriever ?? basename(resolve(opts.run, '..')), scenario: opts.scenario ?? m?.[1] ?? 'run', lang, queryLang: opts.queryLang ?? lang };
       const rows: MetricRow[] = Object.entries(mean).map(([metric, value]) => ({ ...row, metric, value }));
       process.stdout.write(['| metric | value |', '|---|---:|', ...rows.map((r) => `| ${r.metric} | ${Number.isInteger(r.value) ? r.value : r.value.toFixed(4)} |`)].join('\n') + '\n');
       if (opts.out) {

@@ -9,7 +9,7 @@ import { writeOwnDataset } from '../fixtures/own-dataset.js';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const MAIN = resolve('lib/cli/main.ts');
-const row = (retriever: string, lang: string, metric: string, value: number, extra: object = {}): MetricRow => ({ dataset: 'd', retriever, scenario: 'mixed', lang, metric, value, ...extra });
+const row = (retriever: string, lang: string, metric: string, value: number, extra: object = {}): MetricRow => ({ dataset: 'd', retriever, scenario: 'mixed', lang, metric, value, ...extra }) as MetricRow;
 
 test('mergeMetricRows: recomputed rows replace old ones in place, the others stay, new keys are appended', () => {
   const old = [row('a', 'de', 'maxr', 1), row('a', 'th', 'maxr', 2), row('b', 'de', 'maxr', 3)];
