@@ -1,15 +1,16 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { checkCorpusNeeds, type CorpusNeed } from '../data/corpus-rows.js';
 import { DATASETS, resolveDataset } from '../data/registry.js';
 import { xlError } from '../util/errors.js';
 import { withFileLock } from '../util/file-lock.js';
-import { accumulateMetricRows, markdownTables, readMetricRows, DEFAULT_METRICS, type MetricRow } from '../results/metric-rows.js';
+import { accumulateMetricRows, markdownTables, readMetricRows, type MetricRow } from '../results/metric-rows.js';
+import { DEFAULT_METRICS } from '../metrics/registry.js';
 import { runEvaluation } from '../eval/run-evaluation.js';
 import { poolPlan } from '../pools/build-pool.js';
 import { scenarioLangs } from '../pools/scenario-langs.js';
-import { SCENARIOS, type Pool, type Scenario } from '../pools/types.js';
+import { DOC_UNITS, QUERY_LANGS, SCENARIOS, poolName, type DocUnit, type Pool, type QueryLangRole, type Scenario } from '../pools/types.js';
 import { resolveRetriever, retrieverKey, retrieverNames, type RetrieverSpec } from '../retrieve/resolve-retriever.js';
 import { loadAdapter } from '../train/adapter.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -50,6 +51,8 @@ export function evalCommand(): Command {
     .option('--scenarios <list>', `comma-separated, or 'all': ${SCENARIOS.join(', ')}`, 'all')
     .option('--pivot <lang>', "pivot language (default: the dataset's: en for XQuAD, eng_Latn for Belebele, meta.json's pivot for a folder)")
     .option('--metrics <list>', 'metric names', DEFAULT_METRICS.join(','))
+    .option('--query-langs <list>', `query languages of cross and mixed* pools, comma-separated: ${QUERY_LANGS.join(', ')} (the pivot)`, 'target')
+    .addOption(new Option('--doc-unit <unit>', 'one document per paragraph, or per question (the paragraph repeated)').choices([...DOC_UNITS]).default('paragraph'))
     .option('--belebele-dir <dir>', 'folder with Belebele <dialect>.jsonl files (downloaded there once when the network allows)')
     .option('--no-trec', 'do not write runs/ and qrels/')
     .option('--run-depth <n>', "documents per query in each run file, or 'all' (the whole pool minus exclusions)", 'all')
@@ -77,11 +80,15 @@ export function evalCommand(): Command {
     // `multi` pools hold every loaded language: load all of them when it is asked for
     const load = scenarios.includes('multi') && dataset.languages ? [...dataset.languages] : [...new Set([...langs, pivot])];
     const corpus = await dataset.load({ langs: load, belebeleDir: opts.belebeleDir });
-    const plan = poolPlan(corpus, { scenarios, langs, pivot });
+    const queryLangs = list(opts.queryLangs) as QueryLangRole[];
+    for (const q of queryLangs) if (!QUERY_LANGS.includes(q)) throw xlError(where, `--query-langs: unknown '${q}'; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
+    const docUnit = opts.docUnit as DocUnit;
+    const plan = poolPlan(corpus, { scenarios, langs, pivot, queryLangs });
     if (plan.length === 0) throw xlError(where, `nothing to evaluate: scenarios ${scenarios.join(', ')} with --langs ${langs.join(',')} and pivot ${pivot} give no pool`);
-    const needs: CorpusNeed[] = plan.map(({ scenario, lang }) => {
-      const s = scenarioLangs(scenario, lang, pivot, corpus.langs);
-      return { lang, relevantLangs: [...new Set([...s.relevantLangs, ...(s.excludedLang ? [s.excludedLang] : [])])], why: `scenario '${scenario}' (pivot '${pivot}')` };
+    // every query of each planned pool needs its documents in every language of the pool
+    const needs: CorpusNeed[] = plan.map(({ scenario, lang, queries }) => {
+      const s = scenarioLangs(scenario, lang, pivot, corpus.langs, queries);
+      return { lang: s.queryLang, relevantLangs: s.docLangs, why: `scenario '${scenario}' (pivot '${pivot}')` };
     });
     checkCorpusNeeds(corpus, needs);
 
@@ -124,10 +131,10 @@ export function evalCommand(): Command {
         embed: embedConfig ? { ...embedConfig, adapter: spec.adapter ?? undefined } : undefined,
       });
       const res = await runEvaluation(corpus, retriever, {
-        scenarios, langs, pivot, metrics, out: opts.trec ? out : undefined, runDepth,
+        scenarios, langs, pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth,
         onPool: (pool, _rows, s, cached) => {
-          if (opts.trec) writeFileAtomic(resolve(out, 'qrels', `${pool.scenario}.${pool.lang}.langs.tsv`), poolLanguageLines(pool));
-          process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`);
+          if (opts.trec) writeFileAtomic(resolve(out, 'qrels', `${poolName(pool)}.langs.tsv`), poolLanguageLines(pool));
+          process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}${pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`);
         },
       });
       rows.push(...res.rows);
@@ -136,7 +143,7 @@ export function evalCommand(): Command {
     }
     const config = {
       command: 'eval', dataset: corpus.name, datasetSource: DATASETS[opts.dataset] ? opts.dataset : resolve(opts.dataset), retrievers, langs, scenarios, pivot, metrics,
-      runDepth: runDepth ?? 'all', embed: embedOptionsFrom(opts), node: process.version, date: new Date().toISOString(),
+      queryLangs, docUnit, runDepth: runDepth ?? 'all', embed: embedOptionsFrom(opts), node: process.version, date: new Date().toISOString(),
     };
     writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     process.stdout.write(markdownTables(rows) + '\n');

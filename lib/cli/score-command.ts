@@ -3,7 +3,8 @@ import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
 import { isPlainLangTag } from '../data/lang-tag.js';
 import { evaluate } from '../metrics/evaluate.js';
-import { accumulateMetricRows, DEFAULT_METRICS, type MetricRow } from '../results/metric-rows.js';
+import { DEFAULT_METRICS, definedForPool, parseMetric } from '../metrics/registry.js';
+import { accumulateMetricRows, type MetricRow } from '../results/metric-rows.js';
 import { readQrels, readRun } from '../runs/trec-io.js';
 import type { Qrels, Run } from '../runs/types.js';
 import { xlError } from '../util/errors.js';
@@ -75,17 +76,19 @@ export interface ScoreRunOptions {
 
 /**
  * Score a run against qrels with the engine and tie order of `xlalign eval` (`evaluate` of
- * `lib/metrics`). Metrics that are undefined for these files are left out, as eval does: the
- * pivot metrics when no document has the pivot language, any metric whose mean is not
- * finite. Returns the means.
+ * `lib/metrics`). Metrics the registry does not define for these files are left out, as eval
+ * does (the pivot metrics without pivot documents or for pivot-language queries, Complete@k
+ * when a query has more than k relevant documents), and any metric whose mean is not finite.
+ * |D_q| (for `maxr_norm`) is the query's ranking length, as in a whole-pool run file (eval's
+ * default `--run-depth all`). Returns the means.
  *
  * @throws XlalignError when a pivot metric is asked for without languages, or an id has no language.
  * @example scoreRun(readQrels('out/qrels/mixed.de.qrels'), readRun('out/runs/bm25/mixed.de.run'), { languages: (id) => langs.get(id) })
  */
 export function scoreRun(qrels: Qrels, run: Run, options: ScoreRunOptions = {}): Record<string, number> {
   const { pivot = 'en', languages } = options;
-  const isPivotMetric = (m: string) => m.startsWith('pivot_');
-  let metrics = [...(options.metrics ?? DEFAULT_METRICS.filter((m) => languages || !isPivotMetric(m)))];
+  const needsLanguages = (m: string) => parseMetric(m).definition.needsLanguages === true;
+  let metrics = [...(options.metrics ?? DEFAULT_METRICS.filter((m) => languages || !needsLanguages(m)))];
   let maps: IdLanguageMaps | undefined;
   if (languages) {
     maps = { queries: new Map(), docs: new Map() };
@@ -98,14 +101,22 @@ export function scoreRun(qrels: Qrels, run: Run, options: ScoreRunOptions = {}):
     for (const q of new Set([...Object.keys(qrels), ...Object.keys(run)])) need(q, maps.queries);
     for (const q in qrels) for (const d in qrels[q]) need(d, maps.docs);
     for (const q in run) for (const d of run[q].ids) need(d, maps.docs);
-    const hasPivotDocs = [...maps.docs.values()].some((l) => l === pivot);
-    metrics = metrics.filter((m) => hasPivotDocs || !isPivotMetric(m));
   } else {
-    const p = metrics.find(isPivotMetric);
+    const p = metrics.find(needsLanguages);
     if (p) throw xlError('xlalign score', `metric '${p}' needs each id's language: give --pool FILE (id<TAB>lang lines; xlalign eval writes qrels/<pool>.langs.tsv) or --lang-from-id`);
   }
-  const evalOptions = { pivot, languages: maps };
-  const ev = evaluate(qrels, run, metrics, evalOptions);
+  // what eval knows of a pool, from the files: the registry's "defined for this pool" filter
+  let minRelevant = Number.POSITIVE_INFINITY;
+  for (const q in qrels) {
+    const n = Object.values(qrels[q]).filter((r) => r > 0).length;
+    if (n > 0 && n < minRelevant) minRelevant = n;
+  }
+  const queryLangCounts = new Map<string, number>();
+  for (const l of maps?.queries.values() ?? []) queryLangCounts.set(l, (queryLangCounts.get(l) ?? 0) + 1);
+  const queryLang = [...queryLangCounts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+  const facts = { scenario: 'run', docLangs: [...new Set(maps?.docs.values() ?? [])], queryLang, pivot, minRelevant };
+  metrics = metrics.filter((m) => definedForPool(m, facts));
+  const ev = evaluate(qrels, run, metrics, { pivot, languages: maps });
   const mean: Record<string, number> = {};
   for (const m of metrics) if (ev.mean[m] !== undefined && Number.isFinite(ev.mean[m])) mean[m] = ev.mean[m];
   return mean;

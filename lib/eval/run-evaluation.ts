@@ -4,11 +4,17 @@ import { sha256, writeFileAtomic } from '../util/fs.js';
 import type { ParallelCorpus } from '../data/parallel.js';
 import { evaluate } from '../metrics/evaluate.js';
 import { writeQrels, writeRun } from '../runs/trec-io.js';
+import { truncateRun } from '../runs/ranking.js';
 import { buildPool, poolPlan } from '../pools/build-pool.js';
-import type { Pool, Scenario } from '../pools/types.js';
+import { docUnitCorpus } from '../pools/doc-unit.js';
+import { poolLanguages, poolName, type DocUnit, type Pool, type QueryLangRole, type Scenario } from '../pools/types.js';
 import type { Retriever } from '../retrieve/types.js';
 import type { Run } from '../runs/types.js';
-import { DEFAULT_METRICS, type MetricRow } from '../results/metric-rows.js';
+import type { MetricRow } from '../results/metric-rows.js';
+import { DEFAULT_METRICS, definedForPool } from '../metrics/registry.js';
+import type { PoolFacts } from '../metrics/definition.js';
+
+export { truncateRun };
 
 /** Options of {@link runEvaluation}. */
 export interface RunEvaluationOptions {
@@ -18,18 +24,27 @@ export interface RunEvaluationOptions {
   langs?: readonly string[];
   /** Pivot language. Default `en`. */
   pivot?: string;
-  /** Metric names (see `lib/metrics/evaluate.ts`). Default {@link DEFAULT_METRICS}. */
+  /** Metric names (see `lib/metrics/registry.ts`). Default {@link DEFAULT_METRICS}. */
   metrics?: readonly string[];
   /**
-   * Folder for TREC files: `<out>/runs/<retriever>/<scenario>.<lang>.run` and
-   * `<out>/qrels/<scenario>.<lang>.qrels`. Default: none written.
+   * Query languages of the two-language scenarios (`cross`, `mixed*`): `'target'` (the
+   * pool language L), `'pivot'` (P), or both; each is its own pool. Default `['target']`.
+   */
+  queryLangs?: readonly QueryLangRole[];
+  /** Documents per paragraph (default) or per question, see `docUnitCorpus`. Default `'paragraph'`. */
+  docUnit?: DocUnit;
+  /**
+   * Folder for TREC files: `<out>/runs/<retriever>/<pool>.run` and `<out>/qrels/<pool>.qrels`,
+   * `<pool>` = `poolName(pool)` (`mixed.de`, or `mixed.de.en-queries` for pivot-language
+   * queries). Default: none written.
    */
   out?: string;
   /**
    * Documents written per query to each TREC run file. Default: all (the whole ranked pool
    * minus exclusions). Metrics are always computed on the whole ranking; a file cut at depth
-   * d reproduces them under trec_eval's definitions for cutoffs <= d, and AP whenever every
-   * relevant document is within the top d.
+   * d keeps the top d in the metrics' own tie order (`truncateRun` with the pool's qrels), so
+   * it reproduces them for cutoffs <= d, and AP whenever every relevant document is within
+   * the top d.
    */
   runDepth?: number;
   /**
@@ -44,7 +59,7 @@ export interface RunEvaluationOptions {
   onPool?: (pool: Pool, rows: MetricRow[], seconds: number, cached: boolean) => void;
 }
 
-/** Result of {@link runEvaluation}: the rows, and per pool the per-query scores. */
+/** Result of {@link runEvaluation}: the rows, and per pool (key `poolName(pool)`) the per-query scores. */
 export interface EvaluationResult {
   rows: MetricRow[];
   perQuery: Record<string, Record<string, Record<string, number>>>;
@@ -60,8 +75,10 @@ export function safeName(name: string): string {
  * pool, rank the whole pool for every query (minus the per-query exclusions), score it,
  * and write the TREC run and qrels files.
  *
- * Rows hold the aggregate of each metric per pool; metrics undefined for a scenario (e.g.
- * PivotInclination in `mono`, where no document is in the pivot language) are left out.
+ * Rows hold the aggregate of each metric per pool, with the pool's query language
+ * (`queryLang`); metrics the registry does not define for the pool (e.g. PivotInclination
+ * in `mono`, where no document is in the pivot language; `complete@10` in a `multi` pool
+ * with 12 relevant documents per query) and aggregates that are not finite are left out.
  *
  * @example
  * const { rows } = await runEvaluation(xquadCorpus(), new Bm25Retriever(), { scenarios: ['mixed'], langs: ['de'] });
@@ -69,38 +86,42 @@ export function safeName(name: string): string {
 export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever, options: RunEvaluationOptions = {}): Promise<EvaluationResult> {
   const { pivot = 'en', metrics = DEFAULT_METRICS, out, onPool } = options;
   const cacheDir = options.cacheDir ?? (out && retriever.identity ? resolve(out, '.pools') : false);
-  const plan = poolPlan(corpus, { scenarios: options.scenarios, langs: options.langs, pivot });
+  const plan = poolPlan(corpus, { scenarios: options.scenarios, langs: options.langs, pivot, queryLangs: options.queryLangs });
+  const units = docUnitCorpus(corpus, options.docUnit ?? 'paragraph');
   const rows: MetricRow[] = [];
   const perQuery: EvaluationResult['perQuery'] = {};
-  for (const { scenario, lang } of plan) {
+  for (const { scenario, lang, queries } of plan) {
     const t0 = performance.now();
-    const pool = buildPool(corpus, { scenario, lang, pivot });
-    const runFile = out ? resolve(out, 'runs', safeName(retriever.name), `${scenario}.${lang}.run`) : undefined;
+    const pool = buildPool(units, { scenario, lang, pivot, queries });
+    const name = poolName(pool);
+    const runFile = out ? resolve(out, 'runs', safeName(retriever.name), `${name}.run`) : undefined;
     const cacheFile = cacheDir && retriever.identity ? resolve(cacheDir, `${poolKey(pool, retriever.identity, metrics, options.runDepth)}.json`) : undefined;
     if (cacheFile && existsSync(cacheFile) && (!runFile || existsSync(runFile))) {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { rows: MetricRow[]; perQuery: Record<string, Record<string, number>> };
-      const poolRows = cached.rows.map((r) => ({ ...r, retriever: retriever.name }));
+      // rows cached before query languages and the registry's pool filter: complete them
+      const poolRows = cached.rows.filter((r) => definedForPool(r.metric, poolFacts(pool))).map((r) => ({ ...r, retriever: retriever.name, queryLang: pool.queryLang }));
       rows.push(...poolRows);
-      perQuery[`${scenario}.${lang}`] = cached.perQuery;
+      perQuery[name] = cached.perQuery;
       onPool?.(pool, poolRows, (performance.now() - t0) / 1000, true);
       continue;
     }
     const run: Run = await retriever.retrieve(pool.queries, pool.docs, { exclude: pool.exclude });
-    // pivot metrics mean nothing in a pool without pivot-language documents (mono, for L != P)
-    const hasPivotDocs = pool.docs.some((d) => d.lang === pivot);
-    const poolMetrics = metrics.filter((m) => hasPivotDocs || !m.startsWith('pivot_'));
-    const ev = evaluate(pool.qrels, run, poolMetrics, { pivot });
+    // the registry says which metrics a pool defines (no pivot metrics without pivot documents ...)
+    const poolMetrics = metrics.filter((m) => definedForPool(m, poolFacts(pool)));
+    const ev = evaluate(pool.qrels, run, poolMetrics, { pivot, languages: poolLanguages(pool), candidates: candidateCounts(pool) });
     const poolRows: MetricRow[] = [];
     for (const metric of poolMetrics) {
       const value = ev.mean[metric];
       if (value === undefined || !Number.isFinite(value)) continue;
-      poolRows.push({ dataset: corpus.name, retriever: retriever.name, scenario, lang, metric, value });
+      poolRows.push({ dataset: corpus.name, retriever: retriever.name, scenario, lang, queryLang: pool.queryLang, metric, value });
     }
     rows.push(...poolRows);
-    perQuery[`${scenario}.${lang}`] = ev.perQuery;
+    perQuery[name] = ev.perQuery;
     if (out && runFile) {
-      writeRun(runFile, options.runDepth ? truncateRun(run, options.runDepth) : run, { tag: safeName(retriever.name), exclude: pool.exclude });
-      writeQrels(resolve(out, 'qrels', `${scenario}.${lang}.qrels`), pool.qrels);
+      // cut and written in the metrics' tie order (the pool's qrels order ties)
+      const written = options.runDepth ? truncateRun(run, options.runDepth, pool.qrels) : run;
+      writeRun(runFile, written, { tag: safeName(retriever.name), exclude: pool.exclude, qrels: pool.qrels });
+      writeQrels(resolve(out, 'qrels', `${name}.qrels`), pool.qrels);
     }
     // written last: a pool counts as finished only once its run file is complete
     if (cacheFile) writeFileAtomic(cacheFile, JSON.stringify({ identity: retriever.identity, rows: poolRows, perQuery: ev.perQuery }));
@@ -117,23 +138,24 @@ function poolKey(pool: Pool, identity: string, metrics: readonly string[], runDe
       queries: pool.queries.map((q) => [q.id, q.text]), docs: pool.docs.map((d) => [d.id, d.text]), qrels: pool.qrels, exclude: pool.exclude,
     }),
   );
-  return `${pool.scenario}.${pool.lang}.${h.slice(0, 24)}`;
+  return `${poolName(pool)}.${h.slice(0, 24)}`;
 }
 
-/**
- * The top `depth` documents of every ranking (score descending, ties by id as the TREC writer
- * orders them). Exclusions are already absent from runs made by a pool's retriever.
- */
-export function truncateRun(run: Run, depth: number): Run {
-  const out: Run = {};
-  for (const [qid, { ids, scores }] of Object.entries(run)) {
-    if (ids.length <= depth) {
-      out[qid] = { ids, scores };
-      continue;
-    }
-    const order = Array.from(ids.keys()).sort((a, b) => scores[b] - scores[a] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
-    const top = order.slice(0, depth);
-    out[qid] = { ids: top.map((i) => ids[i]), scores: top.map((i) => scores[i]) };
+/** What the metric registry's "defined for" tests read about a pool. */
+export function poolFacts(pool: Pool): PoolFacts {
+  let minRelevant = Number.POSITIVE_INFINITY;
+  for (const q in pool.qrels) {
+    let n = 0;
+    for (const d in pool.qrels[q]) if (pool.qrels[q][d] > 0) n++;
+    if (n > 0 && n < minRelevant) minRelevant = n;
   }
+  return { scenario: pool.scenario, docLangs: [...new Set(pool.docs.map((d) => d.lang))], queryLang: pool.queryLang, pivot: pool.pivot, minRelevant };
+}
+
+/** |D_q| per query: the pool's documents minus the query's exclusions that are in the pool. */
+function candidateCounts(pool: Pool): Record<string, number> {
+  const ids = new Set(pool.docs.map((d) => d.id));
+  const out: Record<string, number> = {};
+  for (const q of pool.queries) out[q.id] = pool.docs.length - new Set((pool.exclude[q.id] ?? []).filter((id) => ids.has(id))).size;
   return out;
 }

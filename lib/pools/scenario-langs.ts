@@ -1,17 +1,33 @@
-import type { Scenario } from './types.js';
+import type { QueryLangRole, Scenario } from './types.js';
 
 /**
- * The languages of one pool, by scenario (the table of `buildPool`): with query language L,
- * pivot P and corpus languages C,
- * documents `mono` L, `cross` P, `mixed*` L ∪ P, `multi` C; relevant `mono`/`mixed-target`
- * L, `cross`/`mixed-pivot` P, `mixed` L and P, `multi` C; excluded `mixed-target` P,
- * `mixed-pivot` L. Used to check a corpus before any work (`checkCorpusNeeds`).
+ * The languages of one pool, by scenario: the one table `buildPool` builds pools from and
+ * `xlalign eval` checks a corpus against before any work. With pool language L, pivot P,
+ * query language Q (L, or P for `role: 'pivot'`), the other language O of the pair, and
+ * corpus languages C:
+ *
+ * | scenario       | documents | relevant | excluded |
+ * |----------------|-----------|----------|----------|
+ * | `mono`         | L         | L        | -        |
+ * | `cross`        | O         | O        | -        |
+ * | `mixed`        | L, P      | L, P     | -        |
+ * | `mixed-target` | L, P      | L        | P        |
+ * | `mixed-pivot`  | L, P      | P        | L        |
+ * | `multi`        | C         | C        | -        |
  *
  * @example scenarioLangs('mixed', 'de', 'en', ['de', 'en']).relevantLangs // ['de', 'en']
  */
-export function scenarioLangs(scenario: Scenario, lang: string, pivot: string, corpusLangs: readonly string[]): { docLangs: string[]; relevantLangs: string[]; excludedLang?: string } {
-  const docLangs = scenario === 'mono' ? [lang] : scenario === 'cross' ? [pivot] : scenario === 'multi' ? [...corpusLangs] : [lang, pivot];
-  const relevantLangs = scenario === 'mono' || scenario === 'mixed-target' ? [lang] : scenario === 'cross' || scenario === 'mixed-pivot' ? [pivot] : docLangs;
+export function scenarioLangs(
+  scenario: Scenario,
+  lang: string,
+  pivot: string,
+  corpusLangs: readonly string[],
+  role: QueryLangRole = 'target',
+): { queryLang: string; docLangs: string[]; relevantLangs: string[]; excludedLang?: string } {
+  const queryLang = role === 'pivot' ? pivot : lang;
+  const other = queryLang === lang ? pivot : lang;
+  const docLangs = scenario === 'mono' ? [lang] : scenario === 'cross' ? [other] : scenario === 'multi' ? [...corpusLangs] : [lang, pivot];
+  const relevantLangs = scenario === 'mono' || scenario === 'mixed-target' ? [lang] : scenario === 'mixed-pivot' ? [pivot] : docLangs;
   const excludedLang = scenario === 'mixed-target' ? pivot : scenario === 'mixed-pivot' ? lang : undefined;
-  return { docLangs, relevantLangs, ...(excludedLang ? { excludedLang } : {}) };
+  return { queryLang, docLangs, relevantLangs, ...(excludedLang ? { excludedLang } : {}) };
 }
