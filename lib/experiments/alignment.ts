@@ -7,6 +7,7 @@ import type { EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
 import { compareEvaluations, deltaTables, type DeltaRow } from '../eval/compare.js';
 import { writeMetricRows } from '../results/metric-rows.js';
+import { retrieverNames } from '../retrieve/resolve-retriever.js';
 import { runEvaluation, type EvaluationResult } from '../eval/run-evaluation.js';
 import type { Scenario } from '../pools/types.js';
 import { DenseRetriever } from '../retrieve/dense-retriever.js';
@@ -139,7 +140,8 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     log(`${tag} ${pool.scenario} ${pool.lang}: ${s.toFixed(1)} s${cached ? ' (cached)' : ''}`);
 
   const baseEmbedder = await loadEmbedder(modelPath, embed);
-  const before = await runEvaluation(evalCorpus, new DenseRetriever(baseEmbedder, { name: model }), { ...evalOpts, out: resolve(out, 'before'), onPool: onPool('before') });
+  const baseName = retrieverNames([{ model }])[0]; // the naming rule of `xlalign eval`
+  const before = await runEvaluation(evalCorpus, new DenseRetriever(baseEmbedder, { name: baseName }), { ...evalOpts, out: resolve(out, 'before'), onPool: onPool('before') });
   let afterModel = modelPath;
   let afterEmbed = embed;
   let training: TrainLoopResult;
@@ -154,7 +156,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await baseEmbedder.dispose();
-  const name = `${model}+${head === 'adapter' ? 'adapter' : 'aligned'}${variant === 'full' ? '' : `(${variant})`}`;
+  const name = `${baseName}+${head === 'adapter' ? 'adapter' : 'aligned'}${variant === 'full' ? '' : `(${variant})`}`;
   const afterEmbedder = await loadEmbedder(afterModel, afterEmbed);
   const after = await runEvaluation(evalCorpus, new DenseRetriever(afterEmbedder, { name }), { ...evalOpts, out: resolve(out, 'after'), onPool: onPool('after') });
   await afterEmbedder.dispose();
