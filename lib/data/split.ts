@@ -24,6 +24,17 @@ export interface DocGrouping {
 /** Every document its own group (parallel versions share the id, so they stay together). */
 export const BY_DOCUMENT: DocGrouping = { name: 'document', groupOf: (docId) => docId };
 
+/**
+ * The grouping a corpus carries itself: `corpus.groups` (an own dataset's `group` field;
+ * XQuAD's articles) when present, else {@link BY_DOCUMENT}. A document missing from
+ * `groups` is its own group.
+ */
+export function corpusGrouping(corpus: ParallelCorpus): DocGrouping {
+  const groups = corpus.groups;
+  if (!groups) return BY_DOCUMENT;
+  return { name: 'group', groupOf: (docId) => groups[docId] ?? docId };
+}
+
 /** A split of a corpus's groups into train and eval groups (each side sorted). */
 export interface CorpusSplit<K extends GroupKey = GroupKey> {
   seed: number;

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
 import { XQUAD_ARTICLES } from '../data/xquad.js';
+import { resolveDataset } from '../data/registry.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
 import type { EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
@@ -17,7 +18,7 @@ import { writeBeforeAfter } from '../results/before-after.js';
 import { buildTrainingSamples, saveTrainingJsonl, type TrainingSample } from '../train/samples.js';
 import { fineTuneStaticModel } from '../train/fine-tune-static.js';
 import { AlignmentLoss } from '../train/losses/alignment-loss.js';
-import { BY_DOCUMENT, splitCorpus, splitGroups, splitXquadArticles, type CorpusSplit, type DocGrouping } from '../data/split.js';
+import { corpusGrouping, splitCorpus, splitGroups, splitXquadArticles, type CorpusSplit, type DocGrouping } from '../data/split.js';
 import { trainAdapter } from '../train/train-adapter.js';
 import type { TrainLoopResult } from '../train/train-loop.js';
 
@@ -37,13 +38,14 @@ export interface ExperimentOptions {
   /** Output folder. */
   out: string;
   /**
-   * The parallel corpus trained and evaluated on: a dataset name (`xquad`) or any
+   * The parallel corpus trained and evaluated on: a registered dataset name (`xquad`), a
+   * dataset folder (own JSONL or BEIR, see `lib/data/registry.ts`) or any
    * {@link ParallelCorpus}. [`xquad`]
    */
   dataset?: string | ParallelCorpus;
   /**
-   * The grouping the train/eval split keeps whole. [XQuAD: articles; another corpus: each
-   * document its own group]
+   * The grouping the train/eval split keeps whole. [XQuAD: articles; another corpus: its
+   * `groups` (an own dataset's `group` field), else each document its own group]
    */
   grouping?: DocGrouping;
   /** Training samples; default: `buildTrainingSamples({ size, seed, split })` from the train articles. */
@@ -93,10 +95,13 @@ export interface ExperimentResult {
 }
 
 /** The corpus of a dataset name (the datasets the experiment knows) or the corpus itself. */
-function resolveCorpus(dataset: string | ParallelCorpus): ParallelCorpus {
+/** A corpus, a registered dataset name, or a dataset folder (`lib/data/registry.ts`). */
+async function resolveCorpus(dataset: string | ParallelCorpus): Promise<ParallelCorpus> {
   if (typeof dataset !== 'string') return dataset;
   if (dataset === 'xquad') return xquadCorpus();
-  throw xlError('runAlignmentExperiment', `unknown dataset '${dataset}'; use 'xquad' or pass a ParallelCorpus`);
+  const entry = resolveDataset(dataset);
+  if (!entry.languages) throw xlError('runAlignmentExperiment', `dataset '${dataset}' needs its languages named; load it and pass the ParallelCorpus`);
+  return entry.load({ langs: entry.languages });
 }
 
 /**
@@ -119,9 +124,9 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
-  const corpus = resolveCorpus(options.dataset ?? 'xquad');
+  const corpus = await resolveCorpus(options.dataset ?? 'xquad');
   const isXquad = options.dataset === undefined || options.dataset === 'xquad';
-  const grouping = options.grouping ?? (isXquad ? XQUAD_ARTICLES : BY_DOCUMENT);
+  const grouping = options.grouping ?? (isXquad ? XQUAD_ARTICLES : corpusGrouping(corpus));
   const splitOpts = options.splitSeed === undefined ? {} : { seed: options.splitSeed };
   const split: CorpusSplit = isXquad && grouping === XQUAD_ARTICLES ? splitXquadArticles(splitOpts) : splitGroups(corpus, grouping, splitOpts);
   const samples = options.samples ?? buildTrainingSamples({ size: options.size ?? 2800, seed, split, pivot, corpus, grouping });
