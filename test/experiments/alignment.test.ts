@@ -40,7 +40,7 @@ test('runAlignmentExperiment on a non-XQuAD ParallelCorpus with its own grouping
     assert.match(r.markdown, /on the opaque eval topics \(24 of 48\)/);
     assert.deepEqual(lossRows(readLossCsv(join(out, 'loss.csv'))), r.training.history);
     assert.ok(existsSync(join(out, 'adapter.safetensors')));
-    await assert.rejects(runAlignmentExperiment({ dataset: 'nope', out }), /unknown dataset 'nope'; use 'xquad' or pass a ParallelCorpus/);
+    await assert.rejects(runAlignmentExperiment({ dataset: 'nope', out }), /'nope' is neither a registered dataset \(xquad, belebele\) nor a folder/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
