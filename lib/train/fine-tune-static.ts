@@ -28,7 +28,7 @@ export interface FineTuneStaticResult {
 
 /**
  * Fine-tune the whole static embedding model (all token vectors) on parallel samples with
- * the alignment loss (default: the study's L_JSD + L_NCE, `StudyLoss`), through {@link trainLoop} and a
+ * the alignment loss (default InfoNCE + JSD), through {@link trainLoop} and a
  * {@link StaticParallelHead}. Defaults differ from the loop's where a table differs from an
  * adapter: `weightDecay: 0` (decay would shrink token vectors toward 0, not toward the
  * pretrained model) and `lr: 1e-3`. With `outDir`, writes the model folder plus

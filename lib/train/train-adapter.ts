@@ -75,7 +75,7 @@ export interface TrainAdapterResult {
 /**
  * Train an alignment adapter on top of a frozen embedder: embed the samples once
  * ({@link embedTrainingSamples}), then run {@link trainLoop} on an {@link AdapterHead}
- * (defaults: StudyLoss = L_JSD + L_NCE at τ_NCE = 0.05, batch 32, 3 epochs, AdamW lr 1e-3,
+ * (defaults: AlignmentLoss = InfoNCE + JSD at τ = 0.05, batch 32, 3 epochs, AdamW lr 1e-3,
  * weight decay 0.01 toward the identity, linear schedule with 10% warmup, seed 42,
  * full-rank W = I + Δ). The adapter's `training` record holds the config, the embedder id
  * and the number of samples, and is saved with it.

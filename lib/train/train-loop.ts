@@ -3,7 +3,7 @@ import { checkOneOf, xlError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { createRng, shuffled, type Rng } from '../util/rng.js';
 import { AdamW } from '../nn/adamw.js';
-import { StudyLoss } from './losses/study-loss.js';
+import { AlignmentLoss } from './losses/alignment-loss.js';
 import type { ParallelBatch, ParallelGrads, ParallelLoss } from './losses/types.js';
 
 /**
@@ -40,7 +40,7 @@ export interface TrainLoopOptions {
   schedule?: LrSchedule;
   /** Fraction of the steps used for warmup. Default 0.1. */
   warmupRatio?: number;
-  /** The loss. Default `new StudyLoss()` (the study's L_JSD + L_NCE, τ_NCE = 0.05, τ_JSD = 1). */
+  /** The loss. Default `new AlignmentLoss()` (InfoNCE + 1·JSD, τ = 0.05). */
   loss?: ParallelLoss;
   /**
    * Key of each sample's document (e.g. `(i) => samples[i].docId`): two samples with the
@@ -130,7 +130,7 @@ export function trainLoop(head: TrainHead, numSamples: number, options: TrainLoo
   if (!Number.isInteger(o.batchSize) || o.batchSize < 2) throw xlError('trainLoop', `batchSize must be an integer >= 2, got ${o.batchSize}`);
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw xlError('trainLoop', `epochs must be a positive integer, got ${o.epochs}`);
   if (!(o.warmupRatio >= 0 && o.warmupRatio < 1)) throw xlError('trainLoop', `warmupRatio must be in [0, 1), got ${o.warmupRatio}`);
-  const loss = options.loss ?? new StudyLoss();
+  const loss = options.loss ?? new AlignmentLoss();
   const optimizer = new AdamW({ lr: o.lr, weightDecay: o.weightDecay });
   const rng: Rng = createRng(o.seed);
   const indices = Array.from({ length: numSamples }, (_, i) => i);
