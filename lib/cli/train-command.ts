@@ -76,7 +76,7 @@ export function trainCommand(): Command {
 const ABLATION_VIEW: [string, string][] = [
   // (PivotInclination is the same in mixed and mixed-target: the pivot answer is relevant in one, excluded in the other)
   ['mixed-target', 'pivot_inclination'], ['mixed', 'pivot_inclination'], ['mixed-target', 'pivot_above'], ['mixed-target', 'maxr'], ['mixed', 'maxr'],
-  ['mixed', 'complete@10'], ['mono', 'ndcg@10'],
+  ['mixed', 'maxr_norm'], ['mixed', 'complete@10'], ['mono', 'ndcg@10'], // (maxr_norm: shown once the metric exists and is in EXPERIMENT_METRICS)
 ];
 
 /** `xlalign ablate`: the study's loss, its ablation rows and our earlier formulation, side by side. */
