@@ -49,6 +49,7 @@ export * from './retrieve/resolve-retriever.js';
 export * from './metrics/index.js';
 export * from './runs/trec-io.js';
 export * from './results/metric-rows.js';
+export * from './results/paper-table.js';
 export * from './eval/run-evaluation.js';
 export * from './eval/compare.js';
 export * from './eval/bootstrap.js';

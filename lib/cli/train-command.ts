@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { xlError } from '../util/errors.js';
 import { SCENARIOS, type Scenario } from '../pools/types.js';
 import { loadTrainingJsonl } from '../train/samples.js';
-import { LOSS_VARIANTS, runAlignmentExperiment, type ExperimentOptions, type LossVariant } from '../experiments/alignment.js';
+import { lossPartsByEpoch, runAlignmentExperiment, type ExperimentOptions } from '../experiments/alignment.js';
+import { ABLATION_VARIANTS, DEFAULT_LOSS, LOSS_VARIANT_TABLE, LOSS_VARIANTS, type LossVariant } from '../experiments/loss-variants.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { addEmbedOptions, embedOptionsFrom, list } from './options.js';
 
@@ -21,8 +22,10 @@ function addTrainOptions(cmd: Command): Command {
     .addOption(new Option('--head <head>', "'model': fine-tune the static model's whole embedding table (static models only); 'adapter': a linear map on frozen embeddings (any model)").choices(['model', 'adapter']).default('adapter'))
     .option('--samples <n>', 'training samples from the train articles, balanced over the non-pivot languages', '2800')
     .option('--train-file <jsonl>', 'train on this JSONL file of {lang, id, queryPivot, queryTarget, docPivot, docTarget} instead')
-    .option('--lambda <x>', 'weight λ of the Jensen-Shannon term', '1')
-    .option('--temperature <t>', 'softmax temperature τ of both terms', '0.05')
+    .option('--lambda <x>', 'weight of the alignment term (L_JSD or L_NCEpsg in study*, λ of the score JSD in alignment)', '1')
+    .option('--temperature <t>', 'temperature τ of the InfoNCE terms (and of the score JSD in alignment, jsd)', '0.05')
+    .option('--jsd-temperature <t>', "study*: temperature of L_JSD's softmax over the embedding's dimensions", '1')
+    .option('--jsd-raw', 'study*: take that softmax on the embeddings as the head gives them, without L2-normalising inside the loss')
     .option('--epochs <n>', 'passes over the samples (default 3)')
     .option('--train-batch-size <n>', 'samples per training batch, in-batch negatives (default 32)')
     .option('--lr <x>', 'peak learning rate of AdamW (default 1e-3)')
@@ -46,7 +49,8 @@ function experimentOptions(opts: Record<string, string | undefined>, variant: Lo
   return {
     model: opts.retriever, head: opts.head as 'model' | 'adapter', out, loss: variant,
     samples: opts.trainFile ? loadTrainingJsonl(resolve(opts.trainFile)) : undefined, size: num('samples', opts.samples),
-    lambda: num('lambda', opts.lambda), temperature: num('temperature', opts.temperature), seed: num('seed', opts.seed),
+    lambda: num('lambda', opts.lambda), temperature: num('temperature', opts.temperature),
+    jsdTemperature: num('jsd-temperature', opts.jsdTemperature), jsdNormalize: !opts.jsdRaw, seed: num('seed', opts.seed),
     splitSeed: num('split-seed', opts.splitSeed), pivot: opts.pivot, langs: opts.langs === 'all' ? undefined : list(opts.langs!),
     scenarios, loop, rank: num('rank', opts.rank), embed: embedOptionsFrom(opts), resamples: num('resamples', opts.resamples),
     log: (line) => process.stderr.write(line + '\n'),
@@ -56,9 +60,10 @@ function experimentOptions(opts: Record<string, string | undefined>, variant: Lo
 /** `xlalign train`: alignment fine-tuning, then evaluation before and after on the eval articles. */
 export function trainCommand(): Command {
   const cmd = new Command('train').description(
-    'Fine-tune alignment (InfoNCE + λ·JSD) on parallel XQuAD train-article samples; evaluate before and after on the eval articles',
+    "Fine-tune alignment (default: the study's L_JSD + L_NCE) on parallel XQuAD train-article samples; evaluate before and after on the eval articles",
   );
-  addTrainOptions(cmd).addOption(new Option('--loss <variant>', 'full = InfoNCE + λ·JSD; infonce or jsd alone (ablations)').choices([...LOSS_VARIANTS]).default('full'));
+  const variants = LOSS_VARIANTS.map((v) => `${v} = ${LOSS_VARIANT_TABLE[v].describe}`).join('; ');
+  addTrainOptions(cmd).addOption(new Option('--loss <variant>', variants).choices([...LOSS_VARIANTS]).default(DEFAULT_LOSS));
   cmd.action(async (opts) => {
     const r = await runAlignmentExperiment(experimentOptions(opts, opts.loss, resolve(opts.out)));
     process.stdout.write(r.markdown + '\n');
@@ -70,41 +75,43 @@ export function trainCommand(): Command {
 /** The rows of the ablation summary: the study's headline metrics. */
 const ABLATION_VIEW: [string, string][] = [
   // (PivotInclination is the same in mixed and mixed-target: the pivot answer is relevant in one, excluded in the other)
-  ['mixed-target', 'pivot_inclination'], ['mixed-target', 'pivot_above'], ['mixed-target', 'maxr'], ['mixed', 'maxr'],
-  ['mixed', 'complete@10'], ['mono', 'ndcg@10'],
+  ['mixed-target', 'pivot_inclination'], ['mixed', 'pivot_inclination'], ['mixed-target', 'pivot_above'], ['mixed-target', 'maxr'], ['mixed', 'maxr'],
+  ['mixed', 'maxr_norm'], ['mixed', 'complete@10'], ['mono', 'ndcg@10'], // (maxr_norm: shown once the metric exists and is in EXPERIMENT_METRICS)
 ];
 
-/** `xlalign ablate`: the full loss and each term alone, side by side. */
+/** `xlalign ablate`: the study's loss, its ablation rows and our earlier formulation, side by side. */
 export function ablateCommand(): Command {
-  const cmd = new Command('ablate').description('Train with the full loss, InfoNCE only and JSD only (into <out>/<variant>/) and summarise the deltas side by side');
-  addTrainOptions(cmd);
+  const cmd = new Command('ablate').description(
+    "Train each loss variant (default: the study, its ablation rows and the earlier 'alignment' loss) into <out>/<variant>/ and summarise the deltas side by side",
+  );
+  addTrainOptions(cmd).option('--variants <list>', `loss variants, or 'all': ${LOSS_VARIANTS.join(', ')}`, ABLATION_VARIANTS.join(','));
   cmd.action(async (opts) => {
+    const variants = (opts.variants === 'all' ? LOSS_VARIANTS : list(opts.variants)) as LossVariant[];
+    for (const v of variants) if (!LOSS_VARIANTS.includes(v)) throw xlError('xlalign', `unknown loss variant '${v}' in --variants; use ${LOSS_VARIANTS.join(', ')} or all`);
     const results = [];
-    for (const variant of LOSS_VARIANTS) {
+    for (const variant of variants) {
       process.stderr.write(`ablate: ${variant}\n`);
       results.push({ variant, r: await runAlignmentExperiment(experimentOptions(opts, variant, resolve(opts.out, variant))) });
     }
     const f = (v: number) => v.toFixed(3);
     const lines = [
-      `## Loss ablation: ${opts.retriever}, head ${opts.head}, XQuAD eval articles (mean over languages; Δ with the mean of the per-language 95% bootstrap bounds)`, '',
-      `| scenario | metric | before | ${LOSS_VARIANTS.map((v) => `Δ ${v}`).join(' | ')} |`, `|---|---|---:|${LOSS_VARIANTS.map(() => '---:').join('|')}|`,
+      `## Loss ablation: ${opts.retriever}, head ${opts.head}, XQuAD eval articles (mean over languages; Δ with the paired bootstrap 95% interval of that mean, queries resampled within each language)`, '',
+      `| scenario | metric | before | ${variants.map((v) => `Δ ${v}`).join(' | ')} |`, `|---|---|---:|${variants.map(() => '---:').join('|')}|`,
     ];
     for (const [scenario, metric] of ABLATION_VIEW) {
-      const cells = results.map(({ r }) => r.deltas.filter((d) => d.scenario === scenario && d.metric === metric));
-      if (!cells[0].length) continue;
-      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      const before = mean(cells[0].map((d) => d.before));
-      const deltas = cells.map((ds) => {
-        const lo = ds.every((d) => d.deltaLow !== undefined) ? ` [${f(mean(ds.map((d) => d.deltaLow!)))}, ${f(mean(ds.map((d) => d.deltaHigh!)))}]` : '';
-        const m = mean(ds.map((d) => d.delta));
-        return `${m >= 0 ? '+' : ''}${f(m)}${lo}`;
-      });
-      lines.push(`| ${scenario} | ${metric} | ${f(before)} | ${deltas.join(' | ')} |`);
+      const cells = results.map(({ r }) => r.means.find((d) => d.scenario === scenario && d.metric === metric));
+      if (!cells[0]) continue;
+      const deltas = cells.map((d) => (d ? `${d.delta >= 0 ? '+' : ''}${f(d.delta)}${d.deltaLow === undefined ? '' : ` [${f(d.deltaLow)}, ${f(d.deltaHigh!)}]`}` : ''));
+      lines.push(`| ${scenario} | ${metric} | ${f(cells[0].before)} | ${deltas.join(' | ')} |`);
     }
-    lines.push('', `Training seconds: ${results.map(({ variant, r }) => `${variant} ${r.trainSeconds.toFixed(1)}`).join(', ')}.`, '');
+    const parts = (v: Record<string, number> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k} ${x.toPrecision(3)}`).join(', ');
+    lines.push('', 'Training loss (mean over the last epoch; parts unweighted):', '');
+    for (const { variant, r } of results) lines.push(`- ${variant}: ${parts(lossPartsByEpoch(r.training.history).lastEpoch)} (${r.trainSeconds.toFixed(1)} s of training)`);
+    lines.push('');
     const md = lines.join('\n');
     writeFileAtomic(resolve(opts.out, 'ablation.md'), md);
-    writeFileAtomic(resolve(opts.out, 'ablation.json'), JSON.stringify(results.map(({ variant, r }) => ({ variant, name: r.name, trainSeconds: r.trainSeconds, deltas: r.deltas })), null, 1) + '\n');
+    const json = results.map(({ variant, r }) => ({ variant, name: r.name, trainSeconds: r.trainSeconds, lossParts: lossPartsByEpoch(r.training.history), means: r.means, deltas: r.deltas }));
+    writeFileAtomic(resolve(opts.out, 'ablation.json'), JSON.stringify(json, null, 1) + '\n');
     process.stdout.write(md + '\n');
   });
   return cmd;

@@ -1,4 +1,4 @@
-import { pairedBootstrap, type BootstrapOptions } from './bootstrap.js';
+import { pairedBootstrap, pairedBootstrapOfGroupMean, type BootstrapOptions } from './bootstrap.js';
 import type { EvaluationResult } from './run-evaluation.js';
 
 /** One metric of one pool, before and after, with a paired bootstrap interval of the change. */
@@ -33,14 +33,7 @@ export function compareEvaluations(before: EvaluationResult, after: EvaluationRe
     if (a === undefined) continue;
     const row: DeltaRow = { scenario: b.scenario, lang: b.lang, metric: b.metric, before: b.value, after: a, delta: a - b.value };
     if (!b.metric.endsWith('.median')) {
-      const key = `${b.scenario}.${b.lang}`;
-      const pick = (pq: Record<string, Record<string, number>> | undefined) => {
-        const m: Record<string, number> = {};
-        for (const [qid, scores] of Object.entries(pq ?? {})) if (Number.isFinite(scores[b.metric])) m[qid] = scores[b.metric];
-        return m;
-      };
-      const pb = pick(before.perQuery[key]);
-      const pa = pick(after.perQuery[key]);
+      const { pb, pa } = pairedScores(before, after, b.scenario, b.lang, b.metric);
       if (Object.keys(pb).some((q) => q in pa)) {
         const ci = pairedBootstrap(pb, pa, options);
         Object.assign(row, { deltaLow: ci.low, deltaHigh: ci.high, queries: ci.queries });
@@ -51,23 +44,93 @@ export function compareEvaluations(before: EvaluationResult, after: EvaluationRe
   return out;
 }
 
+/** Per-query scores of one metric in one pool, before and after (finite values only). */
+function pairedScores(before: EvaluationResult, after: EvaluationResult, scenario: string, lang: string, metric: string) {
+  const key = `${scenario}.${lang}`;
+  const pick = (pq: Record<string, Record<string, number>> | undefined) => {
+    const m: Record<string, number> = {};
+    for (const [qid, scores] of Object.entries(pq ?? {})) if (Number.isFinite(scores[metric])) m[qid] = scores[metric];
+    return m;
+  };
+  return { pb: pick(before.perQuery[key]), pa: pick(after.perQuery[key]) };
+}
+
+/** One metric of one scenario averaged over languages, before and after, with the interval of that mean. */
+export interface MeanDeltaRow {
+  scenario: string;
+  metric: string;
+  /** The languages averaged (each weighs 1/G). */
+  langs: string[];
+  /** Mean over languages of the per-language aggregates. */
+  before: number;
+  after: number;
+  delta: number;
+  /** 95% paired, stratified bootstrap interval of the mean over languages (`pairedBootstrapOfGroupMean`); absent for median aggregates. */
+  deltaLow?: number;
+  deltaHigh?: number;
+  /** Queries compared, all languages together. */
+  queries?: number;
+}
+
+/**
+ * Compare two evaluations per scenario and metric, **averaged over languages**: the mean
+ * of the per-language aggregates before and after, their difference, and a paired
+ * bootstrap interval of that mean that resamples queries within each language
+ * (`pairedBootstrapOfGroupMean`, same seed and resamples as {@link compareEvaluations}).
+ * This is the interval to report next to a mean over languages (the mean of per-language
+ * bounds is not an interval of anything).
+ *
+ * @example const means = compareMeansOverLanguages(before, after, { seed: 42 }); // [{ scenario: 'mixed', metric: 'maxr', delta: -25.3, deltaLow: -26.1, ... }]
+ */
+export function compareMeansOverLanguages(before: EvaluationResult, after: EvaluationResult, options: BootstrapOptions = {}): MeanDeltaRow[] {
+  const perLang = compareEvaluations(before, after, { ...options, resamples: 1 });
+  const groups = new Map<string, DeltaRow[]>();
+  for (const r of perLang) {
+    const key = `${r.scenario}\u0000${r.metric}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(r);
+  }
+  const out: MeanDeltaRow[] = [];
+  for (const rs of groups.values()) {
+    const { scenario, metric } = rs[0];
+    const mean = (k: 'before' | 'after') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
+    const row: MeanDeltaRow = { scenario, metric, langs: rs.map((r) => r.lang), before: mean('before'), after: mean('after'), delta: mean('after') - mean('before') };
+    if (!metric.endsWith('.median')) {
+      const input: Record<string, { before: Record<string, number>; after: Record<string, number> }> = {};
+      for (const r of rs) {
+        const { pb, pa } = pairedScores(before, after, scenario, r.lang, metric);
+        if (Object.keys(pb).some((q) => q in pa)) input[r.lang] = { before: pb, after: pa };
+      }
+      if (Object.keys(input).length === rs.length) {
+        const ci = pairedBootstrapOfGroupMean(input, options);
+        Object.assign(row, { deltaLow: ci.low, deltaHigh: ci.high, queries: ci.queries });
+      }
+    }
+    out.push(row);
+  }
+  return out;
+}
+
 /**
  * Markdown tables of deltas, one per (scenario, metric): languages as rows, with before,
- * after, delta and the interval.
+ * after, delta and the interval; a **mean** row when there are several languages, with the
+ * interval of the mean from `means` ({@link compareMeansOverLanguages}) when given.
  */
-export function deltaTables(rows: DeltaRow[], options: { metrics?: readonly string[]; digits?: number } = {}): string {
+export function deltaTables(rows: DeltaRow[], options: { metrics?: readonly string[]; digits?: number; means?: readonly MeanDeltaRow[] } = {}): string {
   const { digits = 3 } = options;
   const metrics = options.metrics ?? [...new Set(rows.map((r) => r.metric))];
   const f = (v: number | undefined) => (v === undefined ? '' : v.toFixed(digits));
+  const ci = (r: { deltaLow?: number; deltaHigh?: number } | undefined) => (r?.deltaLow === undefined ? '' : `[${f(r.deltaLow)}, ${f(r.deltaHigh)}]`);
   const out: string[] = [];
   for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
     for (const metric of metrics) {
       const rs = rows.filter((r) => r.scenario === scenario && r.metric === metric);
       if (!rs.length) continue;
       out.push(`#### ${scenario} · ${metric}`, '', '| lang | before | after | Δ | 95% CI of Δ |', '|---|---:|---:|---:|---|');
-      for (const r of rs) out.push(`| ${r.lang} | ${f(r.before)} | ${f(r.after)} | ${r.delta >= 0 ? '+' : ''}${f(r.delta)} | ${r.deltaLow === undefined ? '' : `[${f(r.deltaLow)}, ${f(r.deltaHigh)}]`} |`);
+      for (const r of rs) out.push(`| ${r.lang} | ${f(r.before)} | ${f(r.after)} | ${r.delta >= 0 ? '+' : ''}${f(r.delta)} | ${ci(r)} |`);
       const mean = (k: 'before' | 'after' | 'delta') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
-      if (rs.length > 1) out.push(`| **mean** | ${f(mean('before'))} | ${f(mean('after'))} | ${mean('delta') >= 0 ? '+' : ''}${f(mean('delta'))} | |`);
+      const m = options.means?.find((x) => x.scenario === scenario && x.metric === metric);
+      if (rs.length > 1) out.push(`| **mean** | ${f(mean('before'))} | ${f(mean('after'))} | ${mean('delta') >= 0 ? '+' : ''}${f(mean('delta'))} | ${ci(m)} |`);
       out.push('');
     }
   }

@@ -6,7 +6,7 @@ import { resolveDataset } from '../data/registry.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
 import type { EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
-import { compareEvaluations, deltaTables, type DeltaRow } from '../eval/compare.js';
+import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaRow, type MeanDeltaRow } from '../eval/compare.js';
 import { writeMetricRows } from '../results/metric-rows.js';
 import { retrieverNames } from '../retrieve/resolve-retriever.js';
 import { runEvaluation, type EvaluationResult } from '../eval/run-evaluation.js';
@@ -17,14 +17,12 @@ import { writeFileAtomic } from '../util/fs.js';
 import { writeBeforeAfter } from '../results/before-after.js';
 import { buildTrainingSamples, saveTrainingJsonl, type TrainingSample } from '../train/samples.js';
 import { fineTuneStaticModel } from '../train/fine-tune-static.js';
-import { AlignmentLoss } from '../train/losses/alignment-loss.js';
+import { DEFAULT_LOSS, makeLoss, type LossVariant } from './loss-variants.js';
 import { corpusGrouping, splitCorpus, splitGroups, splitXquadArticles, type CorpusSplit, type DocGrouping } from '../data/split.js';
 import { trainAdapter } from '../train/train-adapter.js';
 import type { TrainLoopResult } from '../train/train-loop.js';
 
-/** The loss variants: the full objective, or one term alone (the ablations). */
-export const LOSS_VARIANTS = ['full', 'infonce', 'jsd'] as const;
-export type LossVariant = (typeof LOSS_VARIANTS)[number];
+export { ABLATION_VARIANTS, DEFAULT_LOSS, LOSS_VARIANT_TABLE, LOSS_VARIANTS, makeLoss, type LossVariant } from './loss-variants.js';
 
 /** The metrics of the before/after tables. */
 export const EXPERIMENT_METRICS = ['ndcg@10', 'r@10', 'maxr', 'maxr.median', 'complete@10', 'pivot_inclination', 'pivot_above'] as const;
@@ -52,12 +50,16 @@ export interface ExperimentOptions {
   samples?: TrainingSample[];
   /** Samples to build when `samples` is not given. [2800] */
   size?: number;
-  /** Loss variant. [`full`] */
+  /** Loss variant (see `LOSS_VARIANT_TABLE` in `./loss-variants.ts`). [`study`] */
   loss?: LossVariant;
-  /** λ, weight of the JSD term in `full`. [1] */
+  /** Weight of the alignment term (L_JSD / L_NCEpsg in `study*`, λ in `alignment`). [1] */
   lambda?: number;
-  /** Softmax temperature of both terms. [0.05] */
+  /** Temperature of the InfoNCE terms (and of `alignment`'s score JSD). [0.05] */
   temperature?: number;
+  /** `study*`: temperature of L_JSD's softmax over dimensions. [1] */
+  jsdTemperature?: number;
+  /** `study*`: L2-normalise embeddings before that softmax. [true] */
+  jsdNormalize?: boolean;
   /** Seed of sampling, initialisation, batch order and bootstrap. [42] */
   seed?: number;
   /** Seed of the train/eval split. [the split's default, 20240] */
@@ -85,6 +87,8 @@ export interface ExperimentResult {
   before: EvaluationResult;
   after: EvaluationResult;
   deltas: DeltaRow[];
+  /** Per scenario and metric, the mean over languages with its stratified bootstrap interval. */
+  means: MeanDeltaRow[];
   training: TrainLoopResult;
   /** Seconds of training (without embedding the samples for the adapter). */
   trainSeconds: number;
@@ -94,7 +98,6 @@ export interface ExperimentResult {
   markdown: string;
 }
 
-/** The corpus of a dataset name (the datasets the experiment knows) or the corpus itself. */
 /** A corpus, a registered dataset name, or a dataset folder (`lib/data/registry.ts`). */
 async function resolveCorpus(dataset: string | ParallelCorpus): Promise<ParallelCorpus> {
   if (typeof dataset !== 'string') return dataset;
@@ -106,11 +109,11 @@ async function resolveCorpus(dataset: string | ParallelCorpus): Promise<Parallel
 
 /**
  * The study's experiment: train alignment on XQuAD *train* articles (or the train groups
- * of any parallel corpus, `dataset`) (InfoNCE + λ·JSD, or
- * one term alone), then evaluate before and after on the *eval* articles, every scenario
+ * of any parallel corpus, `dataset`) with the study's L_JSD + L_NCE by default, or another
+ * variant of `LOSS_VARIANT_TABLE`, then evaluate before and after on the *eval* articles, every scenario
  * and language, with a paired bootstrap 95% interval per delta. Writes into `out`:
  * `before/` and `after/` (TREC files), `metrics.json|csv` (both retrievers), `before-after.json`,
- * `deltas.md`, `loss.csv`, `train-samples.jsonl`, `config.json` (all seeds), and the trained
+ * `deltas.md` (with the interval of the mean over languages, `before-after-mean.json`), `loss.csv`, `train-samples.jsonl`, `config.json` (all seeds), and the trained
  * artefact (`adapter.safetensors` or the `model/` folder).
  *
  * @throws XlalignError for an unknown model, or `head: 'model'` on a model that is not static.
@@ -118,7 +121,7 @@ async function resolveCorpus(dataset: string | ParallelCorpus): Promise<Parallel
  */
 export async function runAlignmentExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
   const {
-    model = 'default', head = 'adapter', loss: variant = 'full', lambda = 1, temperature = 0.05, seed = 42, pivot = 'en',
+    model = 'default', head = 'adapter', loss: variant = DEFAULT_LOSS, lambda = 1, temperature = 0.05, jsdTemperature = 1, jsdNormalize = true, seed = 42, pivot = 'en',
     embed = {}, resamples = 1000, log = () => {},
   } = options;
   if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
@@ -134,12 +137,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   const evalCorpus = splitCorpus(corpus, split, 'eval', grouping);
   const evalOpts = { scenarios: options.scenarios, langs: options.langs, pivot, metrics: EXPERIMENT_METRICS };
   const modelPath = model === 'default' ? defaultModelPath() : model;
-  const lossFn = new AlignmentLoss({
-    infoNCEWeight: variant === 'jsd' ? 0 : 1,
-    jsdWeight: variant === 'infonce' ? 0 : lambda,
-    infoNCE: { temperature },
-    jensenShannon: { temperature },
-  });
+  const lossFn = makeLoss(variant, { lambda, temperature, jsdTemperature, jsdNormalize });
   const loop = { ...options.loop, seed, loss: lossFn, lossCsv: resolve(out, 'loss.csv') };
   const onPool = (tag: string) => (pool: { scenario: string; lang: string }, _r: unknown, s: number, cached: boolean) =>
     log(`${tag} ${pool.scenario} ${pool.lang}: ${s.toFixed(1)} s${cached ? ' (cached)' : ''}`);
@@ -161,22 +159,43 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   await baseEmbedder.dispose();
-  const name = `${baseName}+${head === 'adapter' ? 'adapter' : 'aligned'}${variant === 'full' ? '' : `(${variant})`}`;
+  const name = `${baseName}+${head === 'adapter' ? 'adapter' : 'aligned'}${variant === DEFAULT_LOSS ? '' : `(${variant})`}`;
   const afterEmbedder = await loadEmbedder(afterModel, afterEmbed);
   const after = await runEvaluation(evalCorpus, new DenseRetriever(afterEmbedder, { name }), { ...evalOpts, out: resolve(out, 'after'), onPool: onPool('after') });
   await afterEmbedder.dispose();
 
   const deltas = compareEvaluations(before, after, { seed, resamples });
+  const means = compareMeansOverLanguages(before, after, { seed, resamples });
+  writeFileAtomic(resolve(out, 'before-after-mean.json'), JSON.stringify(means, null, 1) + '\n');
   writeMetricRows(out, [...before.rows, ...after.rows]);
   writeBeforeAfter(resolve(out, 'before-after.json'), deltas);
   const where = isXquad ? `the XQuAD eval articles (${split.eval.length} of 48)` : `the ${corpus.name} eval ${grouping.name}s (${split.eval.length} of ${split.train.length + split.eval.length})`;
-  const markdown = `## ${name} vs ${model} on ${where}\n\n${deltaTables(deltas)}`;
+  const markdown = `## ${name} vs ${model} on ${where}\n\n${deltaTables(deltas, { means })}`;
   writeFileAtomic(resolve(out, 'deltas.md'), markdown);
   const config = {
-    experiment: 'alignment', model, head, loss: variant, lambda, temperature, seed, splitSeed: split.seed,
+    experiment: 'alignment', model, head, loss: variant, lambda, temperature, jsdTemperature, jsdNormalize, lossParts: lossPartsByEpoch(training.history), seed, splitSeed: split.seed,
     ...(isXquad ? { trainArticles: split.train, evalArticles: split.eval } : { dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval }), samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
     finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, node: process.version, date: new Date().toISOString(),
   };
   writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  return { before, after, deltas, training, trainSeconds, name, markdown };
+  return { before, after, deltas, means, training, trainSeconds, name, markdown };
+}
+
+/**
+ * Mean of the loss and of each loss part over the first and the last epoch (the magnitudes
+ * `config.json` records: L_JSD of unit vectors can be ~0.01 next to an InfoNCE of ~1).
+ */
+export function lossPartsByEpoch(history: readonly { epoch: number; loss: number; parts: Record<string, number> }[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  if (!history.length) return out;
+  for (const [label, epoch] of [['firstEpoch', history[0].epoch], ['lastEpoch', history[history.length - 1].epoch]] as const) {
+    const rows = history.filter((r) => r.epoch === epoch);
+    const sums: Record<string, number> = { loss: 0 };
+    for (const r of rows) {
+      sums.loss += r.loss;
+      for (const [k, v] of Object.entries(r.parts)) sums[k] = (sums[k] ?? 0) + v;
+    }
+    out[label] = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / rows.length]));
+  }
+  return out;
 }

@@ -3,7 +3,8 @@
  *
  * - data: {@link splitXquadArticles} (leakage-free 24/24 article split), {@link buildTrainingSamples}
  *   (2800 balanced parallel samples from the train articles), JSONL load/save;
- * - losses: {@link InfoNCELoss}, {@link JensenShannonLoss}, {@link AlignmentLoss} (InfoNCE + λ·JSD),
+ * - losses: {@link StudyLoss} (the study's L_JSD + L_NCE, default; {@link StudyJsdLoss}, {@link StudyInfoNCELoss}),
+ *   {@link InfoNCELoss}, {@link JensenShannonLoss}, {@link AlignmentLoss} (our earlier InfoNCE + λ·JSD),
  *   and the matrix forms {@link infoNCE}, {@link jensenShannonSoftmax};
  * - optimiser: {@link AdamW} (dense and sparse rows);
  * - models: {@link AlignmentAdapter} over any frozen embedder ({@link trainAdapter}, saved as
@@ -29,6 +30,9 @@ export { trainStaticModel, type TrainStaticOptions, type TrainStaticResult } fro
 export { AlignmentLoss, type AlignmentLossOptions } from './losses/alignment-loss.js';
 export { infoNCE, InfoNCELoss, type InfoNCELossOptions, type InfoNCEOptions } from './losses/info-nce.js';
 export { jensenShannonDivergence, jensenShannonSoftmax, JensenShannonLoss, JSD_SIDES, type JensenShannonLossOptions } from './losses/jensen-shannon.js';
+export { StudyInfoNCELoss, type StudyInfoNCELossOptions } from './losses/study-infonce.js';
+export { StudyJsdLoss, type StudyJsdLossOptions } from './losses/study-jsd.js';
+export { STUDY_ALIGNMENT_TERMS, StudyLoss, type StudyLossOptions } from './losses/study-loss.js';
 export type { BatchLoss, LossResult, PairBatch, PairGrads, ParallelBatch, ParallelGrads, ParallelLoss } from './losses/types.js';
 export { matrix, normalizeRows, type FloatArray, type Matrix } from '../nn/matrix.js';
 export { DEFAULT_SPLIT_SEED, filterXquad, splitCorpus, splitPartOf, splitXquadArticles, xquadArticleOf, type SplitPart, type XquadSplit } from '../data/split.js';

@@ -6,8 +6,9 @@
 // same-language answer among English distractors; the similarity of parallel vs
 // non-parallel paragraphs; and bitext retrieval accuracy across every Tatoeba language.
 //
-// The fine-tuned model is the one notebook 02 writes (`results/notebooks/02-alignment-fine-tuning/model`);
-// if it is missing, this notebook trains it the same way (same seed, about a minute).
+// The fine-tuned model is the one notebook 02 writes (`results/notebooks/02-alignment-fine-tuning/model`),
+// trained with the study's loss L_JSD + L_NCE (`StudyLoss`); if it is missing, this notebook
+// trains it the same way (same seed, about a minute).
 
 // %%
 import * as tslab from 'tslab';
@@ -25,7 +26,7 @@ async function show(fig: any, size: { width?: number; height?: number } = {}) {
 const split = xl.splitXquadArticles();
 if (!fs.existsSync(`${TUNED}/config.json`)) {
   const samples = xl.buildTrainingSamples({ size: 2800, seed: SEED, split: split });
-  const t = await xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples: samples, outDir: TUNED, lossCsv: `${OUT}/loss-model.csv`, seed: SEED, progress: false });
+  const t = await xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples: samples, outDir: TUNED, lossCsv: `${OUT}/loss-model.csv`, loss: xl.makeLoss('study'), seed: SEED, progress: false });
   console.log(`trained ${TUNED} in ${t.result.seconds.toFixed(1)} s`);
 } else console.log(`using ${TUNED}`);
 const models: Record<string, string> = { before: xl.defaultModelPath(), after: TUNED };
@@ -50,8 +51,19 @@ for (const [name, dir] of Object.entries(models)) {
   await emb.dispose();
 }
 const deltas = xl.compareEvaluations(results.before, results.after, { seed: SEED });
+const means = xl.compareMeansOverLanguages(results.before, results.after, { seed: SEED });
 xl.writeMetricRows(OUT, [...results.before.rows, ...results.after.rows]);
 xl.writeFileAtomic(`${OUT}/before-after.json`, JSON.stringify(deltas, null, 1) + '\n');
+xl.writeFileAtomic(`${OUT}/before-after-mean.json`, JSON.stringify(means, null, 1) + '\n');
+
+// %% [markdown]
+// Per language: before, after, Δ and its 95% paired bootstrap interval over that language's
+// queries; the **mean** row carries the interval of the mean over languages (queries
+// resampled within each language), not an average of the per-language bounds.
+
+// %%
+const shown = (d: any) => (d.scenario === 'mixed-target' ? d.metric === 'pivot_inclination' : ['maxr', 'complete@10'].includes(d.metric));
+tslab.display.markdown(xl.deltaTables(deltas.filter(shown), { means: means }));
 
 // %%
 await show(xl.beforeAfterBars(deltas, 'maxr', { scenario: 'mixed', labels: ['default', 'fine-tuned'], title: 'MaxR in the mixed pool (lower is better)' }));

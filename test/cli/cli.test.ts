@@ -91,5 +91,11 @@ test('xlalign train (adapter) on a small set writes before/after tables with int
   const config = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
   assert.equal(config.seed, 42);
   assert.equal(config.samples, 220);
+  // the default loss is the study's (issue 10), its magnitudes are recorded
+  assert.equal(config.loss, 'study');
+  assert.equal(config.loop.loss.name, 'StudyLoss');
+  assert.ok(config.lossParts.lastEpoch.jsd > 0 && config.lossParts.lastEpoch.infoNCE > 0);
+  const means = JSON.parse(readFileSync(join(cwd, 'out/before-after-mean.json'), 'utf8'));
+  assert.deepEqual(means.find((m: any) => m.metric === 'pivot_inclination').langs, ['de', 'zh']);
   assert.equal(readFileSync(join(cwd, 'out/train-samples.jsonl'), 'utf8').trim().split('\n').length, 220);
 });

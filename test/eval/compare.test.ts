@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareEvaluations, deltaTables } from '../../lib/eval/compare.js';
+import { compareEvaluations, compareMeansOverLanguages, deltaTables } from '../../lib/eval/compare.js';
+import { pairedBootstrapOfGroupMean } from '../../lib/eval/bootstrap.js';
 import type { EvaluationResult } from '../../lib/eval/run-evaluation.js';
 import { createRng } from '../../lib/util/rng.js';
 
@@ -37,4 +38,39 @@ test('compareEvaluations: delta of the aggregates and a bootstrap interval aroun
   const md = deltaTables([ndcg]);
   assert.match(md, /#### mixed · ndcg@10/);
   assert.match(md, /\| de \| [0-9.]+ \| [0-9.]+ \| \+0\.1\d\d \| \[0\.\d+, 0\.\d+\] \|/);
+});
+
+test('compareMeansOverLanguages: mean over languages with the stratified interval; deltaTables prints it on the mean row', () => {
+  const rng = createRng(11);
+  const make = (shift: Record<string, number>): EvaluationResult => {
+    const r: EvaluationResult = { rows: [], perQuery: {} };
+    for (const [lang, n] of [['de', 200], ['zh', 80]] as const) {
+      const pq: Record<string, Record<string, number>> = {};
+      for (let i = 0; i < n; i++) pq[`${lang}-q${i}`] = { maxr: 1 + ((i * 7) % 13) + shift[lang] + (shift[lang] ? rng.normal() : 0) };
+      r.perQuery[`mixed.${lang}`] = pq;
+      const mean = Object.values(pq).reduce((s, v) => s + v.maxr, 0) / n;
+      r.rows.push({ dataset: 'xquad', retriever: 'r', scenario: 'mixed', lang, metric: 'maxr', value: mean });
+      r.rows.push({ dataset: 'xquad', retriever: 'r', scenario: 'mixed', lang, metric: 'maxr.median', value: 5 + shift[lang] });
+    }
+    return r;
+  };
+  const before = make({ de: 0, zh: 0 });
+  const after = make({ de: -2, zh: -1 });
+  const means = compareMeansOverLanguages(before, after, { seed: 4, resamples: 400 });
+  const [maxr, median] = means;
+  assert.deepEqual([maxr.scenario, maxr.metric, maxr.langs], ['mixed', 'maxr', ['de', 'zh']]);
+  const perLang = compareEvaluations(before, after, { seed: 4, resamples: 400 }).filter((d) => d.metric === 'maxr');
+  assert.ok(Math.abs(maxr.delta - (perLang[0].delta + perLang[1].delta) / 2) < 1e-12);
+  assert.ok(Math.abs(maxr.before - (perLang[0].before + perLang[1].before) / 2) < 1e-12);
+  // the interval is pairedBootstrapOfGroupMean's on the per-query scores
+  const pick = (r: EvaluationResult, lang: string) => Object.fromEntries(Object.entries(r.perQuery[`mixed.${lang}`]).map(([q, s]) => [q, s.maxr]));
+  const ci = pairedBootstrapOfGroupMean({ de: { before: pick(before, 'de'), after: pick(after, 'de') }, zh: { before: pick(before, 'zh'), after: pick(after, 'zh') } }, { seed: 4, resamples: 400 });
+  assert.deepEqual([maxr.deltaLow, maxr.deltaHigh, maxr.queries], [ci.low, ci.high, 280]);
+  assert.ok(maxr.deltaLow! < -1.5 + 0.3 && maxr.deltaHigh! > -1.5 - 0.3 && maxr.deltaLow! < maxr.deltaHigh!);
+  assert.equal(median.metric, 'maxr.median');
+  assert.equal(median.deltaLow, undefined);
+  assert.ok(Math.abs(median.delta + 1.5) < 1e-12);
+  const md = deltaTables(compareEvaluations(before, after, { seed: 4, resamples: 400 }), { metrics: ['maxr'], means });
+  const f = (v: number) => v.toFixed(3);
+  assert.ok(md.includes(`| **mean** | ${f(maxr.before)} | ${f(maxr.after)} | ${f(maxr.delta)} | [${f(ci.low)}, ${f(ci.high)}] |`), md);
 });

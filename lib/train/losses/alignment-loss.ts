@@ -17,11 +17,14 @@ export interface AlignmentLossOptions {
 }
 
 /**
- * AlignmentLoss: the study's remedy objective, L = w·InfoNCE + λ·JSD on a
- * {@link ParallelBatch} (defaults w = 1, λ = 1). InfoNCE teaches retrieval of both
- * parallel documents from both query languages; JSD makes parallel texts induce the same
- * score distribution. The study's exact formulation is not public to us; every choice is
- * an option here and is reported by `getConfig()`.
+ * AlignmentLoss: our earlier reading of the study's remedy, L = w·InfoNCE + λ·JSD on a
+ * {@link ParallelBatch} (defaults w = 1, λ = 1); the loss variant `alignment`. InfoNCE teaches
+ * retrieval of both parallel documents from both query languages; JSD makes parallel texts
+ * induce the same score distribution over the in-batch candidates. It differs from the
+ * study's objective ({@link StudyLoss}, the default since issue 10): the study's InfoNCE has
+ * one anchor (p_tgt) and one positive (q_en), and its JSD compares two passages' softmaxes
+ * over their embedding dimensions (square-rooted), not score distributions over documents.
+ * Every choice is an option here and is reported by `getConfig()`.
  *
  * | input                                        | see                 |
  * |----------------------------------------------|---------------------|

@@ -156,10 +156,12 @@ export interface InfoNCELossOptions extends InfoNCEOptions {
  * the study measures: a query should rank *both* the same-language and the pivot version
  * of its document above unrelated documents in either language (Complete@k, MaxR).
  *
- * The study's exact formulation is not public to us; this is our reading (one softmax over
- * documents of both languages, both parallel documents positive and each required to rank
- * high by itself (`multiPositive: 'each'`), mean over the 2B queries), with the direction
- * and the multi-positive form configurable.
+ * This is our earlier reading of the study (one softmax over documents of both languages,
+ * both parallel documents positive and each required to rank high by itself
+ * (`multiPositive: 'each'`), mean over the 2B queries), with the direction and the
+ * multi-positive form configurable; the loss variant `infonce`. The study's L_NCE
+ * ({@link StudyInfoNCELoss}) is narrower: anchor p_tgt, one positive q_en, the other English
+ * queries as negatives.
  *
  * | input              | role                                               |
  * |--------------------|----------------------------------------------------|

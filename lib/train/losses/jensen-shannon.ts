@@ -158,8 +158,9 @@ export interface JensenShannonLossOptions extends JensenShannonOptions {
  *   loss = L_q, L_d, or (L_q + L_d)/2 (option `sides`), hence 0 ≤ loss ≤ ln 2.
  *
  * Reference: Lin, "Divergence measures based on the Shannon entropy" (IEEE Trans. Inf.
- * Theory, 1991) for JSD. The study pairs it with InfoNCE; its exact formulation is not
- * public to us, so temperature and sides are configurable.
+ * Theory, 1991) for JSD. This is our earlier reading of the study's alignment term (the
+ * loss variant `jsd`); the study's L_JSD ({@link StudyJsdLoss}) instead compares the two
+ * parallel passages' softmaxes over their own embedding dimensions, under a square root.
  *
  * | input                    | role                                           |
  * |--------------------------|------------------------------------------------|
