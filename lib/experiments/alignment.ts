@@ -10,7 +10,7 @@ import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaR
 import { writeMetricRows } from '../results/metric-rows.js';
 import { retrieverNames } from '../retrieve/resolve-retriever.js';
 import { runEvaluation, type EvaluationResult } from '../eval/run-evaluation.js';
-import type { Scenario } from '../pools/types.js';
+import type { QueryLangRole, Scenario } from '../pools/types.js';
 import { DenseRetriever } from '../retrieve/dense-retriever.js';
 import { defaultModelPath } from '../retrieve/resolve-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -25,7 +25,7 @@ import type { TrainLoopResult } from '../train/train-loop.js';
 export { ABLATION_VARIANTS, DEFAULT_LOSS, LOSS_VARIANT_TABLE, LOSS_VARIANTS, makeLoss, type LossVariant } from './loss-variants.js';
 
 /** The metrics of the before/after tables. */
-export const EXPERIMENT_METRICS = ['ndcg@10', 'r@10', 'maxr', 'maxr.median', 'complete@10', 'pivot_inclination', 'pivot_above'] as const;
+export const EXPERIMENT_METRICS = ['ndcg@10', 'ndcg@1', 'r@10', 'maxr', 'maxr.median', 'maxr_norm', 'complete@10', 'pivot_inclination', 'pivot_above'] as const;
 
 /** Options of {@link runAlignmentExperiment}; defaults in brackets. */
 export interface ExperimentOptions {
@@ -70,6 +70,8 @@ export interface ExperimentOptions {
   langs?: readonly string[];
   /** Scenarios evaluated. [all] */
   scenarios?: readonly Scenario[];
+  /** Query languages of the two-language scenarios: `target`, `pivot` or both (the study's Query Tgt / Query En). [`['target']`] */
+  queryLangs?: readonly QueryLangRole[];
   /** Options of the training loop (epochs, batchSize, lr, schedule ...) and the head's weight decay. */
   loop?: { epochs?: number; batchSize?: number; lr?: number; weightDecay?: number; progress?: boolean };
   /** Adapter: rank of a low-rank residual (full rank when absent). */
@@ -135,7 +137,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   const samples = options.samples ?? buildTrainingSamples({ size: options.size ?? 2800, seed, split, pivot, corpus, grouping });
   saveTrainingJsonl(resolve(out, 'train-samples.jsonl'), samples);
   const evalCorpus = splitCorpus(corpus, split, 'eval', grouping);
-  const evalOpts = { scenarios: options.scenarios, langs: options.langs, pivot, metrics: EXPERIMENT_METRICS };
+  const evalOpts = { scenarios: options.scenarios, langs: options.langs, queryLangs: options.queryLangs, pivot, metrics: EXPERIMENT_METRICS };
   const modelPath = model === 'default' ? defaultModelPath() : model;
   const lossFn = makeLoss(variant, { lambda, temperature, jsdTemperature, jsdNormalize });
   const loop = { ...options.loop, seed, loss: lossFn, lossCsv: resolve(out, 'loss.csv') };
