@@ -1,0 +1,62 @@
+/**
+ * Write an encoder as a Hugging Face model folder that transformers.js (and so xlalign's
+ * `loadEmbedder`), `transformers.AutoModel` and sentence-transformers load:
+ *
+ * | file                         | content                                                        |
+ * |------------------------------|----------------------------------------------------------------|
+ * | `config.json`                | as read (unchanged)                                            |
+ * | tokenizer files              | copied from the source folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt, sentencepiece.bpe.model, sentence-transformers' modules.json, 1_Pooling/, ...) |
+ * | `model.safetensors`          | every tensor of the source file, same names, shapes and dtypes |
+ * | `onnx/model.onnx`            | hub export layout: `input_ids`, `attention_mask` [, `token_type_ids` for BERT] -> `last_hidden_state` |
+ */
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { xlError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { buildExportGraph } from './graph.js';
+import { param, paramShapes, type EncoderWeights } from './weights.js';
+import { writeSafetensors } from './safetensors.js';
+
+/** Files and folders of a source folder that are weights or exports (not copied). */
+const NOT_COPIED = new Set(['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'onnx', 'config.json', '.git', 'tf_model.h5', 'flax_model.msgpack', 'openvino']);
+
+/**
+ * Write `weights` (and the tokenizer files of `sourceDir`) as a model folder at `outDir`.
+ * config.json is written last, so a folder with config.json is complete.
+ * @throws XlalignError when `outDir` is `sourceDir`'s weights (refuses to overwrite the input).
+ * @example saveEncoderFolder(encoder.weights, encoder.sourceDir, 'runs/ft/model');
+ */
+export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | undefined, outDir: string): void {
+  const out = resolve(outDir);
+  if (sourceDir && resolve(sourceDir) === out) throw xlError('saveEncoderFolder', `${out} is the source folder; write the fine-tuned model to another folder`);
+  mkdirSync(join(out, 'onnx'), { recursive: true });
+  if (sourceDir) {
+    for (const f of readdirSync(sourceDir)) {
+      if (NOT_COPIED.has(f) || f.endsWith('.tmp')) continue;
+      const src = join(sourceDir, f);
+      cpSync(src, join(out, f), { recursive: statSync(src).isDirectory() });
+    }
+  }
+  writeSafetensors(join(out, 'model.safetensors'), weights.file);
+  const shapes = paramShapes(weights.config);
+  writeFileAtomic(join(out, 'onnx', 'model.onnx'), buildExportGraph(weights.config, (n) => param(weights, n), shapes));
+  writeFileAtomic(join(out, 'config.json'), JSON.stringify(weights.configJson, null, 2) + '\n');
+}
+
+/**
+ * Write a model folder from scratch: config.json, tokenizer files, model.safetensors and
+ * onnx/model.onnx (for test models and random-weight benchmark models).
+ */
+export function writeEncoderFolder(dir: string, weights: EncoderWeights, files: { tokenizer: object; tokenizerConfig: object; extra?: Record<string, string> }): void {
+  const out = resolve(dir);
+  mkdirSync(out, { recursive: true });
+  writeFileAtomic(join(out, 'tokenizer.json'), JSON.stringify(files.tokenizer));
+  writeFileAtomic(join(out, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
+  for (const [name, content] of Object.entries(files.extra ?? {})) writeFileAtomic(join(out, name), content);
+  saveEncoderFolder(weights, undefined, out);
+}
+
+/** Whether `dir` holds a complete encoder folder written by {@link saveEncoderFolder}. */
+export function isEncoderFolder(dir: string): boolean {
+  return ['config.json', 'model.safetensors', 'onnx/model.onnx'].every((f) => existsSync(join(dir, f)));
+}
