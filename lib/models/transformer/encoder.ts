@@ -209,6 +209,34 @@ export class TransformerEncoder {
     return { params, inputsEmbeds: embeddingsGrad ? (out['grad.inputs_embeds'].data as Float32Array) : undefined };
   }
 
+  /**
+   * Scatter dL/d(inputs_embeds) (`batch·seq x hidden`) into the three embedding tables:
+   * dWord[id] += g_i, dPosition[pos] += g_i, dTokenType[0] += g_i over tokens i (padding
+   * included: a padded token's gradient is exactly zero, as nothing reads it). Word rows come
+   * back sparse: the distinct ids of the batch (ascending) and their summed gradients.
+   */
+  scatterEmbeddingGrads(tok: EncoderTokens, g: Float32Array): { wordRows: Int32Array; wordGrads: Float32Array; position: Float32Array; tokenType: Float32Array } {
+    const H = this.dim;
+    const c = this.config;
+    const rows = Int32Array.from(new Set(tok.ids)).sort();
+    const slot = new Map<number, number>();
+    rows.forEach((id, i) => slot.set(id, i));
+    const wordGrads = new Float32Array(rows.length * H);
+    const position = new Float32Array(c.maxPositions * H);
+    const tokenType = new Float32Array(c.typeVocabSize * H);
+    for (let i = 0; i < tok.ids.length; i++) {
+      const w = slot.get(tok.ids[i])! * H;
+      const p = tok.positions[i] * H;
+      for (let d = 0; d < H; d++) {
+        const v = g[i * H + d];
+        wordGrads[w + d] += v;
+        position[p + d] += v;
+        tokenType[d] += v;
+      }
+    }
+    return { wordRows: rows, wordGrads, position, tokenType };
+  }
+
   /** Release the ONNX Runtime sessions. */
   async dispose(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).release();

@@ -55,11 +55,11 @@ export function unigramTokenizerJson(pieces: [string, number][]): object {
 }
 
 const BERT_TOKENIZER_CONFIG = {
-  tokenizer_class: 'BertTokenizer', model_max_length: 512, do_lower_case: true, clean_up_tokenization_spaces: true,
+  tokenizer_class: 'BertTokenizer', model_max_length: 64, do_lower_case: true, clean_up_tokenization_spaces: true,
   unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]',
 };
 const XLMR_TOKENIZER_CONFIG = {
-  tokenizer_class: 'XLMRobertaTokenizer', model_max_length: 512, clean_up_tokenization_spaces: true,
+  tokenizer_class: 'XLMRobertaTokenizer', model_max_length: 64, clean_up_tokenization_spaces: true,
   bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', cls_token: '<s>', pad_token: '<pad>', mask_token: '<mask>',
 };
 
