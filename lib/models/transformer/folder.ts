@@ -7,7 +7,7 @@
  * | `config.json`                | as read (unchanged)                                            |
  * | tokenizer files              | copied from the source folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt, sentencepiece.bpe.model, sentence-transformers' modules.json, 1_Pooling/, ...) |
  * | `model.safetensors`          | every tensor of the source file, same names, shapes and dtypes |
- * | `onnx/model.onnx`            | hub export layout: `input_ids`, `attention_mask` [, `token_type_ids` for BERT] -> `last_hidden_state` |
+ * | `onnx/model.onnx`            | fp32, the stored values (F16/BF16 weights rounded as saved); hub export layout: `input_ids`, `attention_mask` [, `token_type_ids` for BERT] -> `last_hidden_state` |
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,7 @@ import { xlError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { buildExportGraph } from './graph.js';
 import { param, paramShapes, type EncoderWeights } from './weights.js';
-import { writeSafetensors } from './safetensors.js';
+import { roundedToDtype, writeSafetensors } from './safetensors.js';
 
 /** Files and folders of a source folder that are weights or exports (not copied). */
 const NOT_COPIED = new Set(['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'onnx', 'config.json', '.git', 'tf_model.h5', 'flax_model.msgpack', 'openvino']);
@@ -39,8 +39,14 @@ export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | u
   }
   writeSafetensors(join(out, 'model.safetensors'), weights.file);
   const shapes = paramShapes(weights.config);
-  writeFileAtomic(join(out, 'onnx', 'model.onnx'), buildExportGraph(weights.config, (n) => param(weights, n), shapes));
+  writeFileAtomic(join(out, 'onnx', 'model.onnx'), buildExportGraph(weights.config, (n) => storedValues(weights, n), shapes));
   writeFileAtomic(join(out, 'config.json'), JSON.stringify(weights.configJson, null, 2) + '\n');
+}
+
+/** The values of parameter `name` as model.safetensors stores them (rounded to F16/BF16 when that is its dtype), so the ONNX export equals the safetensors file. */
+function storedValues(w: EncoderWeights, name: string): Float32Array {
+  const dtype = w.file.tensors.get(w.prefix + name)!.dtype;
+  return dtype === 'F32' ? param(w, name) : roundedToDtype(param(w, name), dtype);
 }
 
 /**

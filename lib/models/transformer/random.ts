@@ -5,7 +5,7 @@
  */
 import { createRng } from '../../util/rng.js';
 import { parseEncoderConfig, type EncoderModelType } from './config.js';
-import { floatToBf16, floatToHalf, halfToFloat, type SafeTensor } from './safetensors.js';
+import { roundedToDtype, type SafeTensor } from './safetensors.js';
 import { paramShapes, type EncoderWeights } from './weights.js';
 
 /** Sizes of a random encoder (config.json field names). */
@@ -77,19 +77,7 @@ export function randomEncoderWeights(s: RandomEncoderSpec): EncoderWeights {
   }
   if (s.dtype && s.dtype !== 'F32') {
     // Round to the stored dtype now so that in-memory values equal what a reload reads.
-    for (const t of tensors.values()) if (t.data) roundTo(t.data, s.dtype);
+    for (const t of tensors.values()) if (t.data) t.data = roundedToDtype(t.data, s.dtype);
   }
   return { config, configJson, file: { tensors, metadata: { format: 'pt' } }, prefix: '' };
-}
-
-function roundTo(a: Float32Array, dtype: 'F16' | 'BF16'): void {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < a.length; i++) {
-    if (dtype === 'F16') a[i] = halfToFloat(floatToHalf(a[i]));
-    else {
-      u[0] = floatToBf16(a[i]) << 16;
-      a[i] = f[0];
-    }
-  }
 }

@@ -197,3 +197,18 @@ export function encodeSafetensors(file: SafeTensorsFile): Uint8Array {
 export function writeSafetensors(path: string, file: SafeTensorsFile): void {
   writeFileAtomic(path, encodeSafetensors(file));
 }
+
+/** A copy of `data` rounded to what storing it as `dtype` keeps (F16/BF16 round to nearest even; F32 unchanged, F64 copied). */
+export function roundedToDtype(data: Float32Array, dtype: string): Float32Array {
+  const out = new Float32Array(data);
+  if (dtype === 'F16') for (let i = 0; i < out.length; i++) out[i] = halfToFloat(floatToHalf(out[i]));
+  else if (dtype === 'BF16') {
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let i = 0; i < out.length; i++) {
+      u[0] = floatToBf16(out[i]) << 16;
+      out[i] = f[0];
+    }
+  }
+  return out;
+}
