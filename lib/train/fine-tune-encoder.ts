@@ -7,6 +7,7 @@ import { createRng, shuffled } from '../util/rng.js';
 import type { AdamWF32State } from '../nn/adamw-f32.js';
 import { TransformerEncoder, type EncoderOptions } from '../models/transformer/encoder.js';
 import { saveEncoderFolder } from '../models/transformer/folder.js';
+import { resolveEncoderFolder } from '../models/transformer/hub.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/transformer/safetensors.js';
 import { EMBEDDING_PARAMS, param } from '../models/transformer/weights.js';
 import { EncoderHead, type EncoderHeadOptions } from './heads/encoder-head.js';
@@ -17,8 +18,10 @@ import { learningRate, lossCurveCsv, LR_SCHEDULES, makeBatches, type LossRow, ty
 
 /** Options of {@link fineTuneEncoder}; all but `modelDir` and `samples` optional. */
 export interface FineTuneEncoderOptions extends EncoderHeadOptions, EncoderOptions {
-  /** The model folder to start from (config.json, model.safetensors, tokenizer files). */
+  /** The model folder to start from (config.json, model.safetensors, tokenizer files), or a hub id (fetched once into transformers.js's cache, see resolveEncoderFolder). */
   modelDir: string;
+  /** Never use the network for a hub id. Default false. */
+  localFilesOnly?: boolean;
   samples: readonly TrainingSample[];
   /** Output folder: `model/` (the fine-tuned folder), `loss.csv`, `training.json`, `checkpoint/` while running. Default: nothing written. */
   outDir?: string;
@@ -91,7 +94,7 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
   if (!(warmupRatio >= 0 && warmupRatio < 1)) throw xlError(where, `warmupRatio must be in [0, 1), got ${warmupRatio}`);
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0) throw xlError(where, `checkpointEvery must be an integer >= 0, got ${checkpointEvery}`);
   const loss = options.loss ?? new AlignmentLoss();
-  const encoder = await TransformerEncoder.load(modelDir, options);
+  const encoder = await TransformerEncoder.load(await resolveEncoderFolder(modelDir, { localFilesOnly: options.localFilesOnly }), options);
   const head = new EncoderHead(encoder, samples, options);
 
   const rng = createRng(seed);

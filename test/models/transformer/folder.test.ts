@@ -7,6 +7,7 @@ import { env } from '@huggingface/transformers';
 import { loadEmbedder } from '../../../lib/embed/transformers-embedder.js';
 import { TransformerEncoder } from '../../../lib/models/transformer/encoder.js';
 import { saveEncoderFolder } from '../../../lib/models/transformer/folder.js';
+import { resolveEncoderFolder } from '../../../lib/models/transformer/hub.js';
 import { encodeSafetensors, readSafetensors } from '../../../lib/models/transformer/safetensors.js';
 import { param, readEncoderWeights } from '../../../lib/models/transformer/weights.js';
 import { writeTinyEncoder } from './tiny-encoders.js';
@@ -112,5 +113,12 @@ test('readEncoderWeights: unsupported model_type, a folder with only ONNX weight
   assert.throws(() => readEncoderWeights(dir), (e: Error) => e.message.includes(join(dir, 'model.safetensors')) && e.message.includes('onnx/model.onnx') && e.message.includes('safe_serialization'));
   mkdirSync(join(scratch, 'empty'));
   assert.throws(() => readEncoderWeights(join(scratch, 'empty')), /config.json is missing/);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('resolveEncoderFolder: a local folder is itself; an uncached hub id offline fails naming the file and how to bring the folder', async () => {
+  const { dir } = writeTinyEncoder('bert');
+  assert.equal(await resolveEncoderFolder(dir), dir);
+  await assert.rejects(resolveEncoderFolder('xlalign-test/not-cached-model'), (e: Error) => e.message.includes('config.json') && e.message.includes('no network access') && e.message.includes('huggingface-cli download xlalign-test/not-cached-model'));
   rmSync(dir, { recursive: true, force: true });
 });
