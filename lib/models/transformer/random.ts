@@ -81,3 +81,24 @@ export function randomEncoderWeights(s: RandomEncoderSpec): EncoderWeights {
   }
   return { config, configJson, file: { tensors, metadata: { format: 'pt' } }, prefix: '' };
 }
+
+/**
+ * A small BERT whose word-embedding table is a given token table (e.g. the default static
+ * model's): random transformer layers (N(0, std²), near-identity through the residual
+ * connections) on top of pretrained token vectors. The notebook's offline encoder.
+ * @example const w = encoderFromTable(m.embeddings, m.vocabSize, m.dim, { numLayers: 1, numHeads: 8 });
+ */
+export function encoderFromTable(
+  table: Float32Array,
+  vocabSize: number,
+  dim: number,
+  options: { numLayers?: number; numHeads?: number; intermediateSize?: number; maxPositions?: number; std?: number; seed?: number } = {},
+): EncoderWeights {
+  const { numLayers = 1, numHeads = 8, intermediateSize = 2 * dim, maxPositions = 512, std = 0.02, seed = 1 } = options;
+  const w = randomEncoderWeights({ modelType: 'bert', vocabSize, hiddenSize: dim, numLayers, numHeads, intermediateSize, maxPositions, std, seed });
+  w.file.tensors.get('embeddings.word_embeddings.weight')!.data!.set(table);
+  // Positions and token types start at zero, so the first layer sees the token vectors themselves.
+  w.file.tensors.get('embeddings.position_embeddings.weight')!.data!.fill(0);
+  w.file.tensors.get('embeddings.token_type_embeddings.weight')!.data!.fill(0);
+  return w;
+}
