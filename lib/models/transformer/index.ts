@@ -10,4 +10,4 @@ export { buildExportGraph, buildTrainGraph, ENCODER_POOLINGS, graphParamNames, t
 export { resolveEncoderFolder, type EncoderSourceOptions } from './hub.js';
 export { encoderFromTable, randomEncoderConfigJson, randomEncoderWeights, type RandomEncoderSpec } from './random.js';
 export { encodeSafetensors, readSafetensors, writeSafetensors, type SafeTensor, type SafeTensorsFile } from './safetensors.js';
-export { hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';
+export { checkEncoderFolder, hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';

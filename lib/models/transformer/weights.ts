@@ -83,14 +83,12 @@ export function hasPooler(w: EncoderWeights): boolean {
 }
 
 /**
- * Read `config.json` and `model.safetensors` of a model folder and check every parameter's
- * name and shape against the config.
- * @throws XlalignError when the folder or config.json is missing, model_type is not
- *   supported, model.safetensors is missing (naming what the folder has instead: ONNX
- *   weights or pytorch_model.bin), or a parameter is missing or has the wrong shape.
- * @example const w = readEncoderWeights('models/e5-small'); w.config.numLayers // 12
+ * Check a folder before any long work: config.json parses with a supported model_type and
+ * model.safetensors exists. Reads no weights.
+ * @throws XlalignError as {@link readEncoderWeights} for those two files.
+ * @example checkEncoderFolder('models/e5-small'); // { config, configJson, safetensors: '.../model.safetensors' }
  */
-export function readEncoderWeights(dir: string): EncoderWeights {
+export function checkEncoderFolder(dir: string): { config: EncoderConfig; configJson: Record<string, unknown>; safetensors: string } {
   const where = 'readEncoderWeights';
   const root = resolve(dir);
   const configPath = join(root, 'config.json');
@@ -112,6 +110,20 @@ export function readEncoderWeights(dir: string): EncoderWeights {
         : '';
     throw xlError(where, `${stPath} is missing; fine-tuning needs the weights as model.safetensors${hint}`);
   }
+  return { config, configJson, safetensors: stPath };
+}
+
+/**
+ * Read `config.json` and `model.safetensors` of a model folder and check every parameter's
+ * name and shape against the config.
+ * @throws XlalignError when the folder or config.json is missing, model_type is not
+ *   supported, model.safetensors is missing (naming what the folder has instead: ONNX
+ *   weights or pytorch_model.bin), or a parameter is missing or has the wrong shape.
+ * @example const w = readEncoderWeights('models/e5-small'); w.config.numLayers // 12
+ */
+export function readEncoderWeights(dir: string): EncoderWeights {
+  const where = 'readEncoderWeights';
+  const { config, configJson, safetensors: stPath } = checkEncoderFolder(dir);
   const file = readSafetensors(stPath);
   const prefix = findPrefix(file, stPath);
   const w: EncoderWeights = { config, configJson, file, prefix };
