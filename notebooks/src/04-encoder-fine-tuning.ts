@@ -17,9 +17,7 @@
 
 // %%
 import * as tslab from 'tslab';
-const xl = require('../dist/index.js');
-const tf = require('../dist/models/transformer/index.js');
-const { fineTuneEncoder } = require('../dist/train/fine-tune-encoder.js');
+import * as xl from '../../lib/index.js';
 const OUT = '../results/notebooks/04-encoder-fine-tuning';
 const SEED = 42;
 const exporter = await xl.createFigureExporter();
@@ -38,9 +36,9 @@ async function show(fig: any, size: { width?: number; height?: number } = {}) {
 
 // %%
 const stat = xl.readStaticModel(xl.defaultModelPath());
-const weights = tf.encoderFromTable(stat.embeddings, stat.vocabSize, stat.dim, { numLayers: 1, numHeads: 8, intermediateSize: 2 * stat.dim, seed: SEED });
+const weights = xl.encoderFromTable(stat.embeddings, stat.vocabSize, stat.dim, { numLayers: 1, numHeads: 8, intermediateSize: 2 * stat.dim, seed: SEED });
 const BASE = `${OUT}/base-model`;
-tf.writeEncoderFolder(BASE, weights, { tokenizer: stat.tokenizer, tokenizerConfig: { ...stat.tokenizerConfig, model_max_length: 128 } });
+xl.writeEncoderFolder(BASE, weights, { tokenizer: stat.tokenizer, tokenizerConfig: { ...stat.tokenizerConfig, model_max_length: 128 } });
 console.log(`${BASE}: BERT, ${weights.config.numLayers} layer, hidden ${weights.config.hiddenSize}, ${weights.config.numHeads} heads, vocabulary ${weights.config.vocabSize}`);
 
 // %% [markdown]
@@ -55,7 +53,8 @@ const split = xl.splitXquadArticles();
 const samples = xl.buildTrainingSamples({ size: 704, seed: SEED, split: split });
 const evalCorpus = xl.splitCorpus(xl.xquadCorpus(), split, 'eval');
 const LANGS = ['de', 'ru', 'ar', 'hi', 'zh'];
-const evalOpts = { scenarios: ['mono', 'mixed', 'mixed-target'], langs: LANGS, metrics: ['ndcg@10', 'maxr', 'complete@10', 'pivot_inclination'] };
+const SCENARIOS: xl.Scenario[] = ['mono', 'mixed', 'mixed-target'];
+const evalOpts = { scenarios: SCENARIOS, langs: LANGS, metrics: ['ndcg@10', 'maxr', 'complete@10', 'pivot_inclination'] };
 async function evaluate(folder: string, name: string) {
   const embedder = await xl.loadEmbedder(folder, { progress: false, cache: false, maxLength: 128 });
   const res = await xl.runEvaluation(evalCorpus, new xl.DenseRetriever(embedder, { name: name }), evalOpts);
@@ -77,8 +76,8 @@ const before = await evaluate(BASE, 'small-encoder');
 
 // %%
 const FT = `${OUT}/fine-tuned`;
-const run = await fineTuneEncoder({ modelDir: BASE, samples: samples, outDir: FT, epochs: 1, batchSize: 32, lr: 1e-4, maxLength: 128, microBatch: 32, checkpointEvery: 10, seed: SEED, progress: false });
-console.log(`${run.steps} steps in ${run.seconds.toFixed(0)} s; loss ${run.history[0].loss.toFixed(3)} -> ${run.history.at(-1).loss.toFixed(3)}`);
+const run = await xl.fineTuneEncoder({ modelDir: BASE, samples: samples, outDir: FT, epochs: 1, batchSize: 32, lr: 1e-4, maxLength: 128, microBatch: 32, checkpointEvery: 10, seed: SEED, progress: false });
+console.log(`${run.steps} steps in ${run.seconds.toFixed(0)} s; loss ${run.history[0].loss.toFixed(3)} -> ${run.history.at(-1)!.loss.toFixed(3)}`);
 await show(xl.lossCurve(xl.readLossCsv(`${FT}/loss.csv`), { series: ['loss'], smooth: 5, title: 'Training loss (InfoNCE + JSD)' }));
 
 // %% [markdown]
@@ -92,7 +91,7 @@ const after = await evaluate(`${FT}/model`, 'small-encoder+aligned');
 const deltas = xl.compareEvaluations(before, after, { seed: SEED });
 xl.writeMetricRows(OUT, [...before.rows, ...after.rows]);
 xl.writeFileAtomic(`${OUT}/before-after.json`, JSON.stringify(deltas, null, 1) + '\n');
-for (const [metric, scenario] of [['maxr', 'mixed'], ['complete@10', 'mixed'], ['pivot_inclination', 'mixed-target'], ['ndcg@10', 'mono']]) {
+for (const [metric, scenario] of [['maxr', 'mixed'], ['complete@10', 'mixed'], ['pivot_inclination', 'mixed-target'], ['ndcg@10', 'mono']] as const) {
   await show(xl.beforeAfterBars(deltas, metric, { scenario: scenario, labels: ['small encoder', 'fine-tuned'], yRange: metric === 'maxr' ? undefined : [0, 1] }));
 }
 
@@ -108,7 +107,7 @@ for (const [metric, scenario] of [['maxr', 'mixed'], ['complete@10', 'mixed'], [
 // %%
 const HUB = process.env.XLALIGN_HUB_MODEL ?? 'intfloat/multilingual-e5-small';
 try {
-  const dir = await tf.resolveEncoderFolder(HUB);
+  const dir = await xl.resolveEncoderFolder(HUB);
   const prefixes = { queryPrefix: 'query: ', passagePrefix: 'passage: ' };
   const e5Eval = async (folder: string, name: string) => {
     const embedder = await xl.loadEmbedder(folder, { ...prefixes, progress: false, cache: false });
@@ -117,7 +116,7 @@ try {
     return res;
   };
   const e5Before = await e5Eval(dir, 'e5-small');
-  const e5Run = await fineTuneEncoder({ modelDir: dir, samples: samples, outDir: `${OUT}/e5-small`, ...prefixes, topLayers: 2, epochs: 1, lr: 2e-5, maxLength: 128, microBatch: 16, seed: SEED, progress: false });
+  const e5Run = await xl.fineTuneEncoder({ modelDir: dir, samples: samples, outDir: `${OUT}/e5-small`, ...prefixes, topLayers: 2, epochs: 1, lr: 2e-5, maxLength: 128, microBatch: 16, seed: SEED, progress: false });
   const e5After = await e5Eval(`${OUT}/e5-small/model`, 'e5-small+aligned');
   console.log(`${e5Run.steps} steps in ${e5Run.seconds.toFixed(0)} s`);
   await show(xl.beforeAfterBars(xl.compareEvaluations(e5Before, e5After, { seed: SEED }), 'pivot_inclination', { scenario: 'mixed-target', labels: ['e5-small', 'fine-tuned'], yRange: [0, 1] }));
