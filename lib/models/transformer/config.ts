@@ -53,6 +53,9 @@ const schema = z.object({
  */
 export function parseEncoderConfig(json: unknown, source: string): EncoderConfig {
   const where = 'parseEncoderConfig';
+  if ((json as { xlalign_static?: unknown })?.xlalign_static) {
+    throw xlError(where, `${source}: this is an xlalign static model (one token table, no transformer layers); fine-tune it with the static model head, not as an encoder`);
+  }
   const type = (json as { model_type?: unknown })?.model_type;
   if (!(ENCODER_MODEL_TYPES as readonly unknown[]).includes(type)) {
     throw xlError(where, `${source}: unsupported model_type '${String(type)}'; use ${ENCODER_MODEL_TYPES.map((t) => `'${t}'`).join(' or ')}`);
