@@ -57,6 +57,8 @@ export interface FineTuneEncoderResult {
   /** Steps run by this call (fewer than `steps` after a resume). */
   stepsThisRun: number;
   seconds: number;
+  /** Mean loss of each epoch (Σ loss / steps, in step order), as trainLoop reports it. */
+  epochLosses: number[];
   config: Record<string, unknown>;
 }
 
@@ -164,7 +166,11 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
     writeFileAtomic(join(outDir, 'training.json'), JSON.stringify({ ...config, seconds }, null, 2) + '\n');
     if (ckDir) rmSync(ckDir, { recursive: true, force: true });
   }
-  return { encoder, history, steps: step, stepsThisRun: step - start, seconds, config };
+  const epochLosses = plan.map((_, e) => {
+    const rows = history.filter((h) => h.epoch === e + 1);
+    return rows.reduce((sum, h) => sum + h.loss, 0) / rows.length;
+  });
+  return { encoder, history, steps: step, stepsThisRun: step - start, seconds, epochLosses, config };
 }
 
 /** The parameters a head changes: its trainable graph parameters and the embedding tables it trains. */
