@@ -218,13 +218,14 @@ export class TransformerEncoder {
   scatterEmbeddingGrads(tok: EncoderTokens, g: Float32Array): { wordRows: Int32Array; wordGrads: Float32Array; position: Float32Array; tokenType: Float32Array } {
     const H = this.dim;
     const c = this.config;
-    const rows = Int32Array.from(new Set(tok.ids)).sort();
+    const rows = Int32Array.from(new Set(tok.ids.filter((_, i) => tok.mask[i] !== 0n))).sort();
     const slot = new Map<number, number>();
     rows.forEach((id, i) => slot.set(id, i));
     const wordGrads = new Float32Array(rows.length * H);
     const position = new Float32Array(c.maxPositions * H);
     const tokenType = new Float32Array(c.typeVocabSize * H);
     for (let i = 0; i < tok.ids.length; i++) {
+      if (tok.mask[i] === 0n) continue;
       const w = slot.get(tok.ids[i])! * H;
       const p = tok.positions[i] * H;
       for (let d = 0; d < H; d++) {

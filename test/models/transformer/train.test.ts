@@ -75,13 +75,23 @@ test('topLayers and wordEmbeddings decide what moves: frozen parts stay bit-iden
   assert.notDeepEqual(param(enc.weights, names[4]), before[names[4]]);
   assert.throws(() => new EncoderHead(enc, samples, { topLayers: 1, wordEmbeddings: 'sparse' }), /use one or the other/);
   assert.throws(() => new EncoderHead(enc, samples, { topLayers: 3 }), /topLayers must be an integer in \[1, 2\]/);
-  // all layers, sparse word rows
+  // all layers, sparse word rows; short texts of different lengths, so every role's micro-batch is padded
   enc = await TransformerEncoder.load(dir, { threads: 1, maxLength: 24 });
-  head = new EncoderHead(enc, samples, { wordEmbeddings: 'sparse' });
+  const short = [
+    { lang: 'de', id: 's0', queryPivot: 'the cat', queryTarget: 'katze', docPivot: 'the cat sleeps.', docTarget: 'katze schläft.' },
+    { lang: 'ru', id: 's1', queryPivot: 'the dog sleeps', queryTarget: 'кошка', docPivot: 'dog.', docTarget: 'кошка спит' },
+    { lang: 'el', id: 's2', queryPivot: 'query', queryTarget: 'γάτα γάτα', docPivot: 'passage: the dog', docTarget: 'γάτα' },
+  ];
+  head = new EncoderHead(enc, short, { wordEmbeddings: 'sparse' });
   before = Object.fromEntries(names.map((n) => [n, snapshot(enc, n)]));
   const batch = [0, 1, 2];
   const used = new Set<number>();
-  for (const i of batch) for (const role of ['queryPivot', 'queryTarget', 'docPivot', 'docTarget'] as const) enc.tokenize([samples[i][role]]).ids.forEach((id) => used.add(id));
+  for (const role of ['queryPivot', 'queryTarget', 'docPivot', 'docTarget'] as const) {
+    const tok = enc.tokenize(batch.map((i) => short[i][role]));
+    assert.ok(tok.mask.includes(0n), `${role}: the batch must be padded`);
+    tok.ids.forEach((id, i) => tok.mask[i] && used.add(id));
+  }
+  assert.ok(!used.has(enc.config.padTokenId));
   r = new AlignmentLoss().forward(await head.forward(batch));
   await head.backward(r.grads);
   await head.step(1e-3);
