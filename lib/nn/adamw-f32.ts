@@ -59,15 +59,19 @@ export class AdamWF32 {
     return s;
   }
 
-  /** One dense step on `param` in place. @throws XlalignError for a length mismatch or a non-finite gradient. */
-  step(name: string, param: Float32Array, grad: ArrayLike<number>): void {
+  /**
+   * One dense step on `param` in place; `weightDecay` overrides the optimizer's λ for this
+   * parameter (0 for biases and LayerNorm weights, as Hugging Face's and sentence-transformers' trainers do).
+   * @throws XlalignError for a length mismatch or a non-finite gradient.
+   */
+  step(name: string, param: Float32Array, grad: ArrayLike<number>, weightDecay: number = this.weightDecay): void {
     if (grad.length !== param.length) throw xlError('AdamWF32', `gradient of '${name}' has ${grad.length} values, parameter has ${param.length}`);
     const s = this.state(name, param.length);
     s.t += 1;
     const { beta1: b1, beta2: b2, eps, lr } = this;
     const c1 = 1 - b1 ** s.t;
     const c2 = 1 - b2 ** s.t;
-    const decay = 1 - lr * this.weightDecay;
+    const decay = 1 - lr * weightDecay;
     const { m, v } = s;
     for (let k = 0; k < param.length; k++) {
       const g = grad[k];

@@ -27,7 +27,7 @@ export interface EncoderHeadOptions {
   queryPrefix?: string;
   /** Prepended to the two paragraphs (e5: `'passage: '`). Default `''`. */
   passagePrefix?: string;
-  /** AdamW decoupled weight decay. Default 0.01. */
+  /** AdamW decoupled weight decay (not on biases and LayerNorm weights). Default 0.01. */
   weightDecay?: number;
 }
 
@@ -156,7 +156,7 @@ export class EncoderHead implements TrainableHead {
     this.optimizer.lr = lr;
     const w = this.encoder.weights;
     for (const [name, g] of this.acc) {
-      this.optimizer.step(name, param(w, name), g);
+      this.optimizer.step(name, param(w, name), g, noDecay(name) ? 0 : this.optimizer.weightDecay);
       g.fill(0);
     }
     if (this.wordAcc.size > 0) {
@@ -186,6 +186,11 @@ export class EncoderHead implements TrainableHead {
       optimizer: this.optimizer.getConfig(),
     };
   }
+}
+
+/** Biases and LayerNorm weights take no weight decay (Hugging Face's `no_decay = ['bias', 'LayerNorm.weight']`). */
+function noDecay(name: string): boolean {
+  return name.endsWith('.bias') || name.endsWith('LayerNorm.weight');
 }
 
 function addInto(acc: Float32Array, g: ArrayLike<number>): void {
