@@ -14,7 +14,8 @@ import { EncoderHead, type EncoderHeadOptions } from './heads/encoder-head.js';
 import { AlignmentLoss } from './losses/alignment-loss.js';
 import type { ParallelLoss } from './losses/types.js';
 import type { TrainingSample } from './samples.js';
-import { learningRate, lossCurveCsv, LR_SCHEDULES, makeBatches, type LossRow, type LrSchedule } from './train-loop.js';
+import { writeLossCsv } from '../results/loss-curve.js';
+import { learningRate, LR_SCHEDULES, makeBatches, type LossRow, type LrSchedule } from './train-loop.js';
 
 /** Options of {@link fineTuneEncoder}; all but `modelDir` and `samples` optional. */
 export interface FineTuneEncoderOptions extends EncoderHeadOptions, EncoderOptions {
@@ -153,7 +154,7 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
           writeCheckpoint(head, ckDir, { step, file: `state-${step}.safetensors`, fingerprint, history });
         }
       }
-      if (outDir) writeFileAtomic(join(outDir, 'loss.csv'), lossCurveCsv(history));
+      if (outDir) writeLossCsv(join(outDir, 'loss.csv'), history);
     }
   } finally {
     bar?.stop();
@@ -162,7 +163,7 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
   const config = { ...fingerprint, steps: step, stepsThisRun: step - start, resumedFrom: start || undefined };
   if (outDir) {
     saveEncoderFolder(encoder.weights, encoder.sourceDir, join(outDir, 'model'));
-    writeFileAtomic(join(outDir, 'loss.csv'), lossCurveCsv(history));
+    writeLossCsv(join(outDir, 'loss.csv'), history);
     writeFileAtomic(join(outDir, 'training.json'), JSON.stringify({ ...config, seconds }, null, 2) + '\n');
     if (ckDir) rmSync(ckDir, { recursive: true, force: true });
   }

@@ -7,14 +7,14 @@
  * | `config.json`                | as read (unchanged)                                            |
  * | tokenizer files              | copied from the source folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt, sentencepiece.bpe.model, sentence-transformers' modules.json, 1_Pooling/, ...) |
  * | `model.safetensors`          | every tensor of the source file, same names, shapes and dtypes |
- * | `onnx/model.onnx`            | fp32, the stored values (F16/BF16 weights rounded as saved); hub export layout: `input_ids`, `attention_mask` [, `token_type_ids` for BERT] -> `last_hidden_state` |
+ * | `onnx/model.onnx`            | fp32, the stored values (F16/BF16 weights rounded as saved); hub export layout: `input_ids`, `attention_mask` [, `token_type_ids` for BERT] -> `last_hidden_state` (+ `pooler_output` with a pooler) |
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { xlError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { buildExportGraph } from './graph.js';
-import { param, paramShapes, type EncoderWeights } from './weights.js';
+import { hasPooler, param, paramShapes, type EncoderWeights } from './weights.js';
 import { roundedToDtype, writeSafetensors } from './safetensors.js';
 
 /** Files and folders of a source folder that are weights or exports (not copied). */
@@ -39,7 +39,7 @@ export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | u
   }
   writeSafetensors(join(out, 'model.safetensors'), weights.file);
   const shapes = paramShapes(weights.config);
-  writeFileAtomic(join(out, 'onnx', 'model.onnx'), buildExportGraph(weights.config, (n) => storedValues(weights, n), shapes));
+  writeFileAtomic(join(out, 'onnx', 'model.onnx'), buildExportGraph(weights.config, (n) => storedValues(weights, n), shapes, { pooler: hasPooler(weights) }));
   writeFileAtomic(join(out, 'config.json'), JSON.stringify(weights.configJson, null, 2) + '\n');
 }
 

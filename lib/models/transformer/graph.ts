@@ -8,7 +8,8 @@
  *   and outputs `grad.<param>` for each trainable parameter and `grad.inputs_embeds`.
  * - the **export graph** (hub layout, for transformers.js): inputs `input_ids`,
  *   `attention_mask` [, `token_type_ids`] int64 [batch_size, sequence_length] -> output
- *   `last_hidden_state` [batch_size, sequence_length, H]; weights as initializers.
+ *   `last_hidden_state` [batch_size, sequence_length, H] (and `pooler_output` [batch_size, H]
+ *   when the checkpoint has a pooler); weights as initializers.
  *
  * Both share {@link encoderBody}: post-LN blocks (Devlin et al. 2019):
  *   x ← LN(x + Attn(x)),  x ← LN(x + W₂ GELU(W₁ x + b₁) + b₂),
@@ -105,14 +106,14 @@ export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Ar
  * Embeddings: word(input_ids) + token_type(token_type_ids or 0) + position(ids of the family).
  * @param get  the float32 values of a parameter by canonical name.
  */
-export function buildExportGraph(c: EncoderConfig, get: (name: string) => Float32Array, shapes: Map<string, number[]>): Uint8Array {
+export function buildExportGraph(c: EncoderConfig, get: (name: string) => Float32Array, shapes: Map<string, number[]>, options: { pooler?: boolean } = {}): Uint8Array {
   const g = new GradTape();
   const H = c.hiddenSize;
   const dims = ['batch_size', 'sequence_length'];
   const ids = g.input('input_ids', ONNX_INT64, dims);
   const mask = g.input('attention_mask', ONNX_INT64, dims);
   const types = c.modelType === 'bert' ? g.input('token_type_ids', ONNX_INT64, dims) : g.op('Mul', [ids, g.constInt([0], [])]);
-  for (const n of [...EMBEDDING_PARAMS.slice(0, 3), ...graphParamNames(c, 'mean')]) g.initializer(n, get(n), shapes.get(n)!);
+  for (const n of [...EMBEDDING_PARAMS.slice(0, 3), ...graphParamNames(c, options.pooler ? 'pooler' : 'mean')]) g.initializer(n, get(n), shapes.get(n)!);
   let pos: string;
   if (c.modelType === 'bert') {
     // positions 0..T-1: CumSum of ones along the sequence, minus one.
@@ -130,6 +131,12 @@ export function buildExportGraph(c: EncoderConfig, get: (name: string) => Float3
   const x = g.op('Reshape', [emb, g.constInt([-1, H])]);
   const last = encoderBody(g, c, x, mask);
   const shape3 = g.op('Concat', [g.op('Shape', [ids]), g.constInt([H])], { axis: 0 });
-  g.output(g.op('Reshape', [last, shape3]), 'last_hidden_state', ONNX_FLOAT, [...dims, H]);
+  const hidden = g.op('Reshape', [last, shape3]);
+  g.output(hidden, 'last_hidden_state', ONNX_FLOAT, [...dims, H]);
+  if (options.pooler) {
+    // BertPooler: tanh(W h_[CLS] + b), output `pooler_output` [batch_size, H] as the hub's exports have it.
+    const cls = g.op('Gather', [hidden, g.constInt([0], [])], { axis: 1 });
+    g.output(g.op('Tanh', [g.op('Gemm', [cls, POOLER_PARAMS[0], POOLER_PARAMS[1]], { transB: 1 })]), 'pooler_output', ONNX_FLOAT, ['batch_size', H]);
+  }
   return g.toBytes('xlalign_encoder');
 }

@@ -80,7 +80,7 @@ for (const family of ['bert', 'xlm-roberta'] as const) {
     assert.ok(d2 < 1e-4, `transformers.js vs trainer: ${d2}`);
     const names = (emb as unknown as { encoder: { sessions: { model: { inputNames: string[]; outputNames: string[] } } } }).encoder.sessions.model;
     assert.deepEqual([...names.inputNames].sort(), family === 'bert' ? ['attention_mask', 'input_ids', 'token_type_ids'] : ['attention_mask', 'input_ids']);
-    assert.deepEqual(names.outputNames, ['last_hidden_state']);
+    assert.deepEqual(names.outputNames, ['last_hidden_state', 'pooler_output']);
     await emb.dispose();
     await enc.dispose();
     await again.dispose();

@@ -56,7 +56,7 @@ for (const family of FAMILIES) {
     await enc.dispose();
   });
 
-  test(`${family}: the exported onnx/model.onnx, loaded through loadEmbedder (transformers.js), equals the trainer's forward within 1e-4 on XQuAD text`, async () => {
+  test(`${family}: the exported onnx/model.onnx, loaded through loadEmbedder (transformers.js), equals the trainer's forward within 1e-4 on XQuAD text (mean and pooler pooling)`, async () => {
     const en = loadXquad('en').questions.slice(0, 6).map((q) => q.question);
     const de = loadXquad('de').questions.slice(0, 6).map((q) => q.question);
     const texts = [...en, ...de];
@@ -68,5 +68,12 @@ for (const family of FAMILIES) {
     assert.ok(d < 1e-4, `max |diff| ${d}`);
     await emb.dispose();
     await enc.dispose();
+    // pooler_output (BertPooler: tanh(W h_cls + b)) through loadEmbedder's 'pooler' pooling
+    const encP = await TransformerEncoder.load(folders[family], { pooling: 'pooler', threads: 1 });
+    const embP = await loadEmbedder(folders[family], { pooling: 'pooler', normalize: false, cache: false, batchSize: 5 });
+    const dp = maxAbsDiff(await encP.embed(texts), await embP.embed(texts));
+    assert.ok(dp < 1e-4, `pooler: max |diff| ${dp}`);
+    await embP.dispose();
+    await encP.dispose();
   });
 }
