@@ -2,6 +2,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { env } from '@huggingface/transformers';
 import { loadEmbedder } from '../../../lib/embed/transformers-embedder.js';
@@ -121,4 +123,43 @@ test('resolveEncoderFolder: a local folder is itself; an uncached hub id offline
   assert.equal(await resolveEncoderFolder(dir), dir);
   await assert.rejects(resolveEncoderFolder('xlalign-test/not-cached-model'), (e: Error) => e.message.includes('config.json') && e.message.includes('no network access') && e.message.includes('huggingface-cli download xlalign-test/not-cached-model'));
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('resolveEncoderFolder: a hub id is fetched once into transformers.js\'s file cache (served here by a local HTTP server), optional files may be missing', async () => {
+  const { dir } = writeTinyEncoder('xlm-roberta');
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(req.url!);
+    const m = /^\/xlalign-test\/tiny-xlmr\/resolve\/main\/(.+)$/.exec(req.url!);
+    const file = m && join(dir, decodeURIComponent(m[1]));
+    if (!file || !existsSync(file)) {
+      res.statusCode = 404;
+      res.end('not found');
+      return;
+    }
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const saved = { remoteHost: env.remoteHost, cacheDir: env.cacheDir, allow: env.allowRemoteModels };
+  try {
+    env.remoteHost = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    env.cacheDir = join(scratch, 'hub-cache');
+    env.allowRemoteModels = true;
+    const got = await resolveEncoderFolder('xlalign-test/tiny-xlmr');
+    assert.equal(got, join(scratch, 'hub-cache', 'xlalign-test/tiny-xlmr'));
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) assert.deepEqual(readFileSync(join(got, f)), readFileSync(join(dir, f)), f);
+    const n = requests.length;
+    assert.equal(await resolveEncoderFolder('xlalign-test/tiny-xlmr'), got);
+    assert.ok(requests.length - n <= 5, 'the required files are not fetched again');
+    assert.ok(requests.slice(n).every((u) => !u.endsWith('model.safetensors')));
+    const enc = await TransformerEncoder.load(got, { threads: 1 });
+    assert.equal(enc.config.modelType, 'xlm-roberta');
+    await enc.dispose();
+  } finally {
+    env.remoteHost = saved.remoteHost;
+    env.cacheDir = saved.cacheDir;
+    env.allowRemoteModels = saved.allow;
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
