@@ -12,9 +12,9 @@
  * dtypes are kept as raw bytes so that a file is written back with the same names, shapes
  * and dtypes.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { xlError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/fs.js';
 
 /** Element size in bytes of each safetensors dtype. */
 export const SAFETENSORS_DTYPES: Record<string, number> = {
@@ -95,43 +95,60 @@ export function floatToBf16(x: number): number {
  */
 export function readSafetensors(path: string): SafeTensorsFile {
   const where = 'readSafetensors';
-  let buf: Buffer;
+  // Positional reads per tensor rather than one readFileSync: checkpoints over 2 GiB
+  // (bge-m3, multilingual-e5-large in fp32) exceed Node's single-read limit.
+  let fd: number;
   try {
-    buf = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch (e) {
     throw xlError(where, `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  if (buf.length < 8) throw xlError(where, `${path}: ${buf.length} bytes is too short for a safetensors file (8-byte header length)`);
-  const n = Number(buf.readBigUInt64LE(0));
-  if (n <= 0 || 8 + n > buf.length) throw xlError(where, `${path}: header length ${n} does not fit the file (${buf.length} bytes)`);
-  let header: Record<string, unknown>;
   try {
-    header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw xlError(where, `${path}: the JSON header is invalid: ${(e as Error).message}`, { cause: e });
-  }
-  const dataStart = 8 + n;
-  const out: SafeTensorsFile = { tensors: new Map() };
-  const entries = Object.entries(header).filter(([k]) => k !== '__metadata__');
-  if (header.__metadata__) out.metadata = header.__metadata__ as Record<string, string>;
-  // File order = offset order (the header's key order is sorted by name in Python's writer).
-  entries.sort((a, b) => ((a[1] as { data_offsets: number[] }).data_offsets?.[0] ?? 0) - ((b[1] as { data_offsets: number[] }).data_offsets?.[0] ?? 0));
-  for (const [name, info] of entries) {
-    const { dtype, shape, data_offsets: offs } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const size = SAFETENSORS_DTYPES[dtype];
-    if (!size) throw xlError(where, `${path}: tensor '${name}' has unsupported dtype '${dtype}'; supported: ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`);
-    if (!Array.isArray(shape) || !Array.isArray(offs) || offs.length !== 2) throw xlError(where, `${path}: tensor '${name}' needs shape and data_offsets [begin, end]`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (offs[1] - offs[0] !== count * size || dataStart + offs[1] > buf.length) {
-      throw xlError(where, `${path}: tensor '${name}' (${dtype} [${shape.join(', ')}]) has data_offsets [${offs.join(', ')}], expected ${count * size} bytes inside the file`);
+    const fileSize = fstatSync(fd).size;
+    const read = (start: number, length: number): Buffer => {
+      const buf = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const got = readSync(fd, buf, done, Math.min(length - done, 1 << 30), start + done);
+        if (got === 0) throw xlError(where, `${path}: unexpected end of file at byte ${start + done}`);
+        done += got;
+      }
+      return buf;
+    };
+    if (fileSize < 8) throw xlError(where, `${path}: ${fileSize} bytes is too short for a safetensors file (8-byte header length)`);
+    const n = Number(read(0, 8).readBigUInt64LE(0));
+    if (n <= 0 || 8 + n > fileSize) throw xlError(where, `${path}: header length ${n} does not fit the file (${fileSize} bytes)`);
+    let header: Record<string, unknown>;
+    try {
+      header = JSON.parse(read(8, n).toString('utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw xlError(where, `${path}: the JSON header is invalid: ${(e as Error).message}`, { cause: e });
     }
-    const bytes = buf.subarray(dataStart + offs[0], dataStart + offs[1]);
-    const t: SafeTensor = { dtype, shape: [...shape] };
-    if (FLOAT_DTYPES.has(dtype)) t.data = decodeFloats(bytes, dtype, count);
-    else t.raw = new Uint8Array(bytes);
-    out.tensors.set(name, t);
+    const dataStart = 8 + n;
+    const out: SafeTensorsFile = { tensors: new Map() };
+    const entries = Object.entries(header).filter(([k]) => k !== '__metadata__');
+    if (header.__metadata__) out.metadata = header.__metadata__ as Record<string, string>;
+    // File order = offset order (the header's key order is sorted by name in Python's writer).
+    entries.sort((a, b) => ((a[1] as { data_offsets: number[] }).data_offsets?.[0] ?? 0) - ((b[1] as { data_offsets: number[] }).data_offsets?.[0] ?? 0));
+    for (const [name, info] of entries) {
+      const { dtype, shape, data_offsets: offs } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
+      const size = SAFETENSORS_DTYPES[dtype];
+      if (!size) throw xlError(where, `${path}: tensor '${name}' has unsupported dtype '${dtype}'; supported: ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`);
+      if (!Array.isArray(shape) || !Array.isArray(offs) || offs.length !== 2) throw xlError(where, `${path}: tensor '${name}' needs shape and data_offsets [begin, end]`);
+      const count = shape.reduce((a, b) => a * b, 1);
+      if (offs[1] - offs[0] !== count * size || dataStart + offs[1] > fileSize) {
+        throw xlError(where, `${path}: tensor '${name}' (${dtype} [${shape.join(', ')}]) has data_offsets [${offs.join(', ')}], expected ${count * size} bytes inside the file`);
+      }
+      const bytes = read(dataStart + offs[0], offs[1] - offs[0]);
+      const t: SafeTensor = { dtype, shape: [...shape] };
+      if (FLOAT_DTYPES.has(dtype)) t.data = decodeFloats(bytes, dtype, count);
+      else t.raw = new Uint8Array(bytes);
+      out.tensors.set(name, t);
+    }
+    return out;
+  } finally {
+    closeSync(fd);
   }
-  return out;
 }
 
 function decodeFloats(bytes: Buffer, dtype: string, count: number): Float32Array {
@@ -167,35 +184,69 @@ function encodeTensor(name: string, t: SafeTensor): Uint8Array {
 /**
  * Serialise tensors (in map order) as a safetensors file: the header is padded with spaces
  * to a multiple of 8 bytes, as the reference writer does. Float data is converted to each
- * tensor's `dtype` (round to nearest even for F16/BF16).
- * @example writeSafetensors('out/model.safetensors', st);
+ * tensor's `dtype` (round to nearest even for F16/BF16). In memory: for files of any size use {@link writeSafetensors}.
+ * @example const bytes = encodeSafetensors(st);
  */
 export function encodeSafetensors(file: SafeTensorsFile): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (file.metadata) header.__metadata__ = file.metadata;
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  for (const [name, t] of file.tensors) {
-    const bytes = encodeTensor(name, t);
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
-    parts.push(bytes);
-    offset += bytes.length;
+  const { head, parts, size } = layout(file);
+  const out = new Uint8Array(size);
+  out.set(head, 0);
+  let p = head.length;
+  for (const b of parts()) {
+    out.set(b, p);
+    p += b.length;
   }
-  let json = JSON.stringify(header);
-  const pad = (8 - (Buffer.byteLength(json) % 8)) % 8;
-  json += ' '.repeat(pad);
-  const head = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + head.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  let p = 8 + head.length;
-  for (const b of parts) { out.set(b, p); p += b.length; }
   return out;
 }
 
-/** Write a safetensors file atomically; see {@link encodeSafetensors}. */
+/** The 8-byte length + padded JSON header, and the tensors' bytes (encoded one at a time, lazily). */
+function layout(file: SafeTensorsFile): { head: Uint8Array; parts: () => Generator<Uint8Array>; size: number } {
+  const header: Record<string, unknown> = {};
+  if (file.metadata) header.__metadata__ = file.metadata;
+  let offset = 0;
+  for (const [name, t] of file.tensors) {
+    const size = SAFETENSORS_DTYPES[t.dtype];
+    if (!size) throw xlError('writeSafetensors', `tensor '${name}' has unsupported dtype '${t.dtype}'`);
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * size;
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const text = Buffer.from(json, 'utf8');
+  const head = new Uint8Array(8 + text.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(text.length), true);
+  head.set(text, 8);
+  function* parts(): Generator<Uint8Array> {
+    for (const [name, t] of file.tensors) yield encodeTensor(name, t);
+  }
+  return { head, parts, size: head.length + offset };
+}
+
+/**
+ * Write a safetensors file atomically (a temporary file beside it, then rename), one tensor
+ * at a time, so that files over 2 GiB are written without one buffer of the whole file.
+ * @example writeSafetensors('out/model.safetensors', st);
+ */
 export function writeSafetensors(path: string, file: SafeTensorsFile): void {
-  writeFileAtomic(path, encodeSafetensors(file));
+  const { head, parts } = layout(file);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    const write = (b: Uint8Array) => {
+      let done = 0;
+      while (done < b.length) done += writeSync(fd, b, done, Math.min(b.length - done, 1 << 30));
+    };
+    write(head);
+    for (const b of parts()) write(b);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
 }
 
 /** A copy of `data` rounded to what storing it as `dtype` keeps (F16/BF16 round to nearest even; F32 unchanged, F64 copied). */
