@@ -109,6 +109,31 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /**
+   * Move the data of every initializer of at least `minBytes` bytes to an ONNX external-data
+   * file named `location` (beside the model file): the initializer keeps its name, type and
+   * shape, with `location` / `offset` / `length` entries. Returns the data chunks in file
+   * order (write them one after another). For models over protobuf's 2 GB limit.
+   */
+  externalize(location: string, minBytes = 1024): Uint8Array[] {
+    const chunks: Uint8Array[] = [];
+    let offset = 0;
+    for (const t of this.initializers) {
+      const raw = t.rawData as Uint8Array | undefined;
+      if (!raw || raw.length < minBytes) continue;
+      t.externalData = [
+        onnx.StringStringEntryProto.create({ key: 'location', value: location }),
+        onnx.StringStringEntryProto.create({ key: 'offset', value: String(offset) }),
+        onnx.StringStringEntryProto.create({ key: 'length', value: String(raw.length) }),
+      ];
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.rawData = new Uint8Array(0);
+      chunks.push(raw);
+      offset += raw.length;
+    }
+    return chunks;
+  }
+
   /** The serialised ModelProto (IR 8, opset {@link TAPE_OPSET}). */
   toBytes(graphName: string): Uint8Array {
     const model = onnx.ModelProto.create({

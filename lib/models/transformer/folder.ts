@@ -4,12 +4,13 @@
  *
  * | file                         | content                                                        |
  * |------------------------------|----------------------------------------------------------------|
- * | `config.json`                | as read (unchanged)                                            |
+ * | `config.json`                | as read (`transformers.js_config.use_external_data_format` set when the export needs external data) |
  * | tokenizer files              | copied from the source folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt, sentencepiece.bpe.model, sentence-transformers' modules.json, 1_Pooling/, ...) |
  * | `model.safetensors`          | every tensor of the source file, same names, shapes and dtypes |
+ * | `onnx/model.onnx[_data]`     | (`model.onnx_data`: the weights, when over ~1.5 GB, as ONNX external data) |
  * | `onnx/model.onnx`            | fp32, the stored values (F16/BF16 weights rounded as saved); hub export layout: `input_ids`, `attention_mask` [, `token_type_ids` for BERT] -> `last_hidden_state` (+ `pooler_output` with a pooler) |
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { xlError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -26,7 +27,7 @@ const NOT_COPIED = new Set(['model.safetensors', 'model.safetensors.index.json',
  * @throws XlalignError when `outDir` is `sourceDir`'s weights (refuses to overwrite the input).
  * @example saveEncoderFolder(encoder.weights, encoder.sourceDir, 'runs/ft/model');
  */
-export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | undefined, outDir: string): void {
+export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | undefined, outDir: string, options: { externalData?: boolean } = {}): void {
   const out = resolve(outDir);
   if (sourceDir && resolve(sourceDir) === out) throw xlError('saveEncoderFolder', `${out} is the source folder; write the fine-tuned model to another folder`);
   mkdirSync(join(out, 'onnx'), { recursive: true });
@@ -39,8 +40,38 @@ export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | u
   }
   writeSafetensors(join(out, 'model.safetensors'), weights.file);
   const shapes = paramShapes(weights.config);
-  writeFileAtomic(join(out, 'onnx', 'model.onnx'), buildExportGraph(weights.config, (n) => storedValues(weights, n), shapes, { pooler: hasPooler(weights) }));
-  writeFileAtomic(join(out, 'config.json'), JSON.stringify(weights.configJson, null, 2) + '\n');
+  // Over ~1.5 GB of weights the ONNX file would pass protobuf's 2 GB limit: external data then.
+  let floatBytes = 0;
+  for (const t of weights.file.tensors.values()) if (t.data) floatBytes += 4 * t.data.length;
+  const external = options.externalData ?? floatBytes > 1.5e9;
+  const { model, externalData } = buildExportGraph(weights.config, (n) => storedValues(weights, n), shapes, { pooler: hasPooler(weights), externalData: external ? 'model.onnx_data' : undefined });
+  const dataPath = join(out, 'onnx', 'model.onnx_data');
+  if (external) writeChunksAtomic(dataPath, externalData);
+  else rmSync(dataPath, { force: true });
+  writeFileAtomic(join(out, 'onnx', 'model.onnx'), model);
+  // transformers.js loads onnx/model.onnx_data when config.json says so.
+  const configJson = { ...weights.configJson };
+  const tjs = { ...((configJson['transformers.js_config'] as Record<string, unknown> | undefined) ?? {}) };
+  if (external) tjs.use_external_data_format = true;
+  else delete tjs.use_external_data_format;
+  if (Object.keys(tjs).length > 0) configJson['transformers.js_config'] = tjs;
+  else delete configJson['transformers.js_config'];
+  writeFileAtomic(join(out, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
+}
+
+/** Write `chunks` one after another into `path`, atomically (temporary file, then rename). */
+function writeChunksAtomic(path: string, chunks: Uint8Array[]): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const c of chunks) {
+      let done = 0;
+      while (done < c.length) done += writeSync(fd, c, done, Math.min(c.length - done, 1 << 30));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }
 
 /** The values of parameter `name` as model.safetensors stores them (rounded to F16/BF16 when that is its dtype), so the ONNX export equals the safetensors file. */

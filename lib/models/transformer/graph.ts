@@ -102,11 +102,13 @@ export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Ar
 }
 
 /**
- * Build the export graph in the hub's layout (see the file comment), weights as initializers.
+ * Build the export graph in the hub's layout (see the file comment), weights as initializers
+ * (with `externalData: 'model.onnx_data'`, their bytes go to that external-data file, as the
+ * hub's exports of models over 2 GB do; the chunks are returned for the caller to write).
  * Embeddings: word(input_ids) + token_type(token_type_ids or 0) + position(ids of the family).
  * @param get  the float32 values of a parameter by canonical name.
  */
-export function buildExportGraph(c: EncoderConfig, get: (name: string) => Float32Array, shapes: Map<string, number[]>, options: { pooler?: boolean } = {}): Uint8Array {
+export function buildExportGraph(c: EncoderConfig, get: (name: string) => Float32Array, shapes: Map<string, number[]>, options: { pooler?: boolean; externalData?: string } = {}): { model: Uint8Array; externalData: Uint8Array[] } {
   const g = new GradTape();
   const H = c.hiddenSize;
   const dims = ['batch_size', 'sequence_length'];
@@ -138,5 +140,6 @@ export function buildExportGraph(c: EncoderConfig, get: (name: string) => Float3
     const cls = g.op('Gather', [hidden, g.constInt([0], [])], { axis: 1 });
     g.output(g.op('Tanh', [g.op('Gemm', [cls, POOLER_PARAMS[0], POOLER_PARAMS[1]], { transB: 1 })]), 'pooler_output', ONNX_FLOAT, ['batch_size', H]);
   }
-  return g.toBytes('xlalign_encoder');
+  const externalData = options.externalData ? g.externalize(options.externalData) : [];
+  return { model: g.toBytes('xlalign_encoder'), externalData };
 }

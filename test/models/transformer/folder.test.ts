@@ -163,3 +163,27 @@ test('resolveEncoderFolder: a hub id is fetched once into transformers.js\'s fil
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('save with ONNX external data (as for models over 2 GB): onnx/model.onnx_data holds the weights, config.json says so, transformers.js loads it with the trainer\'s embeddings', async () => {
+  const { dir } = writeTinyEncoder('bert');
+  const enc = await TransformerEncoder.load(dir, { threads: 1 });
+  const out = join(scratch, 'external');
+  saveEncoderFolder(enc.weights, dir, out, { externalData: true });
+  const data = readFileSync(join(out, 'onnx/model.onnx_data'));
+  const model = readFileSync(join(out, 'onnx/model.onnx'));
+  assert.ok(data.length > 4 * param(enc.weights, 'embeddings.word_embeddings.weight').length, `external data: ${data.length} bytes`);
+  assert.ok(model.length < data.length / 4, `model.onnx keeps no weights: ${model.length} bytes`);
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config'].use_external_data_format, true);
+  const texts = ['the cat sleeps', 'кошка спит'];
+  const emb = await loadEmbedder(out, { normalize: false, cache: false });
+  const theirs = await emb.embed(texts);
+  const mine = await enc.embed(texts);
+  assert.ok(mine.every((v, i) => Math.abs(v - theirs[i]) < 1e-4));
+  await emb.dispose();
+  // Saving again without external data removes the stale data file and the config flag.
+  saveEncoderFolder(enc.weights, dir, out);
+  assert.ok(!existsSync(join(out, 'onnx/model.onnx_data')));
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config'], undefined);
+  await enc.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
