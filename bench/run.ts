@@ -3,7 +3,7 @@
  * figure measured in the same run as its reference. Writes `bench/results.json` and prints
  * a table.
  *
- *   tsx bench/run.ts [--quick] [--only scoring,reference,numpy,metrics,scaling,embed,train] [--out FILE]
+ *   tsx bench/run.ts [--quick] [--only scoring,reference,numpy,metrics,scaling,embed,train,encoder] [--out FILE]
  *
  * Sizes (full): scoring 10,000 queries x 200,000 docs x 384 dims, k = 100; metrics
  * 100,000 queries x 100 docs; scaling at 25k / 50k / 100k docs (plus the 200k point).
@@ -22,6 +22,7 @@ import { Command } from 'commander';
 import { packageRoot, writeFileAtomic } from '../lib/util/fs.js';
 import { numpyReference } from './numpy-reference.js';
 import { benchmarkAdapterTraining } from './train.js';
+import { benchmarkEncoder } from './encoder.js';
 
 const SEED = 20251125;
 
@@ -44,7 +45,7 @@ async function main() {
   const program = new Command()
     .name('bench')
     .option('--quick', 'sizes / 10, for a smoke run', false)
-    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling,embed,train', 'scoring,reference,numpy,metrics,scaling,embed,train')
+    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling,embed,train,encoder', 'scoring,reference,numpy,metrics,scaling,embed,train,encoder')
     .option('--model <dir>', 'static model folder for the embed section', resolve(packageRoot(), 'data/models/xlalign-static-v1'))
     .option('--out <file>', 'results file', resolve(packageRoot(), 'bench/results.json'))
     .parse();
@@ -128,6 +129,16 @@ async function main() {
     const train = await benchmarkAdapterTraining({ dims: [256, 384], ranks: [null, 32], samples: opts.quick ? 280 : 2800 });
     results.training = train;
     for (const t of train) rows.push([`train ${t.what}, dim ${t.dim}, rank ${t.rank ?? 'full'}`, `${fmt(t.seconds)} s`, `${fmt(t.cpuSeconds)} CPU-s`, `${t.samples} samples x ${t.epochs} epochs, ${fmt(t.samplesPerSecond, 0)} samples/s (target: 2800 samples in < 30 s)`]);
+  }
+  if (only.has('encoder')) {
+    // transformer fine-tuning (issue 11): forward+backward at multilingual-e5-small's shape vs PyTorch, same run
+    const r = benchmarkEncoder({ small: opts.quick, iters: opts.quick ? 1 : 3, epochSteps: opts.quick ? 1 : 2 }) as Record<string, any>;
+    results.encoder = r;
+    const sh = r.shape;
+    rows.push([`encoder fwd+bwd ${sh.layers}L h${sh.hidden} v${sh.vocab} ${sh.batch}x${sh.seq}: xlalign (ONNX Runtime)`, `${fmt(r.xlalign.stepSeconds)} s`, `${fmt(r.xlalign.tokensPerSecond, 0)} tokens/s`, `peak RSS ${fmt(r.xlalign.peakRssMiB, 0)} MiB; forward alone ${fmt(r.xlalign.forwardTokensPerSecond, 0)} tokens/s`]);
+    if (typeof r.pytorch === 'object') rows.push([`reference: PyTorch ${r.pytorch.torch} CPU, same shapes`, `${fmt(r.pytorch.step_s)} s`, `${fmt(r.pytorch.tokens_per_s, 0)} tokens/s`, `peak RSS ${fmt(r.pytorch.peak_rss_mb, 0)} MiB; xlalign / PyTorch = ${fmt(r.ratio)} (target >= 0.7)`]);
+    else rows.push(['reference: PyTorch', 'n/a', '', String(r.pytorch)]);
+    if (r.epoch) rows.push([`encoder epoch (${r.epoch.samples} samples, batch ${sh.batch}): ${r.epoch.stepsTimed} steps timed`, `${fmt(r.epoch.secondsPerStep)} s/step`, `${fmt(r.epoch.epochSecondsEstimate / 60, 1)} min/epoch (est.)`, `${r.epoch.batchesPerEpoch} batches; GradCache two-pass, AdamW; peak RSS ${fmt(r.epoch.peakRssMiB, 0)} MiB`]);
   }
   results.machine.loadavgAfter = loadavg();
   writeFileAtomic(opts.out, JSON.stringify(results, null, 2) + '\n');

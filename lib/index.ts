@@ -60,6 +60,10 @@ export * from './train/index.js';
 export * from './models/static/table.js';
 export * from './metrics/bitext-accuracy.js';
 export * from './experiments/alignment.js';
+// Transformer encoders (BERT, XLM-R): forward/backward on ONNX Runtime, fine-tuning
+export * from './models/transformer/index.js';
+export { EncoderHead, WORD_EMBEDDING_MODES, type EncoderHeadOptions, type WordEmbeddingMode } from './train/heads/encoder-head.js';
+export { fineTuneEncoder, type FineTuneEncoderOptions, type FineTuneEncoderResult } from './train/fine-tune-encoder.js';
 
 // Plots and figures
 export * from './plot/index.js';

@@ -19,16 +19,19 @@ function num(name: string, v: string | undefined): number | undefined {
 function addTrainOptions(cmd: Command): Command {
   cmd
     .option('--retriever <name>', "'default' (embedded static model), a local model folder, or a hub id", 'default')
-    .addOption(new Option('--head <head>', "'model': fine-tune the static model's whole embedding table (static models only); 'adapter': a linear map on frozen embeddings (any model)").choices(['model', 'adapter']).default('adapter'))
+    .addOption(new Option('--head <head>', "'model': fine-tune the static model's whole embedding table (static models only); 'adapter': a linear map on frozen embeddings (any model); 'encoder': fine-tune a BERT / XLM-R encoder (folder or hub id with model.safetensors)").choices(['model', 'adapter', 'encoder']).default('adapter'))
+    .addOption(new Option('--word-embeddings <mode>', "encoder: 'frozen' word table, or 'sparse' updates of the rows a batch uses").choices(['frozen', 'sparse']).default('frozen'))
+    .option('--top-layers <n>', 'encoder: train only the top N layers (default all layers and the embedding block)')
+    .option('--micro-batch <n>', 'encoder: texts per forward/backward run (GradCache; default 16)')
     .option('--samples <n>', 'training samples from the train articles, balanced over the non-pivot languages', '2800')
     .option('--train-file <jsonl>', 'train on this JSONL file of {lang, id, queryPivot, queryTarget, docPivot, docTarget} instead')
     .option('--lambda <x>', 'weight of the alignment term (L_JSD or L_NCEpsg in study*, λ of the score JSD in alignment)', '1')
     .option('--temperature <t>', 'temperature τ of the InfoNCE terms (and of the score JSD in alignment, jsd)', '0.05')
     .option('--jsd-temperature <t>', "study*: temperature of L_JSD's softmax over the embedding's dimensions", '1')
     .option('--jsd-raw', 'study*: take that softmax on the embeddings as the head gives them, without L2-normalising inside the loss')
-    .option('--epochs <n>', 'passes over the samples (default 3)')
+    .option('--epochs <n>', 'passes over the samples (default 3; encoder 1)')
     .option('--train-batch-size <n>', 'samples per training batch, in-batch negatives (default 32)')
-    .option('--lr <x>', 'peak learning rate of AdamW (default 1e-3)')
+    .option('--lr <x>', 'peak learning rate of AdamW (default 1e-3; encoder 2e-5)')
     .option('--weight-decay <x>', 'AdamW decoupled weight decay (default 0.01 adapter, 0 model)')
     .option('--rank <r>', 'adapter: low-rank residual W = I + U·V of this rank (default full rank)')
     .option('--seed <n>', 'seed of sampling, initialisation, batch order and bootstrap', '42')
@@ -47,7 +50,8 @@ function experimentOptions(opts: Record<string, string | undefined>, variant: Lo
   const loop = { epochs: num('epochs', opts.epochs), batchSize: num('train-batch-size', opts.trainBatchSize), lr: num('lr', opts.lr), weightDecay: num('weight-decay', opts.weightDecay) };
   for (const k of Object.keys(loop) as (keyof typeof loop)[]) if (loop[k] === undefined) delete loop[k];
   return {
-    model: opts.retriever, head: opts.head as 'model' | 'adapter', out, loss: variant,
+    model: opts.retriever, head: opts.head as 'model' | 'adapter' | 'encoder', out, loss: variant,
+    encoder: { wordEmbeddings: opts.wordEmbeddings as 'frozen' | 'sparse', topLayers: num('top-layers', opts.topLayers), microBatch: num('micro-batch', opts.microBatch) },
     samples: opts.trainFile ? loadTrainingJsonl(resolve(opts.trainFile)) : undefined, size: num('samples', opts.samples),
     lambda: num('lambda', opts.lambda), temperature: num('temperature', opts.temperature),
     jsdTemperature: num('jsd-temperature', opts.jsdTemperature), jsdNormalize: !opts.jsdRaw, seed: num('seed', opts.seed),

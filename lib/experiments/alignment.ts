@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
 import { XQUAD_ARTICLES } from '../data/xquad.js';
 import { resolveDataset } from '../data/registry.js';
@@ -21,6 +21,12 @@ import { DEFAULT_LOSS, makeLoss, type LossVariant } from './loss-variants.js';
 import { corpusGrouping, splitCorpus, splitGroups, splitXquadArticles, type CorpusSplit, type DocGrouping } from '../data/split.js';
 import { trainAdapter } from '../train/train-adapter.js';
 import type { TrainLoopResult } from '../train/train-loop.js';
+import { resolveEncoderFolder } from '../models/transformer/hub.js';
+import { saveEncoderFolder } from '../models/transformer/folder.js';
+import { checkEncoderFolder, readEncoderWeights } from '../models/transformer/weights.js';
+import { ENCODER_POOLINGS, type EncoderPooling } from '../models/transformer/graph.js';
+import { fineTuneEncoder } from '../train/fine-tune-encoder.js';
+import type { EncoderHeadOptions } from '../train/heads/encoder-head.js';
 
 export { ABLATION_VARIANTS, DEFAULT_LOSS, LOSS_VARIANT_TABLE, LOSS_VARIANTS, makeLoss, type LossVariant } from './loss-variants.js';
 
@@ -31,8 +37,10 @@ export const EXPERIMENT_METRICS = ['ndcg@10', 'ndcg@1', 'r@10', 'maxr', 'maxr.me
 export interface ExperimentOptions {
   /** `default` (the embedded static model), a model folder, or a hub id. [`default`] */
   model?: string;
-  /** `model`: fine-tune the static model's whole table (static models only); `adapter`: a linear map on frozen embeddings. [`adapter`] */
-  head?: 'model' | 'adapter';
+  /** `model`: fine-tune the static model's whole table (static models only); `adapter`: a linear map on frozen embeddings; `encoder`: fine-tune a BERT / XLM-R encoder (folder or hub id with model.safetensors). [`adapter`] */
+  head?: 'model' | 'adapter' | 'encoder';
+  /** Encoder head: word table, top-N layers, micro-batch (see EncoderHeadOptions). */
+  encoder?: Pick<EncoderHeadOptions, 'wordEmbeddings' | 'topLayers' | 'microBatch'>;
   /** Output folder. */
   out: string;
   /**
@@ -144,7 +152,15 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   const onPool = (tag: string) => (pool: { scenario: string; lang: string }, _r: unknown, s: number, cached: boolean) =>
     log(`${tag} ${pool.scenario} ${pool.lang}: ${s.toFixed(1)} s${cached ? ' (cached)' : ''}`);
 
-  const baseEmbedder = await loadEmbedder(modelPath, embed);
+  // Encoder head: check the folder before any evaluation; evaluate a folder without an ONNX export through one written here.
+  const encoderDir = head === 'encoder' ? await resolveEncoderFolder(modelPath) : undefined;
+  let beforePath = modelPath;
+  if (encoderDir) {
+    checkEncoderFolder(encoderDir);
+    if (embed.pooling !== undefined && !(ENCODER_POOLINGS as readonly string[]).includes(embed.pooling)) throw xlError('runAlignmentExperiment', `head 'encoder' trains with pooling ${ENCODER_POOLINGS.map((p) => `'${p}'`).join(', ')}; got '${embed.pooling}'`);
+    if (!existsSync(join(encoderDir, 'onnx', 'model.onnx'))) saveEncoderFolder(readEncoderWeights(encoderDir), encoderDir, (beforePath = resolve(out, 'base-model')));
+  }
+  const baseEmbedder = await loadEmbedder(beforePath, embed);
   const baseName = retrieverNames([{ model }])[0]; // the naming rule of `xlalign eval`
   const before = await runEvaluation(evalCorpus, new DenseRetriever(baseEmbedder, { name: baseName }), { ...evalOpts, out: resolve(out, 'before'), onPool: onPool('before') });
   let afterModel = modelPath;
@@ -155,6 +171,12 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     const r = await trainAdapter({ embedder: baseEmbedder, samples, rank: options.rank, ...loop, out: resolve(out, 'adapter.safetensors') });
     afterEmbed = { ...embed, adapter: r.adapter };
     training = r.result;
+  } else if (encoderDir) {
+    afterModel = resolve(out, 'model');
+    const { epochs, batchSize, lr, weightDecay, progress } = options.loop ?? {};
+    const { pooling, maxLength, queryPrefix, passagePrefix } = embed;
+    const r = await fineTuneEncoder({ modelDir: encoderDir, samples, outDir: out, loss: lossFn, seed, epochs, batchSize, lr, weightDecay, progress, pooling: pooling as EncoderPooling | undefined, maxLength, queryPrefix, passagePrefix, ...options.encoder });
+    training = { history: r.history, steps: r.steps, seconds: r.seconds, epochLosses: r.epochLosses, config: r.config };
   } else {
     afterModel = resolve(out, 'model');
     training = (await fineTuneStaticModel({ modelDir: modelPath, samples, outDir: afterModel, ...loop })).result;
