@@ -26,6 +26,7 @@
  * in `js`), so near-ties (differences around 1e-7) may order differently between backends.
  */
 import { xlError } from '../util/errors.js';
+import { defaultThreads } from '../util/threads.js';
 import { buildTopKModel, TOPK_GRAPH_IO } from './topk-graph.js';
 
 /** Backends of {@link exactTopK}. */
@@ -47,7 +48,7 @@ export interface ExactTopKOptions {
    * loads, else `js`. An explicit `ort` that cannot load is an error.
    */
   backend?: TopKBackend;
-  /** ONNX Runtime intra-op threads (default 0 = ORT's choice, one per physical core). */
+  /** ONNX Runtime intra-op threads (default: every available core, `defaultThreads()`; ORT's own default used one of two here). */
   threads?: number;
 }
 
@@ -74,7 +75,7 @@ type BlockFn = (q: Float32Array, m: number, docs: Float32Array, n: number, dim: 
 
 // blockSize: 16384 measured ~20% faster than 8192 (bench child, 10k x 50k x 384, two A/B
 // pairs: 70-72 vs 59-61 GFLOPS per CPU-second) for +128 MiB peak; 32768 gave no more.
-const DEFAULTS = { blockSize: 16384, queryBlockSize: 2048, threads: 0 };
+const DEFAULTS = { blockSize: 16384, queryBlockSize: 2048 };
 
 /**
  * Exact top-k by dot product of `queries` (Q x dim, row-major) against `docs` (N x dim).
@@ -117,7 +118,7 @@ export async function exactTopK(
   const nq = queries.length / dim;
   const nd = docs.length / dim;
 
-  const { backend, block } = await resolveBackend(options.backend, options.threads ?? DEFAULTS.threads);
+  const { backend, block } = await resolveBackend(options.backend, options.threads ?? defaultThreads());
   const indices = new Int32Array(nq * k).fill(-1);
   const scores = new Float32Array(nq * k).fill(-Infinity);
   if (nq === 0 || nd === 0) return { k, indices, scores, backend };
@@ -228,6 +229,7 @@ async function resolveBackend(requested: string | undefined, threads: number): P
   if (requested !== undefined && !(TOPK_BACKENDS as readonly string[]).includes(requested)) {
     throw xlError('exactTopK', `unsupported options.backend '${requested}'; use 'ort' or 'js'`);
   }
+  if (!(Number.isInteger(threads) && threads >= 1)) throw xlError('exactTopK', `options.threads = ${threads} is not valid; use an integer >= 1`);
   if (requested === 'js') return { backend: 'js', block: jsBlockTopK };
   const ort = await loadOrt();
   if (!ort) {
