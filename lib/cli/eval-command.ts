@@ -1,15 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { belebeleCorpus, xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
+import type { ParallelCorpus } from '../data/parallel.js';
 import { XQUAD_LANGS } from '../data/xquad.js';
 import { xlError } from '../util/errors.js';
 import { markdownTables, writeMetricRows, DEFAULT_METRICS, type MetricRow } from '../results/metric-rows.js';
-import { runEvaluation } from '../eval/run-evaluation.js';
+import type { PoolTruncation } from '../eval/run-evaluation.js';
 import { SCENARIOS, type Scenario } from '../pools/types.js';
-import { resolveRetriever } from '../retrieve/resolve-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { embedOptionsFrom, addEmbedOptions, list } from './options.js';
+import { checkInt, checkLangs, checkMetricNames, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
 
 /** `xlalign eval`: evaluate retrievers on every scenario and language of a dataset. */
 export function evalCommand(): Command {
@@ -27,10 +27,26 @@ export function evalCommand(): Command {
     .requiredOption('--out <dir>', 'output folder', 'results');
   addEmbedOptions(cmd);
   cmd.action(async (opts) => {
-    const out = resolve(opts.out);
+    // every option checked before any work (exit code 2, one line)
+    const where = 'xlalign eval';
+    const out = checkOutputDir(where, '--out', opts.out);
+    const scenarios: Scenario[] = checkScenarios(where, opts.scenarios === 'all' ? 'all' : list(opts.scenarios));
+    const metrics = checkMetricNames(where, list(opts.metrics));
+    const retrievers = list(opts.retriever);
+    if (retrievers.length === 0) throw usageError(where, "--retriever is empty; use bm25, default, a model folder or a hub id (owner/name)");
+    for (const name of retrievers) checkRetriever(where, '--retriever', name);
+    const runDepth = opts.runDepth === 'all' ? undefined : checkInt(where, "--run-depth (or 'all')", opts.runDepth);
+    const embed = embedOptionsFrom(opts);
+    if (opts.dataset === 'xquad') {
+      checkLangs(where, opts.langs === 'all' ? [...XQUAD_LANGS] : list(opts.langs), XQUAD_LANGS);
+      checkLangs(where, [opts.pivot], XQUAD_LANGS, '--pivot');
+    } else if (opts.langs !== 'all') checkLangs(where, list(opts.langs));
+    if (opts.langs !== 'all') checkSomethingToEvaluate(where, scenarios, list(opts.langs), opts.pivot);
     mkdirSync(out, { recursive: true });
-    const scenarios = (opts.scenarios === 'all' ? [...SCENARIOS] : list(opts.scenarios)) as Scenario[];
-    for (const s of scenarios) if (!SCENARIOS.includes(s)) throw xlError('xlalign eval', `unknown scenario '${s}'; use ${SCENARIOS.join(', ')} or all`);
+    // heavy modules (transformers.js, ONNX Runtime) load only after validation
+    const [{ belebeleCorpus, xquadCorpus }, { runEvaluation }, { resolveRetriever }] = await Promise.all([
+      import('../data/parallel.js'), import('../eval/run-evaluation.js'), import('../retrieve/resolve-retriever.js'),
+    ]);
     let corpus: ParallelCorpus;
     let langs: string[];
     if (opts.dataset === 'xquad') {
@@ -45,22 +61,32 @@ export function evalCommand(): Command {
       const need = [...new Set([...langs, opts.pivot])];
       corpus = await belebeleCorpus(Object.fromEntries(need.map((d) => [d, d])), { dir: opts.belebeleDir });
     }
-    const metrics = list(opts.metrics);
-    const runDepth = opts.runDepth === 'all' ? undefined : Number(opts.runDepth);
-    if (runDepth !== undefined && !(Number.isInteger(runDepth) && runDepth > 0)) throw xlError('xlalign eval', `--run-depth must be a positive integer or 'all', got '${opts.runDepth}'`);
     const rows: MetricRow[] = [];
-    const retrievers = list(opts.retriever);
+    const models: Record<string, { id: string; maxLength: number; modelMaxLength: number | null }> = {};
+    const truncation: Record<string, Record<string, PoolTruncation>> = {};
     for (const name of retrievers) {
-      const retriever = await resolveRetriever(name, { embed: embedOptionsFrom(opts) });
+      const retriever = await resolveRetriever(name, { embed });
       const res = await runEvaluation(corpus, retriever, {
         scenarios, langs, pivot: opts.pivot, metrics, out: opts.trec ? out : undefined, runDepth,
-        onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? " (cached)" : ""}\n`),
+        cacheDir: opts.cache === false ? false : undefined, force: opts.force === true,
+        onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`),
       });
       rows.push(...res.rows);
       writeMetricRows(out, rows); // after each retriever, so a killed run keeps what finished
-      if ('embedder' in retriever) await (retriever as { embedder: { dispose(): Promise<void> } }).embedder.dispose();
+      if (res.truncation && Object.keys(res.truncation).length) {
+        truncation[name] = res.truncation;
+        for (const [pool, t] of Object.entries(res.truncation)) {
+          if (t.queries + t.docs > 0) process.stderr.write(`${retriever.name} ${pool}: ${t.docs} documents and ${t.queries} queries longer than ${t.maxLength} tokens were truncated\n`);
+        }
+      }
+      if ('embedder' in retriever) {
+        const emb = (retriever as unknown as { embedder: { id: string; config?: { maxLength: number; modelMaxLength?: number }; dispose(): Promise<void> } }).embedder;
+        models[name] = { id: emb.id, maxLength: emb.config?.maxLength ?? 0, modelMaxLength: emb.config?.modelMaxLength ?? null };
+        await emb.dispose();
+      }
     }
-    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, runDepth: runDepth ?? 'all', embed: embedOptionsFrom(opts), node: process.version, date: new Date().toISOString() };
+    // models: content hash (in the id) and the effective token limit; truncation: texts cut per pool
+    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, runDepth: runDepth ?? 'all', embed: { ...embed, force: undefined }, models, truncation, node: process.version, date: new Date().toISOString() };
     writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     const md = markdownTables(rows);
     writeFileAtomic(resolve(out, 'metrics.md'), md);

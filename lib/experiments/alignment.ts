@@ -63,6 +63,10 @@ export interface ExperimentOptions {
   resamples?: number;
   /** Progress lines (stderr). [none] */
   log?: (line: string) => void;
+  /** Documents per query in the before/after run files. [all] */
+  runDepth?: number;
+  /** gzip the before/after run files (`.run.gz`). [true] */
+  compressRuns?: boolean;
 }
 
 /** What {@link runAlignmentExperiment} returns (and writes into `out`). */
@@ -102,7 +106,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   const samples = options.samples ?? buildTrainingSamples({ size: options.size ?? 2800, seed, split, pivot });
   saveTrainingJsonl(resolve(out, 'train-samples.jsonl'), samples);
   const evalCorpus = splitCorpus(xquadCorpus(), split, 'eval');
-  const evalOpts = { scenarios: options.scenarios, langs: options.langs, pivot, metrics: EXPERIMENT_METRICS };
+  const evalOpts = { scenarios: options.scenarios, langs: options.langs, pivot, metrics: EXPERIMENT_METRICS, runDepth: options.runDepth, compressRuns: options.compressRuns ?? true };
   const modelPath = model === 'default' ? defaultModelPath() : model;
   const lossFn = new AlignmentLoss({
     infoNCEWeight: variant === 'jsd' ? 0 : 1,
@@ -142,6 +146,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   writeFileAtomic(resolve(out, 'deltas.md'), markdown);
   const config = {
     experiment: 'alignment', model, head, loss: variant, lambda, temperature, seed, splitSeed: split.seed, trainArticles: split.train,
+    runDepth: options.runDepth ?? 'all', runFormat: (options.compressRuns ?? true) ? 'gz' : 'plain',
     evalArticles: split.eval, samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
     finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, node: process.version, date: new Date().toISOString(),
   };
