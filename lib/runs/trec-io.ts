@@ -15,10 +15,14 @@
  * stream to a temporary file beside the target and rename it at the end (atomic, like
  * `writeFileAtomic`, without holding a 300 MB string in memory).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { defaultThreads } from '../util/threads.js';
+import type { ParsedRange } from './trec-parse-worker.js';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
-import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, gzipSync } from 'node:zlib';
+import { decode, IdCache, isGzipPath, parseNumber, sameBytes, scanFields } from './trec-scan.js';
 import { xlError } from '../util/errors.js';
 import type { Exclusions } from './types.js';
 import type { Qrels } from './types.js';
@@ -45,6 +49,10 @@ const WRITE_CHUNK = 1 << 22; // 4 MiB
 export interface ReadOptions {
   /** Bytes read per `readSync` (default 16 MiB); grows by itself for longer lines. */
   chunkSize?: number;
+  /** readRun: worker threads for a large plain file (default: every core, `defaultThreads()`); 1 = this thread only. */
+  threads?: number;
+  /** readRun: files from this size up are parsed by worker threads (default 32 MiB). */
+  parallelMinBytes?: number;
 }
 
 function readChunk(where: string, options: ReadOptions): number {
@@ -64,10 +72,7 @@ export interface WrittenFile {
   lines: number;
 }
 
-/** Whether a path names a gzip-compressed TREC file (`.gz`): written and read transparently. */
-export function isGzipPath(path: string): boolean {
-  return path.endsWith('.gz');
-}
+export { isGzipPath };
 
 /**
  * A file written through a temporary file, renamed over the target on `commit()`. A `.gz`
@@ -248,239 +253,8 @@ export function writeQrels(path: string, qrels: Qrels): WrittenFile {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading
-
-/**
- * Call `onLine(buf, starts, ends, nFields, lineNo)` for every non-blank line of `path`, with
- * the byte ranges of up to `maxFields` whitespace-separated fields (`nFields` counts all of
- * them). Reads the file in 16 MiB chunks with `readSync`; a line that straddles two chunks
- * is moved to the front of the buffer.
- */
-function scanFields(
-  where: string,
-  path: string,
-  chunkSize: number,
-  maxFields: number,
-  onLine: (buf: Buffer, starts: Int32Array, ends: Int32Array, nFields: number, lineNo: number) => void,
-): void {
-  if (isGzipPath(path)) {
-    // Whole file decompressed at once (runs compress ~6-10x, so this is the text's size).
-    let data: Buffer;
-    try {
-      data = gunzipSync(readFileSync(path));
-    } catch (e) {
-      throw xlError(where, `cannot read ${path} as gzip (truncated or not gzip?): ${(e as Error).message}`, { cause: e });
-    }
-    let limit = data.length;
-    if (limit > 0 && data[limit - 1] !== 10) {
-      const bigger = Buffer.allocUnsafe(limit + 1);
-      data.copy(bigger, 0, 0, limit);
-      bigger[limit] = 10;
-      data = bigger;
-      limit++;
-    }
-    scanLines(data, limit, maxFields, new Int32Array(maxFields), new Int32Array(maxFields), 0, onLine);
-    return;
-  }
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw xlError(where, `cannot open ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    let buf = Buffer.allocUnsafe(chunkSize);
-    let filled = 0; // bytes valid in buf
-    let lineNo = 0;
-    const starts = new Int32Array(maxFields);
-    const ends = new Int32Array(maxFields);
-    let eof = false;
-    while (!eof) {
-      if (filled === buf.length) {
-        // A single line longer than the buffer: grow it.
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const n = readSync(fd, buf, filled, buf.length - filled, null);
-      if (n === 0) eof = true;
-      const end = filled + n;
-      // Lines up to `limit` all end with '\n', so the byte loops below need no bounds checks
-      // (one pass over each byte, no per-line native call). At EOF a final line without
-      // '\n' gets one appended in the buffer.
-      let limit: number;
-      if (eof) {
-        limit = end;
-        if (end > 0 && buf[end - 1] !== 10) {
-          if (end === buf.length) {
-            const bigger = Buffer.allocUnsafe(buf.length + 1);
-            buf.copy(bigger, 0, 0, end);
-            buf = bigger;
-          }
-          buf[end] = 10;
-          limit = end + 1;
-        }
-      } else {
-        limit = end > 0 ? buf.lastIndexOf(10, end - 1) + 1 : 0;
-      }
-      lineNo = scanLines(buf, limit, maxFields, starts, ends, lineNo, onLine);
-      // Move the partial last line to the front.
-      if (limit < end) buf.copy(buf, 0, limit, end);
-      filled = end > limit ? end - limit : 0;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The field split of {@link scanFields} over `buf[0 .. limit)` (every line there ends with '\n'); returns the last line number. */
-function scanLines(
-  buf: Buffer,
-  limit: number,
-  maxFields: number,
-  starts: Int32Array,
-  ends: Int32Array,
-  lineNo: number,
-  onLine: (buf: Buffer, starts: Int32Array, ends: Int32Array, nFields: number, lineNo: number) => void,
-): number {
-  let i = 0;
-  while (i < limit) {
-    lineNo++;
-    let nFields = 0;
-    let c = buf[i];
-    for (;;) {
-      while (c === 32 || c === 9 || c === 13) c = buf[++i];
-      if (c === 10) break;
-      const s = i;
-      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
-      if (nFields < maxFields) {
-        starts[nFields] = s;
-        ends[nFields] = i;
-      }
-      nFields++;
-    }
-    i++; // past '\n'
-    if (nFields > 0) onLine(buf, starts, ends, nFields, lineNo);
-  }
-  return lineNo;
-}
-
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
-
-/**
- * Parse a decimal number from bytes [s, e). Fast path (Clinger): when the digits form an
- * integer below 2^53 and the decimal exponent is within ±22, `digits / 10^p` (or `* 10^p`)
- * is one correctly rounded operation on exact operands, so the result equals `Number(text)`.
- * Anything else (more digits, big exponents, inf/nan spellings) goes through `Number`.
- * Returns NaN when the text is not a number.
- */
-function parseNumber(buf: Buffer, s: number, e: number): number {
-  let i = s;
-  let neg = false;
-  let c = buf[i];
-  if (c === 45 /* - */ || c === 43 /* + */) {
-    neg = c === 45;
-    c = buf[++i];
-  }
-  let mant = 0;
-  let nDigits = 0;
-  let exp10 = 0;
-  let sawDigit = false;
-  while (i < e && c >= 48 && c <= 57) {
-    if (mant !== 0 || c !== 48) nDigits++;
-    mant = mant * 10 + (c - 48);
-    sawDigit = true;
-    c = buf[++i];
-  }
-  if (i < e && c === 46 /* . */) {
-    c = buf[++i];
-    while (i < e && c >= 48 && c <= 57) {
-      if (mant !== 0 || c !== 48) nDigits++;
-      mant = mant * 10 + (c - 48);
-      exp10--;
-      sawDigit = true;
-      c = buf[++i];
-    }
-  }
-  if (sawDigit && i < e && (c === 101 || c === 69) /* e E */) {
-    c = buf[++i];
-    let eneg = false;
-    if (c === 45 || c === 43) {
-      eneg = c === 45;
-      c = buf[++i];
-    }
-    let ev = 0;
-    let sawExp = false;
-    while (i < e && c >= 48 && c <= 57 && ev < 10000) {
-      ev = ev * 10 + (c - 48);
-      sawExp = true;
-      c = buf[++i];
-    }
-    if (!sawExp) return NaN;
-    exp10 += eneg ? -ev : ev;
-  }
-  if (i === e && sawDigit && nDigits <= 15 && exp10 >= -22 && exp10 <= 22) {
-    const v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
-    return neg ? -v : v;
-  }
-  // Slow path: let Number parse, after checking the text is decimal (Number('') is 0 and
-  // Number('0x10') is 16; trec_eval's atof would not read those as such).
-  const text = buf.toString('latin1', s, e);
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return Number(text);
-  if (/^[+-]?inf(inity)?$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
-  return NaN;
-}
-
-/** Decode bytes [s, e) as a string: latin1 when all bytes are ASCII (fast), else UTF-8. */
-function decode(buf: Buffer, s: number, e: number): string {
-  for (let i = s; i < e; i++) if (buf[i] >= 128) return buf.toString('utf8', s, e);
-  return buf.toString('latin1', s, e);
-}
-
-/**
- * A small direct-mapped cache of ids read from bytes. A run repeats document ids across
- * queries, and for the pools of this project (hundreds to thousands of documents) almost
- * every docno is a cache hit, so no string is allocated per line. The 32-bit FNV-1a hash of
- * the bytes picks one of 8192 slots; a hit is confirmed byte by byte; a miss decodes and
- * replaces the slot. Measured on a 10 M-line run over a 200,000-document pool (random
- * access, ~2% hits), a full hash table of all ids was slower than decoding every line
- * (cache misses on a multi-MB table), while this cache costs only the hash; hence a small
- * cache rather than full interning. Non-ASCII ids are always decoded (UTF-8).
- */
-class IdCache {
-  private static readonly SIZE = 8192;
-  private readonly hashes = new Int32Array(IdCache.SIZE);
-  private readonly strings: string[] = new Array<string>(IdCache.SIZE).fill('');
-  get(buf: Buffer, s: number, e: number): string {
-    let h = 0x811c9dc5 | 0;
-    for (let i = s; i < e; i++) {
-      const c = buf[i];
-      if (c >= 128) return buf.toString('utf8', s, e);
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    const slot = (h ^ (h >>> 13)) & (IdCache.SIZE - 1);
-    const len = e - s;
-    if (this.hashes[slot] === h) {
-      const str = this.strings[slot];
-      if (str.length === len) {
-        let i = 0;
-        while (i < len && str.charCodeAt(i) === buf[s + i]) i++;
-        if (i === len) return str;
-      }
-    }
-    const id = buf.toString('latin1', s, e);
-    this.hashes[slot] = h;
-    this.strings[slot] = id;
-    return id;
-  }
-}
-
-/** True when bytes [s, e) of `buf` equal bytes [ps, pe) of `prev`. */
-function sameBytes(buf: Buffer, s: number, e: number, prev: Buffer, plen: number): boolean {
-  if (e - s !== plen) return false;
-  for (let i = 0; i < plen; i++) if (buf[s + i] !== prev[i]) return false;
-  return true;
-}
+// Reading (the byte-level scanner and number parser live in trec-scan.ts, shared with the
+// parallel parse workers)
 
 /**
  * Read a TREC run file into a {@link Run}: per query, ids and scores (a Float64Array) in
@@ -497,6 +271,19 @@ function sameBytes(buf: Buffer, s: number, e: number, prev: Buffer, plen: number
  */
 export function readRun(path: string, options: ReadOptions = {}): Run {
   const where = 'readRun';
+  const threads = options.threads ?? defaultThreads();
+  if (threads > 1 && !isGzipPath(path)) {
+    let size = -1;
+    try {
+      size = statSync(path).size;
+    } catch {
+      // not there: the single-threaded path reports it
+    }
+    if (size >= (options.parallelMinBytes ?? 32 << 20)) {
+      const parallel = readRunParallel(path, size, threads, readChunk(where, options));
+      if (parallel) return parallel;
+    }
+  }
   const run: Run = {};
   let qid = '';
   const prevQ = Buffer.alloc(1024);
@@ -552,6 +339,110 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
     ids.push(docIds.get(buf, st[2], en[2]));
   });
   flush();
+  return run;
+}
+
+// ---------------------------------------------------------------------------------------
+// Parallel reading: byte ranges parsed by worker threads (trec-parse-worker.ts), waited for
+// synchronously (Atomics.wait + receiveMessageOnPort), so readRun stays a plain function.
+
+/** Worker bootstrap (CommonJS, eval): import the range parser and post its result. */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const { port, flag, url, path, start, end, chunkSize } = workerData;
+const done = () => { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); };
+import(url).then((m) => {
+  let r;
+  try { r = m.parseRunRange(path, start, end, chunkSize); }
+  catch (e) { port.postMessage({ fatal: String((e && e.message) || e) }); done(); return; }
+  port.postMessage(r, [r.docIdx.buffer, r.scores.buffer, r.arena.buffer, r.offs.buffer, r.lens.buffer, r.segCount.buffer]);
+  done();
+}, (e) => { port.postMessage({ loadError: String((e && e.message) || e) }); done(); });
+`;
+
+/** Line-aligned split points of a file into `parts` ranges. */
+function splitRanges(path: string, size: number, parts: number): { start: number; end: number }[] {
+  const cuts = [0];
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 16);
+    for (let k = 1; k < parts; k++) {
+      let p = Math.max(cuts[cuts.length - 1], Math.floor((size * k) / parts) - 1);
+      let cut = -1;
+      while (cut < 0 && p < size) {
+        const n = readSync(fd, buf, 0, buf.length, p);
+        if (n <= 0) break;
+        const i = buf.subarray(0, n).indexOf(10);
+        if (i >= 0) cut = p + i + 1;
+        else p += n;
+      }
+      if (cut < 0 || cut >= size) break;
+      if (cut > cuts[cuts.length - 1]) cuts.push(cut);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return cuts.map((start, i) => ({ start, end: i + 1 < cuts.length ? cuts[i + 1] : size }));
+}
+
+/**
+ * readRun on `threads` worker threads, one line-aligned byte range each; returns undefined
+ * when the workers cannot load (then the caller parses on this thread). Same result as the
+ * single-threaded path: queries in order of first appearance, lines of one query in file
+ * order, the same ids and bit-identical scores, and the same `path:line` errors.
+ */
+function readRunParallel(path: string, size: number, threads: number, chunkSize: number): Run | undefined {
+  const ranges = splitRanges(path, size, threads);
+  const self = import.meta.url;
+  const url = new URL(self.endsWith('.ts') ? './trec-parse-worker.ts' : './trec-parse-worker.js', self).href;
+  const jobs = ranges.map(({ start, end }) => {
+    const { port1, port2 } = new MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { port: port2, flag, url, path, start, end, chunkSize }, transferList: [port2] });
+    worker.unref();
+    return { port: port1, flag, worker };
+  });
+  const parts: ParsedRange[] = [];
+  let failed: string | undefined;
+  for (const job of jobs) {
+    while (Atomics.load(job.flag, 0) === 0) Atomics.wait(job.flag, 0, 0, 1000);
+    const msg = receiveMessageOnPort(job.port)?.message as (ParsedRange & { fatal?: string; loadError?: string }) | undefined;
+    job.port.close();
+    if (!msg || msg.loadError) failed ??= msg?.loadError ?? 'no result';
+    else if (msg.fatal) failed ??= `fatal: ${msg.fatal}`;
+    else parts.push(msg);
+  }
+  if (failed) {
+    if (failed.startsWith('fatal: ')) throw xlError('readRun', `${path}: ${failed.slice(7)}`);
+    return undefined; // workers could not load the parser: parse on this thread
+  }
+  let lineBase = 0;
+  for (const p of parts) {
+    if (p.error) throw xlError('readRun', `${path}:${lineBase + p.error.line}: ${p.error.message}`);
+    lineBase += p.lines;
+  }
+  const run: Run = {};
+  for (const p of parts) {
+    const arena = Buffer.from(p.arena.buffer, p.arena.byteOffset, p.arena.length);
+    const strings: string[] = new Array(p.offs.length);
+    for (let d = 0; d < strings.length; d++) strings[d] = decode(arena, p.offs[d], p.offs[d] + p.lens[d]);
+    let e = 0;
+    for (let sgm = 0; sgm < p.qids.length; sgm++) {
+      const qid = p.qids[sgm];
+      const n = p.segCount[sgm];
+      const ids: string[] = new Array(n);
+      for (let j = 0; j < n; j++) ids[j] = strings[p.docIdx[e + j]];
+      const scores = p.scores.slice(e, e + n);
+      e += n;
+      const old = run[qid];
+      if (old) {
+        const merged = new Float64Array(old.scores.length + n);
+        merged.set(old.scores as Float64Array);
+        merged.set(scores, old.scores.length);
+        run[qid] = { ids: old.ids.concat(ids), scores: merged };
+      } else run[qid] = { ids, scores };
+    }
+  }
   return run;
 }
 
