@@ -27,6 +27,7 @@
  */
 import { xlError } from '../util/errors.js';
 import { defaultThreads } from '../util/threads.js';
+import { createProgress } from '../util/progress.js';
 import { buildTopKModel, TOPK_GRAPH_IO } from './topk-graph.js';
 
 /** Backends of {@link exactTopK}. */
@@ -144,6 +145,9 @@ export async function exactTopK(
   const counts = new Int32Array(nq); // valid entries in each running row
   const mergeIdx = new Int32Array(k);
   const mergeVal = new Float32Array(k);
+  // progress (a bar on a TTY, a line every ~10 s otherwise) for jobs of more than 8 block pairs
+  const pairs = Math.ceil(nd / blockSize) * Math.ceil(nq / queryBlockSize);
+  const progress = createProgress({ stage: 'retrieve', total: nq * nd, unit: 'scores', mode: pairs > 8 ? undefined : 'off' });
   for (let b0 = 0; b0 < nd; b0 += blockSize) {
     const b1 = Math.min(nd, b0 + blockSize);
     const nb = b1 - b0;
@@ -158,6 +162,7 @@ export async function exactTopK(
       }
       const kk = Math.min(nb, k + extra);
       const top = await block(queries.subarray(q0 * dim, q1 * dim), q1 - q0, docBlock, nb, dim, kk);
+      progress.tick((q1 - q0) * nb);
       for (let q = q0; q < q1; q++) {
         const ex = excluded[q];
         const row = (q - q0) * kk;
@@ -190,6 +195,7 @@ export async function exactTopK(
       }
     }
   }
+  progress.done();
   return { k, indices, scores, backend };
 }
 
