@@ -24,6 +24,7 @@ export function evalCommand(): Command {
     .option('--belebele-dir <dir>', 'folder with Belebele <dialect>.jsonl files (downloaded there once when the network allows)')
     .option('--no-trec', 'do not write runs/ and qrels/')
     .option('--run-depth <n>', "documents per query in each run file, or 'all' (the whole pool minus exclusions)", 'all')
+    .addOption(new Option('--run-format <f>', "run files: 'plain' TREC text (trec_eval reads it) or 'gz' (gzip, ~4x smaller; readRun reads it, zcat for trec_eval)").choices(['plain', 'gz']).default('plain'))
     .requiredOption('--out <dir>', 'output folder', 'results');
   addEmbedOptions(cmd);
   cmd.action(async (opts) => {
@@ -68,7 +69,7 @@ export function evalCommand(): Command {
       const retriever = await resolveRetriever(name, { embed });
       const res = await runEvaluation(corpus, retriever, {
         scenarios, langs, pivot: opts.pivot, metrics, out: opts.trec ? out : undefined, runDepth,
-        cacheDir: opts.cache === false ? false : undefined, force: opts.force === true,
+        cacheDir: opts.cache === false ? false : undefined, force: opts.force === true, compressRuns: opts.runFormat === 'gz',
         onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`),
       });
       rows.push(...res.rows);
@@ -86,7 +87,7 @@ export function evalCommand(): Command {
       }
     }
     // models: content hash (in the id) and the effective token limit; truncation: texts cut per pool
-    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, runDepth: runDepth ?? 'all', embed: { ...embed, force: undefined }, models, truncation, node: process.version, date: new Date().toISOString() };
+    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, runDepth: runDepth ?? 'all', runFormat: opts.runFormat, embed: { ...embed, force: undefined }, models, truncation, node: process.version, date: new Date().toISOString() };
     writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     const md = markdownTables(rows);
     writeFileAtomic(resolve(out, 'metrics.md'), md);
