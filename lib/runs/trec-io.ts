@@ -285,6 +285,17 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
     }
   }
   const run: Run = {};
+  parseRunInto(run, path, readChunk(where, options));
+  return run;
+}
+
+/**
+ * Parse run lines of `path` (or bytes [start, end) of it, line numbers counted from
+ * `range.lineBase`) into `run` on this thread; returns the number of lines seen.
+ */
+function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start: number; end: number; lineBase: number }): number {
+  const where = 'readRun';
+  const lineBase = range?.lineBase ?? 0;
   let qid = '';
   const prevQ = Buffer.alloc(1024);
   let prevLen = -1;
@@ -305,9 +316,9 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
       run[qid] = { ids, scores: s };
     }
   };
-  scanFields(where, path, readChunk(where, options), 6, (buf, st, en, nf, line) => {
+  const lines = scanFields(where, path, chunkSize, 6, (buf, st, en, nf, line) => {
     if (nf !== 6) {
-      throw xlError(where, `${path}:${line}: expected 6 fields 'qid Q0 docno rank score tag', found ${nf}`);
+      throw xlError(where, `${path}:${lineBase + line}: expected 6 fields 'qid Q0 docno rank score tag', found ${nf}`);
     }
     const qlen = en[0] - st[0];
     if (prevLen < 0 || !sameBytes(buf, st[0], en[0], prevQ, prevLen)) {
@@ -324,11 +335,11 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
     }
     const rank = parseNumber(buf, st[3], en[3]);
     if (!Number.isInteger(rank)) {
-      throw xlError(where, `${path}:${line}: rank '${buf.toString('utf8', st[3], en[3])}' is not an integer`);
+      throw xlError(where, `${path}:${lineBase + line}: rank '${buf.toString('utf8', st[3], en[3])}' is not an integer`);
     }
     const score = parseNumber(buf, st[4], en[4]);
     if (Number.isNaN(score)) {
-      throw xlError(where, `${path}:${line}: score '${buf.toString('utf8', st[4], en[4])}' is not a number`);
+      throw xlError(where, `${path}:${lineBase + line}: score '${buf.toString('utf8', st[4], en[4])}' is not a number`);
     }
     if (n === scores.length) {
       const bigger = new Float64Array(scores.length * 2);
@@ -337,9 +348,9 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
     }
     scores[n++] = score;
     ids.push(docIds.get(buf, st[2], en[2]));
-  });
+  }, range);
   flush();
-  return run;
+  return lines;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -395,13 +406,22 @@ function readRunParallel(path: string, size: number, threads: number, chunkSize:
   const ranges = splitRanges(path, size, threads);
   const self = import.meta.url;
   const url = new URL(self.endsWith('.ts') ? './trec-parse-worker.ts' : './trec-parse-worker.js', self).href;
-  const jobs = ranges.map(({ start, end }) => {
+  // ranges 1.. go to workers; this thread parses range 0 meanwhile (into `run`, as readRun does)
+  const jobs = ranges.slice(1).map(({ start, end }) => {
     const { port1, port2 } = new MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { port: port2, flag, url, path, start, end, chunkSize }, transferList: [port2] });
     worker.unref();
     return { port: port1, flag, worker };
   });
+  const run: Run = {};
+  let mainLines: number;
+  try {
+    mainLines = parseRunInto(run, path, chunkSize, { ...ranges[0], lineBase: 0 });
+  } catch (e) {
+    for (const job of jobs) void job.worker.terminate();
+    throw e;
+  }
   const parts: ParsedRange[] = [];
   let failed: string | undefined;
   for (const job of jobs) {
@@ -416,12 +436,11 @@ function readRunParallel(path: string, size: number, threads: number, chunkSize:
     if (failed.startsWith('fatal: ')) throw xlError('readRun', `${path}: ${failed.slice(7)}`);
     return undefined; // workers could not load the parser: parse on this thread
   }
-  let lineBase = 0;
+  let lineBase = mainLines;
   for (const p of parts) {
     if (p.error) throw xlError('readRun', `${path}:${lineBase + p.error.line}: ${p.error.message}`);
     lineBase += p.lines;
   }
-  const run: Run = {};
   for (const p of parts) {
     const arena = Buffer.from(p.arena.buffer, p.arena.byteOffset, p.arena.length);
     const strings: string[] = new Array(p.offs.length);
