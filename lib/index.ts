@@ -24,6 +24,7 @@ export * from './data/cldr.js';
 // Pools
 export * from './pools/types.js';
 export * from './pools/build-pool.js';
+export * from './pools/doc-unit.js';
 
 // Embedding
 export * from './embed/index.js';

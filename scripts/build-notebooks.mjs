@@ -5,6 +5,9 @@
 // The .ts sources are the reviewed, diffable form; the .ipynb (with outputs, after
 // scripts/run-notebooks.sh) are what Jupyter opens. Outputs of an existing notebook are kept
 // for cells whose source did not change, so rebuilding does not wipe results.
+// The sources import the library as '../../lib/index.js' so that `npm run typecheck` checks
+// them against lib/; in the notebook that import becomes '../dist/index.js' (tslab compiles
+// cells to CommonJS and loads the compiled library, with its types from dist/index.d.ts).
 // Usage: node scripts/build-notebooks.mjs [notebooks/src/NAME.ts ...]
 import { readFileSync, writeFileSync, readdirSync, existsSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -26,7 +29,7 @@ function parse(text, file) {
     } else if (cur.type === 'markdown') {
       if (line.trim() !== '' && !line.startsWith('//')) throw new Error(`${file}:${i + 1}: markdown lines must start with '//'`);
       cur.lines.push(line.replace(/^\/\/ ?/, ''));
-    } else cur.lines.push(line);
+    } else cur.lines.push(line.replace(/'\.\.\/\.\.\/lib\/index\.js'/, "'../dist/index.js'"));
   });
   for (const c of cells) {
     while (c.lines.length && c.lines.at(-1).trim() === '') c.lines.pop();

@@ -4,9 +4,10 @@ import { Command, Option } from 'commander';
 import type { ParallelCorpus } from '../data/parallel.js';
 import { XQUAD_LANGS } from '../data/xquad.js';
 import { xlError } from '../util/errors.js';
-import { markdownTables, writeMetricRows, DEFAULT_METRICS, type MetricRow } from '../results/metric-rows.js';
+import { markdownTables, writeMetricRows, type MetricRow } from '../results/metric-rows.js';
+import { DEFAULT_METRICS } from '../metrics/registry.js';
 import type { PoolTruncation } from '../eval/run-evaluation.js';
-import { SCENARIOS, type Scenario } from '../pools/types.js';
+import { DOC_UNITS, QUERY_LANGS, SCENARIOS, type DocUnit, type QueryLangRole, type Scenario } from '../pools/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { embedOptionsFrom, addEmbedOptions, list } from './options.js';
 import { checkInt, checkLangs, checkMetricNames, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
@@ -21,6 +22,8 @@ export function evalCommand(): Command {
     .option('--scenarios <list>', `comma-separated, or 'all': ${SCENARIOS.join(', ')}`, 'all')
     .option('--pivot <lang>', "pivot language (Belebele: a dialect such as eng_Latn)", 'en')
     .option('--metrics <list>', 'metric names', DEFAULT_METRICS.join(','))
+    .option('--query-langs <list>', `query languages of cross and mixed* pools, comma-separated: ${QUERY_LANGS.join(', ')} (the pivot)`, 'target')
+    .addOption(new Option('--doc-unit <unit>', 'one document per paragraph, or per question (the paragraph repeated)').choices([...DOC_UNITS]).default('paragraph'))
     .option('--belebele-dir <dir>', 'folder with Belebele <dialect>.jsonl files (downloaded there once when the network allows)')
     .option('--no-trec', 'do not write runs/ and qrels/')
     .option('--run-depth <n>', "documents per query in each run file, or 'all' (the whole pool minus exclusions)", 'all')
@@ -38,6 +41,10 @@ export function evalCommand(): Command {
     for (const name of retrievers) checkRetriever(where, '--retriever', name);
     const runDepth = opts.runDepth === 'all' ? undefined : checkInt(where, "--run-depth (or 'all')", opts.runDepth);
     const embed = embedOptionsFrom(opts);
+    const queryLangs = list(opts.queryLangs) as QueryLangRole[];
+    if (queryLangs.length === 0) throw usageError(where, `--query-langs is empty; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
+    for (const q of queryLangs) if (!QUERY_LANGS.includes(q)) throw usageError(where, `--query-langs: unknown '${q}'; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
+    const docUnit = opts.docUnit as DocUnit;
     if (opts.dataset === 'xquad') {
       checkLangs(where, opts.langs === 'all' ? [...XQUAD_LANGS] : list(opts.langs), XQUAD_LANGS);
       checkLangs(where, [opts.pivot], XQUAD_LANGS, '--pivot');
@@ -68,9 +75,9 @@ export function evalCommand(): Command {
     for (const name of retrievers) {
       const retriever = await resolveRetriever(name, { embed });
       const res = await runEvaluation(corpus, retriever, {
-        scenarios, langs, pivot: opts.pivot, metrics, out: opts.trec ? out : undefined, runDepth,
+        scenarios, langs, pivot: opts.pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth,
         cacheDir: opts.cache === false ? false : undefined, force: opts.force === true, compressRuns: opts.runFormat === 'gz',
-        onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`),
+        onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}${pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`),
       });
       rows.push(...res.rows);
       writeMetricRows(out, rows); // after each retriever, so a killed run keeps what finished
@@ -87,7 +94,7 @@ export function evalCommand(): Command {
       }
     }
     // models: content hash (in the id) and the effective token limit; truncation: texts cut per pool
-    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, runDepth: runDepth ?? 'all', runFormat: opts.runFormat, embed: { ...embed, force: undefined }, models, truncation, node: process.version, date: new Date().toISOString() };
+    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, queryLangs, docUnit, runDepth: runDepth ?? 'all', runFormat: opts.runFormat, embed: { ...embed, force: undefined }, models, truncation, node: process.version, date: new Date().toISOString() };
     writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     const md = markdownTables(rows);
     writeFileAtomic(resolve(out, 'metrics.md'), md);

@@ -14,7 +14,7 @@ import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync }
 import { dirname, resolve, sep } from 'node:path';
 import { XlalignError } from '../util/errors.js';
 import { closestName } from '../util/closest.js';
-import { parseMetric, SUPPORTED_METRICS } from '../metrics/evaluate.js';
+import { parseMetric, SUPPORTED_METRICS } from '../metrics/registry.js';
 import { SCENARIOS, type Scenario } from '../pools/types.js';
 
 /** A usage error: bad command-line input. `main` prints its one line and exits with code 2. */

@@ -9,11 +9,17 @@ import { discardBadEntry, readVerifiedJson, writeVerifiedJson } from '../util/ve
 import type { ParallelCorpus } from '../data/parallel.js';
 import { evaluate } from '../metrics/evaluate.js';
 import { writeQrels, writeRun } from '../runs/trec-io.js';
+import { truncateRun } from '../runs/ranking.js';
 import { buildPool, poolPlan } from '../pools/build-pool.js';
-import type { Pool, Scenario } from '../pools/types.js';
+import { docUnitCorpus } from '../pools/doc-unit.js';
+import { poolLanguages, poolName, type DocUnit, type Pool, type QueryLangRole, type Scenario } from '../pools/types.js';
 import type { Retriever } from '../retrieve/types.js';
 import type { Run } from '../runs/types.js';
-import { DEFAULT_METRICS, type MetricRow } from '../results/metric-rows.js';
+import type { MetricRow } from '../results/metric-rows.js';
+import { DEFAULT_METRICS, definedForPool } from '../metrics/registry.js';
+import type { PoolFacts } from '../metrics/definition.js';
+
+export { truncateRun };
 
 /** Options of {@link runEvaluation}. */
 export interface RunEvaluationOptions {
@@ -23,18 +29,27 @@ export interface RunEvaluationOptions {
   langs?: readonly string[];
   /** Pivot language. Default `en`. */
   pivot?: string;
-  /** Metric names (see `lib/metrics/evaluate.ts`). Default {@link DEFAULT_METRICS}. */
+  /** Metric names (see `lib/metrics/registry.ts`). Default {@link DEFAULT_METRICS}. */
   metrics?: readonly string[];
   /**
-   * Folder for TREC files: `<out>/runs/<retriever>/<scenario>.<lang>.run` and
-   * `<out>/qrels/<scenario>.<lang>.qrels`. Default: none written.
+   * Query languages of the two-language scenarios (`cross`, `mixed*`): `'target'` (the
+   * pool language L), `'pivot'` (P), or both; each is its own pool. Default `['target']`.
+   */
+  queryLangs?: readonly QueryLangRole[];
+  /** Documents per paragraph (default) or per question, see `docUnitCorpus`. Default `'paragraph'`. */
+  docUnit?: DocUnit;
+  /**
+   * Folder for TREC files: `<out>/runs/<retriever>/<pool>.run` and `<out>/qrels/<pool>.qrels`,
+   * `<pool>` = `poolName(pool)` (`mixed.de`, or `mixed.de.en-queries` for pivot-language
+   * queries). Default: none written.
    */
   out?: string;
   /**
    * Documents written per query to each TREC run file. Default: all (the whole ranked pool
    * minus exclusions). Metrics are always computed on the whole ranking; a file cut at depth
-   * d reproduces them under trec_eval's definitions for cutoffs <= d, and AP whenever every
-   * relevant document is within the top d.
+   * d keeps the top d in the metrics' own tie order (`truncateRun` with the pool's qrels), so
+   * it reproduces them for cutoffs <= d, and AP whenever every relevant document is within
+   * the top d.
    */
   runDepth?: number;
   /**
@@ -84,7 +99,7 @@ const PoolEntry = z.object({
   truncation: z.object({ queries: z.number().int(), docs: z.number().int(), maxLength: z.number().int() }).nullable(),
 });
 
-/** Result of {@link runEvaluation}: the rows, and per pool the per-query scores. */
+/** Result of {@link runEvaluation}: the rows, and per pool (key `poolName(pool)`) the per-query scores. */
 export interface EvaluationResult {
   rows: MetricRow[];
   perQuery: Record<string, Record<string, Record<string, number>>>;
@@ -102,8 +117,10 @@ export function safeName(name: string): string {
  * pool, rank the whole pool for every query (minus the per-query exclusions), score it,
  * and write the TREC run and qrels files.
  *
- * Rows hold the aggregate of each metric per pool; metrics undefined for a scenario (e.g.
- * PivotInclination in `mono`, where no document is in the pivot language) are left out.
+ * Rows hold the aggregate of each metric per pool, with the pool's query language
+ * (`queryLang`); metrics the registry does not define for the pool (e.g. PivotInclination
+ * in `mono`, where no document is in the pivot language; `complete@10` in a `multi` pool
+ * with 12 relevant documents per query) and aggregates that are not finite are left out.
  *
  * @example
  * const { rows } = await runEvaluation(xquadCorpus(), new Bm25Retriever(), { scenarios: ['mixed'], langs: ['de'] });
@@ -113,52 +130,55 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
   const notice = options.notice ?? ((line: string) => process.stderr.write(line + '\n'));
   const cacheDir = options.cacheDir ?? (out && retriever.identity ? resolve(out, '.pools') : false);
   const code = options.codeKey ?? codeKey();
-  const plan = poolPlan(corpus, { scenarios: options.scenarios, langs: options.langs, pivot });
+  const plan = poolPlan(corpus, { scenarios: options.scenarios, langs: options.langs, pivot, queryLangs: options.queryLangs });
+  const units = docUnitCorpus(corpus, options.docUnit ?? 'paragraph');
   const rows: MetricRow[] = [];
   const perQuery: EvaluationResult['perQuery'] = {};
   const truncation: EvaluationResult['truncation'] = {};
   // temporary files of a killed run (SIGKILL between write and rename)
   for (const dir of [out && resolve(out, 'runs'), out && resolve(out, 'qrels'), cacheDir]) if (dir) removeStaleTemp(dir);
   const embedder = (retriever as { embedder?: { countTruncated?: (t: readonly string[], k: 'query' | 'passage') => number; config?: { maxLength?: number } } }).embedder;
-  for (const { scenario, lang } of plan) {
+  for (const { scenario, lang, queries } of plan) {
     const t0 = performance.now();
-    const pool = buildPool(corpus, { scenario, lang, pivot });
-    setProgressContext(`${retriever.name} ${scenario}.${lang}`);
-    const runFile = out ? resolve(out, 'runs', safeName(retriever.name), `${scenario}.${lang}.run${compressRuns ? '.gz' : ''}`) : undefined;
+    const pool = buildPool(units, { scenario, lang, pivot, queries });
+    const name = poolName(pool);
+    setProgressContext(`${retriever.name} ${name}`);
+    const runFile = out ? resolve(out, 'runs', safeName(retriever.name), `${name}.run${compressRuns ? '.gz' : ''}`) : undefined;
     const cacheFile = cacheDir && retriever.identity ? resolve(cacheDir, `${poolKey(pool, retriever.identity, metrics, options.runDepth, code, compressRuns)}.json`) : undefined;
     const cached = cacheFile && !force ? readPoolEntry(cacheFile, runFile, notice) : undefined;
     if (cached) {
-      const poolRows = cached.rows.map((r) => ({ ...r, retriever: retriever.name })) as MetricRow[];
+      const poolRows = cached.rows.filter((r) => definedForPool(r.metric, poolFacts(pool))).map((r) => ({ ...r, retriever: retriever.name, queryLang: pool.queryLang })) as MetricRow[];
       rows.push(...poolRows);
-      perQuery[`${scenario}.${lang}`] = cached.perQuery;
-      if (cached.truncation) truncation[`${scenario}.${lang}`] = cached.truncation;
-      if (out && !existsSync(resolve(out, 'qrels', `${scenario}.${lang}.qrels`))) writeQrels(resolve(out, 'qrels', `${scenario}.${lang}.qrels`), pool.qrels);
+      perQuery[name] = cached.perQuery;
+      if (cached.truncation) truncation[name] = cached.truncation;
+      if (out && !existsSync(resolve(out, 'qrels', `${name}.qrels`))) writeQrels(resolve(out, 'qrels', `${name}.qrels`), pool.qrels);
       onPool?.(pool, poolRows, (performance.now() - t0) / 1000, true);
       continue;
     }
     let cut: PoolTruncation | null = null;
     if (embedder?.countTruncated && embedder.config?.maxLength) {
       cut = { queries: embedder.countTruncated(pool.queries.map((q) => q.text), 'query'), docs: embedder.countTruncated(pool.docs.map((d) => d.text), 'passage'), maxLength: embedder.config.maxLength };
-      truncation[`${scenario}.${lang}`] = cut;
+      truncation[name] = cut;
     }
     const run: Run = await retriever.retrieve(pool.queries, pool.docs, { exclude: pool.exclude });
-    // pivot metrics mean nothing in a pool without pivot-language documents (mono, for L != P)
-    const hasPivotDocs = pool.docs.some((d) => d.lang === pivot);
-    const poolMetrics = metrics.filter((m) => hasPivotDocs || !m.startsWith('pivot_'));
-    const ev = evaluate(pool.qrels, run, poolMetrics, { pivot });
+    // the registry says which metrics a pool defines (no pivot metrics without pivot documents ...)
+    const poolMetrics = metrics.filter((m) => definedForPool(m, poolFacts(pool)));
+    const ev = evaluate(pool.qrels, run, poolMetrics, { pivot, languages: poolLanguages(pool), candidates: candidateCounts(pool) });
     const poolRows: MetricRow[] = [];
     for (const metric of poolMetrics) {
       const value = ev.mean[metric];
       if (value === undefined || !Number.isFinite(value)) continue;
-      poolRows.push({ dataset: corpus.name, retriever: retriever.name, scenario, lang, metric, value });
+      poolRows.push({ dataset: corpus.name, retriever: retriever.name, scenario, lang, queryLang: pool.queryLang, metric, value });
     }
     rows.push(...poolRows);
-    perQuery[`${scenario}.${lang}`] = ev.perQuery;
+    perQuery[name] = ev.perQuery;
     let written: { file: string; bytes: number; sha256: string; lines: number } | null = null;
     if (out && runFile) {
-      const w = writeRun(runFile, options.runDepth ? truncateRun(run, options.runDepth) : run, { tag: safeName(retriever.name), exclude: pool.exclude });
+      // cut and written in the metrics' tie order (the pool's qrels order ties)
+      const cutRun = options.runDepth ? truncateRun(run, options.runDepth, pool.qrels) : run;
+      const w = writeRun(runFile, cutRun, { tag: safeName(retriever.name), exclude: pool.exclude, qrels: pool.qrels });
       written = { file: basename(runFile), bytes: w.bytes, sha256: w.sha256, lines: w.lines };
-      writeQrels(resolve(out, 'qrels', `${scenario}.${lang}.qrels`), pool.qrels);
+      writeQrels(resolve(out, 'qrels', `${name}.qrels`), pool.qrels);
     }
     // written last: a pool counts as finished only once its run file is complete; the entry
     // records the run file's size and sha256, checked when the entry is reused
@@ -211,23 +231,24 @@ function poolKey(pool: Pool, identity: string, metrics: readonly string[], runDe
       queries: pool.queries.map((q) => [q.id, q.text]), docs: pool.docs.map((d) => [d.id, d.text]), qrels: pool.qrels, exclude: pool.exclude,
     }),
   );
-  return `${pool.scenario}.${pool.lang}.${h.slice(0, 24)}`;
+  return `${poolName(pool)}.${h.slice(0, 24)}`;
 }
 
-/**
- * The top `depth` documents of every ranking (score descending, ties by id as the TREC writer
- * orders them). Exclusions are already absent from runs made by a pool's retriever.
- */
-export function truncateRun(run: Run, depth: number): Run {
-  const out: Run = {};
-  for (const [qid, { ids, scores }] of Object.entries(run)) {
-    if (ids.length <= depth) {
-      out[qid] = { ids, scores };
-      continue;
-    }
-    const order = Array.from(ids.keys()).sort((a, b) => scores[b] - scores[a] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
-    const top = order.slice(0, depth);
-    out[qid] = { ids: top.map((i) => ids[i]), scores: top.map((i) => scores[i]) };
+/** What the metric registry's "defined for" tests read about a pool. */
+export function poolFacts(pool: Pool): PoolFacts {
+  let minRelevant = Number.POSITIVE_INFINITY;
+  for (const q in pool.qrels) {
+    let n = 0;
+    for (const d in pool.qrels[q]) if (pool.qrels[q][d] > 0) n++;
+    if (n > 0 && n < minRelevant) minRelevant = n;
   }
+  return { scenario: pool.scenario, docLangs: [...new Set(pool.docs.map((d) => d.lang))], queryLang: pool.queryLang, pivot: pool.pivot, minRelevant };
+}
+
+/** |D_q| per query: the pool's documents minus the query's exclusions that are in the pool. */
+function candidateCounts(pool: Pool): Record<string, number> {
+  const ids = new Set(pool.docs.map((d) => d.id));
+  const out: Record<string, number> = {};
+  for (const q of pool.queries) out[q.id] = pool.docs.length - new Set((pool.exclude[q.id] ?? []).filter((id) => ids.has(id))).size;
   return out;
 }

@@ -13,6 +13,7 @@
 import type { Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';
 import { checkK, cut, perQuery } from '../runs/ranking.js';
+import type { MetricDefinition } from './definition.js';
 
 /**
  * AP of one query.
@@ -43,3 +44,10 @@ export function averagePrecision(qrels: Qrels, run: Run, options: { k?: number }
   checkK('averagePrecision', options.k);
   return perQuery(qrels, run, (r) => averagePrecisionAtK(r.rel, r.ideal.length, options.k));
 }
+
+/** Registry entry: `ap` (mean = MAP) and `ap@k`; `ap` is in the default set. */
+export const averagePrecisionMetric: MetricDefinition = {
+  name: 'ap', cutoff: 'optional', aggregate: 'mean', range: [0, 1], higherIsBetter: true, defaults: ['ap'],
+  summary: 'average precision (trec_eval map, map_cut)',
+  score: (r, _c, k) => averagePrecisionAtK(r.rel, r.ideal.length, k),
+};

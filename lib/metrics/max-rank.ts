@@ -21,6 +21,7 @@
 import type { Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';
 import { perQuery } from '../runs/ranking.js';
+import type { MetricDefinition } from './definition.js';
 
 /**
  * MaxR of one query.
@@ -70,3 +71,16 @@ export function median(values: ArrayLike<number>): number {
   const h = s.length >> 1;
   return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
+
+/** Registry entry: `maxr`, the mean MaxR over queries (in the default set). */
+export const maxRankMetric: MetricDefinition = {
+  name: 'maxr', cutoff: 'none', aggregate: 'mean', range: [1, Number.POSITIVE_INFINITY], higherIsBetter: false, defaults: ['maxr'],
+  summary: 'rank of the worst-ranked relevant document (mean over queries)',
+  score: (r, c) => maxRankOf(r.rel, r.ideal.length, c.length),
+};
+
+/** Registry entry: `maxr.median`, the median MaxR over queries (in the default set). */
+export const maxRankMedianMetric: MetricDefinition = {
+  ...maxRankMetric, name: 'maxr.median', aggregate: 'median', defaults: ['maxr.median'],
+  summary: 'rank of the worst-ranked relevant document (median over queries)',
+};

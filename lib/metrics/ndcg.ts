@@ -19,6 +19,7 @@
 import type { Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';
 import { checkK, perQuery } from '../runs/ranking.js';
+import type { MetricDefinition } from './definition.js';
 
 /**
  * nDCG@k of one query from its ranked relevance vector.
@@ -49,3 +50,10 @@ export function ndcg(qrels: Qrels, run: Run, options: { k?: number } = {}): Reco
   checkK('ndcg', options.k);
   return perQuery(qrels, run, (r) => ndcgAtK(r.rel, r.ideal, options.k));
 }
+
+/** Registry entry: `ndcg` (whole ranking) and `ndcg@k`; `ndcg@10` and `ndcg@1` are in the default set. */
+export const ndcgMetric: MetricDefinition = {
+  name: 'ndcg', cutoff: 'optional', aggregate: 'mean', range: [0, 1], higherIsBetter: true, defaults: ['ndcg@10', 'ndcg@1'],
+  summary: 'normalised discounted cumulative gain (linear gain, trec_eval ndcg_cut)',
+  score: (r, _c, k) => ndcgAtK(r.rel, r.ideal, k),
+};

@@ -8,7 +8,9 @@
  *   PivotAbove       = number of **non-relevant** P-language documents ranked above b
  *   PivotInclination = 1 if PivotAbove >= 1, else 0
  *
- * Languages come from the id prefix `<lang>-` (query `de-123`, document `en-a07p03`).
+ * Languages come from the pool (`Doc.lang`, `Query.lang`, passed as {@link IdLanguages}),
+ * never from the id spelling, so BCP-47 tags such as `en-US` or `zh-Hant` work as pivot
+ * and query languages.
  * Relevant P-language documents (e.g. the English parallel of the answer in the `mixed`
  * scenario) are not counted: preferring them is not a mistake. If no relevant L-language
  * document is in the ranking, b counts as ranked after the whole ranking, so every
@@ -17,63 +19,61 @@
  * Left out (undefined, not averaged): queries whose language is P, queries with no relevant
  * L-language document in the qrels, and queries absent from the run (nothing was ranked, so
  * nothing can be said). The mean is over the remaining queries (NaN when none remains).
- * There is no cutoff. Ties follow the pessimistic policy of `common.ts` (a tie between a
+ * There is no cutoff. Ties follow the pessimistic policy of `lib/runs/ranking.ts` (a tie between a
  * non-relevant pivot document and b puts the pivot document above).
  *
  * Reference: xlalign (issue 2), after the "language preference" analyses of Roy et al.,
  * "LAReQA: Language-agnostic answer retrieval from a multilingual pool", EMNLP 2020.
  */
-import type { Qrels } from '../runs/types.js';
+import type { IdLanguages, Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';
 import { createRankScratch, evaluatedQueries, rankQuery, type RankedQuery } from '../runs/ranking.js';
+import { xlError } from '../util/errors.js';
+import type { MetricDefinition, PoolFacts, QueryContext } from './definition.js';
 
 /** Options of the pivot metrics. */
 export interface PivotOptions {
-  /** Pivot language code, the prefix of pivot document ids. Default `'en'`. */
+  /** Pivot language P, as in the pool's `Doc.lang`. Default `'en'`. */
   pivot?: string;
-}
-
-/** The language prefix of an id `<lang>-<id>` ('' when there is no '-'). @example langOf('de-a07p03') // 'de' */
-export function langOf(id: string): string {
-  const i = id.indexOf('-');
-  return i > 0 ? id.slice(0, i) : '';
+  /** The language of every query and document id (required; e.g. `poolLanguages(pool)`). */
+  languages: IdLanguages;
 }
 
 /**
  * PivotAbove of one query on plain arrays.
- * @param rankedIds - document ids in ranked order (after the tie policy).
+ * @param rankedLangs - the language of each ranked document (after the tie policy).
  * @param rel - relevance at each rank.
  * @param queryLang - the query language L.
  * @param pivot - the pivot language P (default `'en'`).
  * @returns the number of non-relevant P documents ranked above the best relevant L document.
- * @example pivotAboveCount(['en-1', 'de-2', 'en-2'], [0, 1, 1], 'de') // 1
+ * @example pivotAboveCount(['en', 'de', 'en'], [0, 1, 1], 'de') // 1
  */
-export function pivotAboveCount(rankedIds: readonly string[], rel: ArrayLike<number>, queryLang: string, pivot = 'en'): number {
-  const lp = queryLang + '-';
-  const pp = pivot + '-';
+export function pivotAboveCount(rankedLangs: readonly string[], rel: ArrayLike<number>, queryLang: string, pivot = 'en'): number {
   let above = 0;
-  for (let i = 0; i < rankedIds.length; i++) {
-    const id = rankedIds[i];
+  for (let i = 0; i < rankedLangs.length; i++) {
+    const l = rankedLangs[i];
     if (rel[i] > 0) {
-      if (id.startsWith(lp)) return above;
-    } else if (id.startsWith(pp)) above++;
+      if (l === queryLang) return above;
+    } else if (l === pivot) above++;
   }
   return above;
 }
 
 /**
- * Same as {@link pivotAboveCount} on a {@link RankedQuery}, without allocating ranked ids.
- * @example pivotAboveRanked(rankQuery('de-1', run['de-1'], qrels['de-1']), 'de', 'en')
+ * Same as {@link pivotAboveCount} on a {@link RankedQuery}, looking document languages up
+ * with `docLang`, without allocating.
+ * @throws XlalignError when a document it reaches has no language.
+ * @example pivotAboveRanked(rankQuery('de-1', run['de-1'], qrels['de-1']), 'de', 'en', (id) => languages.docs.get(id))
  */
-export function pivotAboveRanked(r: RankedQuery, queryLang: string, pivot: string): number {
-  const lp = queryLang + '-';
-  const pp = pivot + '-';
+export function pivotAboveRanked(r: RankedQuery, queryLang: string, pivot: string, docLang: (id: string) => string | undefined): number {
   let above = 0;
   for (let i = 0; i < r.rel.length; i++) {
     const id = r.ids[r.order[i]];
+    const l = docLang(id);
+    if (l === undefined) throw xlError('pivotAbove', `document '${id}' has no language; the languages must cover every ranked document`);
     if (r.rel[i] > 0) {
-      if (id.startsWith(lp)) return above;
-    } else if (id.startsWith(pp)) above++;
+      if (l === queryLang) return above;
+    } else if (l === pivot) above++;
   }
   return above;
 }
@@ -81,22 +81,44 @@ export function pivotAboveRanked(r: RankedQuery, queryLang: string, pivot: strin
 /**
  * Whether a query takes part in the pivot metrics: its language is not the pivot, it has a
  * relevant document in its own language, and it is in the run.
- * @example pivotDefined('de-1', { 'de-1': 1 }, { 'de-1': { ids: [], scores: [] } }, 'en') // true
+ * @example pivotDefined({ 'de-1': 1 }, true, 'de', 'en', (id) => languages.docs.get(id)) // true
  */
-export function pivotDefined(qid: string, judgments: Record<string, number> | undefined, run: Run, pivot: string): boolean {
-  const lang = langOf(qid);
-  if (lang === '' || lang === pivot || run[qid] === undefined || !judgments) return false;
-  const lp = lang + '-';
-  for (const d in judgments) if (judgments[d] > 0 && d.startsWith(lp)) return true;
+export function pivotDefined(
+  judgments: Record<string, number> | undefined,
+  inRun: boolean,
+  queryLang: string,
+  pivot: string,
+  docLang: (id: string) => string | undefined,
+): boolean {
+  if (queryLang === pivot || !inRun || !judgments) return false;
+  for (const d in judgments) if (judgments[d] > 0 && docLang(d) === queryLang) return true;
   return false;
 }
 
-function pivotPerQuery(qrels: Qrels, run: Run, pivot: string, f: (n: number) => number): Record<string, number> {
+/** The query's language from the context, or a clear error. */
+function queryLangOf(c: QueryContext): string {
+  if (c.queryLang === undefined) throw xlError('evaluate', `query '${c.qid}' has no language; pivot metrics need the language of every query (options.languages)`);
+  return c.queryLang;
+}
+
+/** PivotAbove of one query in `evaluate`'s context; NaN where undefined (see the file comment). */
+function pivotAboveInContext(r: RankedQuery, c: QueryContext): number {
+  const l = queryLangOf(c);
+  return pivotDefined(c.judgments, c.inRun, l, c.pivot, c.docLang) ? pivotAboveRanked(r, l, c.pivot, c.docLang) : Number.NaN;
+}
+
+function pivotPerQuery(qrels: Qrels, run: Run, options: PivotOptions, f: (n: number) => number): Record<string, number> {
+  const pivot = options.pivot ?? 'en';
+  const { languages } = options;
+  if (!languages) throw xlError('pivotAbove', 'options.languages is required: the language of every query and document id (e.g. poolLanguages(pool))');
+  const docLang = (id: string) => languages.docs.get(id);
   const out: Record<string, number> = {};
   const scratch = createRankScratch();
   for (const qid of evaluatedQueries(qrels)) {
-    if (!pivotDefined(qid, qrels[qid], run, pivot)) continue;
-    out[qid] = f(pivotAboveRanked(rankQuery(qid, run[qid], qrels[qid], scratch), langOf(qid), pivot));
+    const lang = languages.queries.get(qid);
+    if (lang === undefined) throw xlError('pivotAbove', `query '${qid}' has no language in options.languages`);
+    if (!pivotDefined(qrels[qid], run[qid] !== undefined, lang, pivot, docLang)) continue;
+    out[qid] = f(pivotAboveRanked(rankQuery(qid, run[qid], qrels[qid], scratch), lang, pivot, docLang));
   }
   return out;
 }
@@ -104,17 +126,43 @@ function pivotPerQuery(qrels: Qrels, run: Run, pivot: string, f: (n: number) => 
 /**
  * PivotAbove of every query where it is defined (see the file comment).
  * @param options.pivot - pivot language; default `'en'`.
- * @example pivotAbove({ 'de-1': { 'de-1': 1 } }, { 'de-1': { ids: ['en-2', 'de-1'], scores: [2, 1] } }) // { 'de-1': 1 }
+ * @param options.languages - the language of every id (required).
+ * @example pivotAbove({ 'de-1': { 'de-1': 1 } }, { 'de-1': { ids: ['en-2', 'de-1'], scores: [2, 1] } }, { languages: poolLanguages(pool) }) // { 'de-1': 1 }
  */
-export function pivotAbove(qrels: Qrels, run: Run, options: PivotOptions = {}): Record<string, number> {
-  return pivotPerQuery(qrels, run, options.pivot ?? 'en', (n) => n);
+export function pivotAbove(qrels: Qrels, run: Run, options: PivotOptions): Record<string, number> {
+  return pivotPerQuery(qrels, run, options, (n) => n);
 }
 
 /**
  * PivotInclination of every query where it is defined (see the file comment).
  * @param options.pivot - pivot language; default `'en'`.
- * @example pivotInclination({ 'de-1': { 'de-1': 1 } }, { 'de-1': { ids: ['en-2', 'de-1'], scores: [2, 1] } }) // { 'de-1': 1 }
+ * @param options.languages - the language of every id (required).
+ * @example pivotInclination({ 'de-1': { 'de-1': 1 } }, { 'de-1': { ids: ['en-2', 'de-1'], scores: [2, 1] } }, { languages: poolLanguages(pool) }) // { 'de-1': 1 }
  */
-export function pivotInclination(qrels: Qrels, run: Run, options: PivotOptions = {}): Record<string, number> {
-  return pivotPerQuery(qrels, run, options.pivot ?? 'en', (n) => (n > 0 ? 1 : 0));
+export function pivotInclination(qrels: Qrels, run: Run, options: PivotOptions): Record<string, number> {
+  return pivotPerQuery(qrels, run, options, (n) => (n > 0 ? 1 : 0));
 }
+
+/** Pivot metrics are defined in pools with pivot-language documents, for queries not in the pivot language. */
+function pivotPool(pool: PoolFacts): boolean {
+  return pool.docLangs.includes(pool.pivot) && pool.queryLang !== pool.pivot;
+}
+
+/** Registry entry: `pivot_inclination` (in the default set). */
+export const pivotInclinationMetric: MetricDefinition = {
+  name: 'pivot_inclination', cutoff: 'none', aggregate: 'mean', range: [0, 1], higherIsBetter: false, defaults: ['pivot_inclination'], needsLanguages: true,
+  summary: 'share of queries with a non-relevant pivot-language document above the best relevant own-language one',
+  definedFor: pivotPool,
+  score: (r, c) => {
+    const n = pivotAboveInContext(r, c);
+    return Number.isNaN(n) ? n : n > 0 ? 1 : 0;
+  },
+};
+
+/** Registry entry: `pivot_above` (in the default set). */
+export const pivotAboveMetric: MetricDefinition = {
+  name: 'pivot_above', cutoff: 'none', aggregate: 'mean', range: [0, Number.POSITIVE_INFINITY], higherIsBetter: false, defaults: ['pivot_above'], needsLanguages: true,
+  summary: 'non-relevant pivot-language documents above the best relevant own-language one',
+  definedFor: pivotPool,
+  score: pivotAboveInContext,
+};

@@ -10,6 +10,7 @@ import type { Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';
 import { checkK, perQuery } from '../runs/ranking.js';
 import { hitsAtK } from './recall.js';
+import type { MetricDefinition } from './definition.js';
 
 /**
  * P@k of one query.
@@ -29,3 +30,10 @@ export function precision(qrels: Qrels, run: Run, options: { k?: number } = {}):
   checkK('precision', options.k);
   return perQuery(qrels, run, (r) => precisionAtK(r.rel, options.k));
 }
+
+/** Registry entry: `p` and `p@k`; `p@10` is in the default set. */
+export const precisionMetric: MetricDefinition = {
+  name: 'p', cutoff: 'optional', aggregate: 'mean', range: [0, 1], higherIsBetter: true, defaults: ['p@10'],
+  summary: 'precision: relevant documents in the top k, divided by k',
+  score: (r, _c, k) => precisionAtK(r.rel, k),
+};

@@ -8,6 +8,7 @@
 import type { Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';
 import { checkK, cut, perQuery } from '../runs/ranking.js';
+import type { MetricDefinition } from './definition.js';
 
 /** Number of relevant documents among the first `k` ranks (all when k is undefined). @example hitsAtK([1, 0, 1], 2) // 1 */
 export function hitsAtK(rel: ArrayLike<number>, k?: number): number {
@@ -35,3 +36,10 @@ export function recall(qrels: Qrels, run: Run, options: { k?: number } = {}): Re
   checkK('recall', options.k);
   return perQuery(qrels, run, (r) => recallAtK(r.rel, r.ideal.length, options.k));
 }
+
+/** Registry entry: `r` and `r@k`; `r@10` is in the default set. */
+export const recallMetric: MetricDefinition = {
+  name: 'r', cutoff: 'optional', aggregate: 'mean', range: [0, 1], higherIsBetter: true, defaults: ['r@10'],
+  summary: 'recall: share of the relevant documents in the top k',
+  score: (r, _c, k) => recallAtK(r.rel, r.ideal.length, k),
+};

@@ -9,6 +9,7 @@
 import type { Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';
 import { checkK, cut, perQuery } from '../runs/ranking.js';
+import type { MetricDefinition } from './definition.js';
 
 /**
  * RR@k of one query from its ranked relevance vector.
@@ -30,3 +31,10 @@ export function reciprocalRank(qrels: Qrels, run: Run, options: { k?: number } =
   checkK('reciprocalRank', options.k);
   return perQuery(qrels, run, (r) => reciprocalRankAtK(r.rel, options.k));
 }
+
+/** Registry entry: `rr` and `rr@k` (mean = MRR@k); `rr@10` is in the default set. */
+export const reciprocalRankMetric: MetricDefinition = {
+  name: 'rr', cutoff: 'optional', aggregate: 'mean', range: [0, 1], higherIsBetter: true, defaults: ['rr@10'],
+  summary: 'reciprocal rank of the first relevant document',
+  score: (r, _c, k) => reciprocalRankAtK(r.rel, k),
+};

@@ -9,6 +9,7 @@ import { lossCurve, readLossCsv } from './loss-curve.js';
 import { metricBars } from './metric-bars.js';
 import { distinct, parseMetricRows } from './metric-rows.js';
 import type { FigureSpec, MetricRow } from './types.js';
+import { metricRange } from '../metrics/registry.js';
 
 /** Metrics drawn by {@link renderStandardFigures}, in this order, when present in the rows. */
 export const STANDARD_METRICS = ['pivot_inclination', 'pivot_above', 'maxr', 'complete@10', 'ndcg@10', 'r@10'] as const;
@@ -16,8 +17,6 @@ export const STANDARD_METRICS = ['pivot_inclination', 'pivot_above', 'maxr', 'co
 /** Metrics drawn from `before-after.json`, when present (one figure per scenario and metric). */
 export const BEFORE_AFTER_METRICS = ['maxr', 'complete@10', 'pivot_inclination'] as const;
 
-/** Metrics that are rates in [0, 1] (their y axis is fixed to [0, 1]). */
-const RATE_METRICS = /^(pivot_inclination|complete@\d+|ndcg@\d+|r@\d+|p@\d+|rr@\d+|ap)$/;
 
 /** Scenarios in reading order (the rest follow, sorted). */
 const SCENARIO_ORDER = ['mono', 'cross', 'mixed', 'mixed-target', 'mixed-pivot', 'multi'];
@@ -112,7 +111,8 @@ export function standardFigureSpecs(fromDir: string, options: { metrics?: readon
   if (!existsSync(metricsFile)) {
     throw xlError('renderStandardFigures', `${metricsFile} not found; run 'xlalign eval --out ${fromDir}' first (it writes metrics.json)`);
   }
-  const rows: MetricRow[] = parseMetricRows(readJson(metricsFile, 'renderStandardFigures'), { file: metricsFile });
+  // these figures show queries in the pool's own language (rows for pivot-language queries, `--query-langs pivot`, are left out)
+  const rows: MetricRow[] = parseMetricRows(readJson(metricsFile, 'renderStandardFigures'), { file: metricsFile }).filter((r) => r.queryLang === undefined || r.queryLang === r.lang);
   const wanted = options.metrics ?? STANDARD_METRICS;
   const figs: { name: string; spec: FigureSpec }[] = [];
   for (const dataset of distinct(rows, 'dataset')) {
@@ -121,7 +121,8 @@ export function standardFigureSpecs(fromDir: string, options: { metrics?: readon
     for (const metric of wanted) {
       const dm = ds.filter((r) => r.metric === metric);
       if (dm.length === 0) continue;
-      const yRange: [number, number] | undefined = RATE_METRICS.test(metric) ? [0, 1] : undefined;
+      // y axis from the metric registry's value range (fixed for rates such as [0, 1]; autorange for MaxR)
+      const yRange = metricRange(metric);
       for (const retriever of retrievers) {
         const sel = dm.filter((r) => r.retriever === retriever);
         if (sel.length === 0) continue;
@@ -150,7 +151,7 @@ export function standardFigureSpecs(fromDir: string, options: { metrics?: readon
         if (sel.length === 0) continue;
         figs.push({
           name: figureName('before-after', ...(scenario ? [scenario] : []), metric),
-          spec: beforeAfterBars(sel, metric, { yRange: RATE_METRICS.test(metric) ? [0, 1] : undefined }),
+          spec: beforeAfterBars(sel, metric, { yRange: metricRange(metric) }),
         });
       }
     }

@@ -1,19 +1,21 @@
 import { writeFileAtomic } from '../util/fs.js';
 
-/** One line of results: the mean of `metric` over the queries of (scenario, lang). */
+/** One line of results: the mean of `metric` over the queries of (scenario, lang, queryLang). */
 export interface MetricRow {
   dataset: string;
   retriever: string;
   scenario: string;
+  /** The pool's language L (the target language of a two-language scenario). */
   lang: string;
+  /**
+   * The language of the pool's queries: `lang`, or the pivot for pivot-language queries.
+   * `runEvaluation` always sets it; rows from files written before it existed lack it (read
+   * it as `lang`).
+   */
+  queryLang?: string;
   metric: string;
   value: number;
 }
-
-/** The metrics every evaluation reports by default. */
-export const DEFAULT_METRICS = [
-  'ndcg@10', 'rr@10', 'r@10', 'p@10', 'ap', 'maxr', 'maxr.median', 'complete@10', 'pivot_inclination', 'pivot_above',
-] as const;
 
 function csvCell(v: string | number): string {
   const s = String(v);
@@ -23,20 +25,21 @@ function csvCell(v: string | number): string {
 /** Write rows as `metrics.json` (an array) and `metrics.csv` beside it, atomically. */
 export function writeMetricRows(dir: string, rows: MetricRow[]): void {
   writeFileAtomic(`${dir}/metrics.json`, JSON.stringify(rows, null, 1) + '\n');
-  const head = 'dataset,retriever,scenario,lang,metric,value';
-  const lines = rows.map((r) => [r.dataset, r.retriever, r.scenario, r.lang, r.metric, r.value].map(csvCell).join(','));
+  const head = 'dataset,retriever,scenario,lang,queryLang,metric,value';
+  const lines = rows.map((r) => [r.dataset, r.retriever, r.scenario, r.lang, r.queryLang ?? r.lang, r.metric, r.value].map(csvCell).join(','));
   writeFileAtomic(`${dir}/metrics.csv`, [head, ...lines].join('\n') + '\n');
 }
 
 /**
- * Markdown tables, one per (retriever, scenario): languages as rows, metrics as columns.
+ * Markdown tables, one per (retriever, scenario, query language): languages as rows,
+ * metrics as columns; pools with pivot-language queries get their own table.
  * Metrics that are undefined for a scenario (e.g. PivotInclination in `mono`) are left out.
  */
 export function markdownTables(rows: MetricRow[], options: { digits?: number } = {}): string {
   const { digits = 3 } = options;
   const groups = new Map<string, MetricRow[]>();
   for (const r of rows) {
-    const key = `${r.dataset} · ${r.retriever} · ${r.scenario}`;
+    const key = `${r.dataset} · ${r.retriever} · ${r.scenario}${r.queryLang && r.queryLang !== r.lang ? ` · ${r.queryLang} queries` : ''}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }

@@ -21,6 +21,7 @@ import { xlError } from '../util/errors.js';
 import { tokenize } from './tokenize.js';
 import type { Retriever } from './types.js';
 import type { Ranking, Run } from '../runs/types.js';
+import { compareIds } from '../runs/ranking.js';
 
 /** Options of {@link Bm25Retriever}. */
 export interface Bm25Options {
@@ -43,7 +44,8 @@ interface Tokenized {
 /**
  * A BM25 {@link Retriever}. Each `retrieve` call indexes the given documents (an inverted
  * index in typed arrays), scores every document for every query, and returns per query the
- * documents sorted by score, descending, ties by document id (all of them, score 0
+ * documents sorted by score, descending, ties by document id as `compareIds` of
+ * `lib/runs/ranking.ts` orders them, i.e. as the metrics rank an unjudged ranking (all of them, score 0
  * included, when `k` is undefined; else the top `k`), without `exclude[qid]`.
  * Tokenized texts are cached by id within the instance (re-tokenized if the text of an id
  * changes), since the same documents come back in every scenario.
@@ -112,8 +114,8 @@ export class Bm25Retriever implements Retriever {
     // Per-document length normaliser k1 * (1 - b + b * dl / avgdl); avgdl = 0 (only empty documents) -> 1.
     const norm = new Float64Array(n);
     for (let d = 0; d < n; d++) norm[d] = this.k1 * (index.avgdl > 0 ? 1 - this.b + (this.b * index.lengths[d]) / index.avgdl : 1);
-    // Tie order: document ids ascending, computed once.
-    const byId = Uint32Array.from({ length: n }, (_, i) => i).sort((x, y) => (docs[x].id < docs[y].id ? -1 : docs[x].id > docs[y].id ? 1 : 0));
+    // Tie order: the unjudged order of lib/runs/ranking.ts (ids ascending), computed once.
+    const byId = Uint32Array.from({ length: n }, (_, i) => i).sort((x, y) => compareIds(docs[x].id, docs[y].id));
     const rankOfId = new Uint32Array(n);
     byId.forEach((d, r) => (rankOfId[d] = r));
 

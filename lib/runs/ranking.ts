@@ -1,8 +1,10 @@
 /**
- * Shared helpers of the metrics: the tie policy and the ranked relevance vector.
+ * The one tie order of xlalign, and the ranked relevance vector the metrics score.
  *
- * ## Tie policy (stated once, here)
- * Metrics never trust the order of `Ranking.ids`; they sort every ranking themselves:
+ * ## Tie policy (stated once, here; everything that orders a ranking imports it)
+ * Metrics never trust the order of `Ranking.ids`; they sort every ranking themselves, and
+ * so do the TREC run writer (`writeRun`), the `--run-depth` cut ({@link truncateRun}) and
+ * BM25's ranking ({@link compareIds}):
  *
  * 1. by score, descending;
  * 2. among equal scores, **pessimistically**: non-relevant documents before relevant ones
@@ -19,6 +21,16 @@
 import type { Ranking, Run } from './types.js';
 import type { Qrels } from './types.js';
 import { xlError } from '../util/errors.js';
+
+/**
+ * Key 3 of the tie order: document ids ascending, in UTF-16 code-unit order (what `<` on
+ * strings does; not `localeCompare`). Retrievers that order ties themselves (BM25) use it,
+ * so that their output is already in the order the metrics give an unjudged ranking.
+ * @example ['b', 'B', 'a'].sort(compareIds) // ['B', 'a', 'b']
+ */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * One query's ranking after the tie policy, as flat typed arrays (no per-document objects).
@@ -157,7 +169,7 @@ export function rankQuery(
   }
   for (let i = 0; i < n; i++) order[i] = i;
   // Tie order within equal scores: relevance ascending, then id ascending.
-  const tie = (a: number, b: number): number => rel0[a] - rel0[b] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0);
+  const tie = (a: number, b: number): number => rel0[a] - rel0[b] || compareIds(ids[a], ids[b]);
   if (!strict && descending) {
     // Already sorted by score (e.g. a retriever's output with a long tail of equal scores):
     // order each run of tied scores on its own, in linear time when its non-relevant
@@ -206,6 +218,43 @@ function orderTies(
 
 function duplicate(qid: string, id: string) {
   return xlError('rankQuery', `run['${qid}'] lists relevant doc '${id}' twice; ids in a ranking must be unique`);
+}
+
+/**
+ * The order of one ranking under the tie policy: `order[r]` is the index into `ranking.ids`
+ * of the document at 0-based rank `r`. With the query's judgments, ties put non-relevant
+ * documents first (exactly as the metrics rank them); without, ties go by id.
+ * @throws XlalignError as {@link rankQuery}.
+ * @example rankOrder('q', { ids: ['a', 'b', 'c'], scores: [1, 2, 2] }, { b: 1 }) // Uint32Array [2, 1, 0]
+ */
+export function rankOrder(qid: string, ranking: Ranking, judgments?: Record<string, number>): Uint32Array {
+  return rankQuery(qid, ranking, judgments).order;
+}
+
+/**
+ * The top `depth` documents of every ranking, in the tie order of the metrics (see the file
+ * comment): with `qrels`, a tie at the cut keeps exactly the documents the metrics rank
+ * within the top `depth` (non-relevant before relevant), so metrics with cutoffs <= `depth`
+ * are the same on the cut run as on the whole one. Rankings come back in ranked order.
+ * Rankings no longer than `depth` are returned as they are.
+ * @param depth - documents kept per query (a positive integer).
+ * @param qrels - judgments used for the tie order (default none: ties by id).
+ * @throws XlalignError for a bad depth or a malformed ranking.
+ * @example truncateRun({ q: { ids: ['a', 'b', 'c'], scores: [2, 1, 1] } }, 2, { q: { b: 1 } }) // { q: { ids: ['a', 'c'], scores: [2, 1] } }
+ */
+export function truncateRun(run: Run, depth: number, qrels?: Qrels): Run {
+  if (!(Number.isInteger(depth) && depth > 0)) throw xlError('truncateRun', `depth = ${depth}; use a positive integer`);
+  const out: Run = {};
+  for (const qid in run) {
+    const { ids, scores } = run[qid];
+    if (ids.length <= depth) {
+      out[qid] = { ids, scores };
+      continue;
+    }
+    const top = rankOrder(qid, run[qid], qrels?.[qid]).subarray(0, depth);
+    out[qid] = { ids: Array.from(top, (i) => ids[i]), scores: Array.from(top, (i) => scores[i]) };
+  }
+  return out;
 }
 
 /**

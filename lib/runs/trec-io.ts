@@ -27,6 +27,7 @@ import { xlError } from '../util/errors.js';
 import type { Exclusions } from './types.js';
 import type { Qrels } from './types.js';
 import type { Ranking, Run } from './types.js';
+import { rankOrder } from './ranking.js';
 
 /** Options of {@link writeRun}. */
 export interface WriteRunOptions {
@@ -186,29 +187,15 @@ export function writeRun(path: string, run: Run, options: WriteRunOptions): Writ
         throw xlError(where, `${path}: run['${qid}'] has ${ids.length} ids but ${scores.length} scores`);
       }
       const skip = exclude?.[qid]?.length ? new Set(exclude[qid]) : undefined;
-      const judged = qrels?.[qid];
-      const order: number[] = [];
+      const kept: number[] = [];
       for (let i = 0; i < ids.length; i++) {
         if (Number.isNaN(scores[i])) throw xlError(where, `${path}: run['${qid}'].scores[${i}] (doc '${ids[i]}') is NaN`);
         if (hasSpace(ids[i])) throw xlError(where, `${path}: run['${qid}'].ids[${i}] = '${ids[i]}' must be non-empty without whitespace`);
-        if (!skip || !skip.has(ids[i])) order.push(i);
+        if (!skip || !skip.has(ids[i])) kept.push(i);
       }
-      const rel = (i: number) => {
-        const r = judged?.[ids[i]];
-        return r !== undefined && r > 0 ? r : 0;
-      };
-      // Retriever output is usually already strictly descending: then the order is final.
-      let sorted = true;
-      for (let r = 1; r < order.length && sorted; r++) sorted = scores[order[r - 1]] > scores[order[r]];
-      if (!sorted) order.sort((a, b) => {
-        const d = scores[b] - scores[a];
-        if (d !== 0) return d;
-        if (judged) {
-          const dr = rel(a) - rel(b);
-          if (dr !== 0) return dr;
-        }
-        return ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0;
-      });
+      // the one tie order (lib/runs/ranking.ts), so the file lists documents as the metrics rank them
+      const sub = kept.length === ids.length ? ranking : { ids: kept.map((i) => ids[i]), scores: kept.map((i) => scores[i]) };
+      const order = Array.from(rankOrder(qid, sub, qrels?.[qid]), (r) => kept[r]);
       const tail = ` ${tag}\n`;
       const head = `${qid} Q0 `;
       for (let r = 0; r < order.length; r++) {

@@ -28,3 +28,14 @@ export type Run = Record<string, Ranking>;
  * not a judgment of irrelevance: the document is simply not ranked for that query.
  */
 export type Exclusions = Record<string, string[]>;
+
+/**
+ * The language of every query id and document id (e.g. from a pool's `Query.lang` and
+ * `Doc.lang`: `poolLanguages(pool)` in `lib/pools/types.ts`). Metrics that compare
+ * languages (PivotInclination, PivotAbove) read languages from here, never from the id
+ * spelling: ids and BCP-47 tags may both contain '-' (`en-US-a07p03`).
+ */
+export interface IdLanguages {
+  queries: ReadonlyMap<string, string>;
+  docs: ReadonlyMap<string, string>;
+}

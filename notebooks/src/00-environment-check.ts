@@ -7,7 +7,7 @@
 
 // %%
 import * as tslab from 'tslab';
-const xl = require('../dist/index.js');
+import * as xl from '../../lib/index.js';
 console.log(`node ${process.version}, xlalign exports: ${Object.keys(xl).length}`);
 
 // %% [markdown]

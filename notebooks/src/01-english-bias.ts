@@ -15,7 +15,7 @@
 
 // %%
 import * as tslab from 'tslab';
-const xl = require('../dist/index.js');
+import * as xl from '../../lib/index.js';
 const MODEL = process.env.XLALIGN_MODEL ?? 'default';
 const EMBED = { queryPrefix: process.env.XLALIGN_QUERY_PREFIX ?? '', passagePrefix: process.env.XLALIGN_PASSAGE_PREFIX ?? '', progress: false, cache: '../.cache/embeddings' };
 const OUT = '../results/notebooks/01-english-bias';
@@ -42,7 +42,7 @@ console.log(`dense model: ${MODEL}`);
 
 // %%
 const corpus = xl.xquadCorpus();
-const aq = require('arquero');
+import * as aq from 'arquero';
 tslab.display.html(
   aq.from(corpus.langs.map((l: string) => ({ lang: l, paragraphs: corpus.docs[l].length, questions: corpus.queries[l].length }))).toHTML(),
 );
@@ -53,7 +53,7 @@ const q = pool.queries[0];
 console.log(`mixed pool for de: ${pool.queries.length} queries x ${pool.docs.length} documents`);
 console.log(`query ${q.id}: ${q.text}`);
 for (const [doc, rel] of Object.entries(pool.qrels[q.id])) {
-  const text = pool.docs.find((d: any) => d.id === doc).text;
+  const text = pool.docs.find((d) => d.id === doc)!.text;
   console.log(`  relevant (${rel}) ${doc}: ${text.slice(0, 110)}…`);
 }
 
@@ -80,7 +80,7 @@ for (const [doc, rel] of Object.entries(pool.qrels[q.id])) {
 // in `.cache/embeddings`, so a re-run is fast.
 
 // %%
-const SCENARIOS = ['mono', 'cross', 'mixed', 'mixed-target', 'mixed-pivot'];
+const SCENARIOS: xl.Scenario[] = ['mono', 'cross', 'mixed', 'mixed-target', 'mixed-pivot'];
 const LANGS = xl.XQUAD_LANGS.filter((l: string) => l !== 'en');
 const METRICS = ['ndcg@10', 'maxr', 'complete@10', 'pivot_inclination', 'pivot_above'];
 const rows: any[] = [];
@@ -89,7 +89,7 @@ for (const name of ['bm25', MODEL]) {
   const retriever = await xl.resolveRetriever(name, { embed: EMBED });
   const res = await xl.runEvaluation(corpus, retriever, { scenarios: SCENARIOS, langs: LANGS, metrics: METRICS });
   rows.push(...res.rows);
-  if (retriever.embedder) await retriever.embedder.dispose();
+  if (retriever instanceof xl.DenseRetriever) await retriever.embedder.dispose();
   console.log(`${retriever.name}: ${res.rows.length} metric rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 xl.writeMetricRows(OUT, rows);
@@ -165,7 +165,7 @@ const HUB = process.env.XLALIGN_HUB_MODEL ?? 'Xenova/multilingual-e5-small';
 try {
   const e5 = await xl.resolveRetriever(HUB, { embed: { queryPrefix: 'query: ', passagePrefix: 'passage: ', progress: false, cache: '../.cache/embeddings' } });
   const res = await xl.runEvaluation(corpus, e5, { scenarios: ['mixed-target'], langs: LANGS, metrics: ['pivot_inclination', 'ndcg@10'] });
-  await e5.embedder.dispose();
+  if (e5 instanceof xl.DenseRetriever) await e5.embedder.dispose();
   await show(xl.metricBars(res.rows, 'pivot_inclination', { yRange: [0, 1], title: `PivotInclination in mixed-target (${HUB})` }));
 } catch (e: any) {
   if (e?.name !== 'XlalignError') throw e;

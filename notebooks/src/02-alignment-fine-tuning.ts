@@ -16,8 +16,8 @@
 
 // %%
 import * as tslab from 'tslab';
-const xl = require('../dist/index.js');
-const aq = require('arquero');
+import * as xl from '../../lib/index.js';
+import * as aq from 'arquero';
 const OUT = '../results/notebooks/02-alignment-fine-tuning';
 const SEED = 42;
 const CACHE = '../.cache/embeddings';
@@ -82,7 +82,7 @@ console.log(`${s0.lang} ${s0.id}\n  EN q: ${s0.queryPivot}\n  ${s0.lang} q: ${s0
 
 // %%
 const evalCorpus = xl.splitCorpus(xl.xquadCorpus(), split, 'eval');
-const SCENARIOS = ['mono', 'cross', 'mixed', 'mixed-target'];
+const SCENARIOS: xl.Scenario[] = ['mono', 'cross', 'mixed', 'mixed-target'];
 const LANGS = evalCorpus.langs.filter((l: string) => l !== 'en');
 const METRICS = ['ndcg@10', 'maxr', 'complete@10', 'pivot_inclination', 'pivot_above'];
 const evalOpts = { scenarios: SCENARIOS, langs: LANGS, metrics: METRICS };
@@ -99,7 +99,7 @@ console.log(`${evalCorpus.queries.de.length} eval queries and ${evalCorpus.docs.
 
 // %%
 const tuned = xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples: samples, outDir: `${OUT}/model`, lossCsv: `${OUT}/loss-model.csv`, seed: SEED, progress: false });
-console.log(`static model: ${tuned.result.steps} steps in ${tuned.result.seconds.toFixed(1)} s, final loss ${tuned.result.history.at(-1).loss.toFixed(3)}`);
+console.log(`static model: ${tuned.result.steps} steps in ${tuned.result.seconds.toFixed(1)} s, final loss ${tuned.result.history.at(-1)!.loss.toFixed(3)}`);
 
 // %% [markdown]
 // ## Training (b): an alignment adapter on the frozen default model
@@ -108,7 +108,7 @@ console.log(`static model: ${tuned.result.steps} steps in ${tuned.result.seconds
 
 // %%
 const trainedAdapter = await xl.trainAdapter({ embedder: baseEmbedder, samples: samples, out: `${OUT}/adapter.safetensors`, lossCsv: `${OUT}/loss-adapter.csv`, seed: SEED, progress: false });
-console.log(`adapter: ${trainedAdapter.result.steps} steps in ${trainedAdapter.result.seconds.toFixed(1)} s (+ ${trainedAdapter.embedSeconds.toFixed(1)} s embedding), final loss ${trainedAdapter.result.history.at(-1).loss.toFixed(3)}`);
+console.log(`adapter: ${trainedAdapter.result.steps} steps in ${trainedAdapter.result.seconds.toFixed(1)} s (+ ${trainedAdapter.embedSeconds.toFixed(1)} s embedding), final loss ${trainedAdapter.result.history.at(-1)!.loss.toFixed(3)}`);
 
 // %% [markdown]
 // ## Loss curves

@@ -11,9 +11,9 @@
 
 // %%
 import * as tslab from 'tslab';
-const xl = require('../dist/index.js');
-const aq = require('arquero');
-const fs = require('fs');
+import * as xl from '../../lib/index.js';
+import * as aq from 'arquero';
+import * as fs from 'node:fs';
 const OUT = '../results/notebooks/03-per-language-alignment';
 const TUNED = '../results/notebooks/02-alignment-fine-tuning/model';
 const SEED = 42;
@@ -42,7 +42,7 @@ const models: Record<string, string> = { before: xl.defaultModelPath(), after: T
 // %%
 const evalCorpus = xl.splitCorpus(xl.xquadCorpus(), split, 'eval');
 const LANGS = evalCorpus.langs.filter((l: string) => l !== 'en');
-const evalOpts = { scenarios: ['mixed', 'mixed-target'], langs: LANGS, metrics: ['maxr', 'complete@10', 'pivot_inclination', 'pivot_above'] };
+const evalOpts = { scenarios: ['mixed', 'mixed-target'] as xl.Scenario[], langs: LANGS, metrics: ['maxr', 'complete@10', 'pivot_inclination', 'pivot_above'] };
 const results: Record<string, any> = {};
 for (const [name, dir] of Object.entries(models)) {
   const emb = await xl.loadEmbedder(dir, { progress: false, cache: CACHE });

@@ -10,6 +10,7 @@ import { runEvaluation } from '../../lib/eval/run-evaluation.js';
 import { evaluate } from '../../lib/metrics/evaluate.js';
 import { readQrels, readRun } from '../../lib/runs/trec-io.js';
 import { buildPool } from '../../lib/pools/build-pool.js';
+import { poolLanguages } from '../../lib/pools/types.js';
 import { DenseRetriever } from '../../lib/retrieve/dense-retriever.js';
 import { writeTinyModel } from '../fixtures/tiny-model.js';
 
@@ -33,7 +34,7 @@ test('runEvaluation on real XQuAD with a dense model: rows, TREC files, exclusio
     assert.equal(run[q.id].ids.length, 479, 'every document but the excluded one');
     assert.ok(!run[q.id].ids.includes(pool.exclude[q.id][0]), 'an excluded document appears in the run');
   }
-  const fromFile = evaluate(qrels, run, ['ndcg@10', 'ap', 'maxr', 'pivot_inclination']);
+  const fromFile = evaluate(qrels, run, ['ndcg@10', 'ap', 'maxr', 'pivot_inclination'], { languages: poolLanguages(pool) });
   for (const m of ['ndcg@10', 'ap', 'maxr', 'pivot_inclination']) {
     const row = first.rows.find((r) => r.scenario === 'mixed-target' && r.metric === m)!;
     assert.ok(Math.abs(row.value - fromFile.mean[m]) < 1e-9, `${m}: ${row.value} vs ${fromFile.mean[m]} from the files`);
@@ -58,7 +59,7 @@ test('runEvaluation on real XQuAD with a dense model: rows, TREC files, exclusio
   const json = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
   assert.deepEqual(json, first.rows);
   const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
-  assert.equal(csv[0], 'dataset,retriever,scenario,lang,metric,value');
+  assert.equal(csv[0], 'dataset,retriever,scenario,lang,queryLang,metric,value');
   assert.equal(csv.length, first.rows.length + 1);
   const md = markdownTables(first.rows);
   assert.match(md, /### xquad · tiny · mixed-target/);

@@ -3,10 +3,17 @@ import assert from 'node:assert/strict';
 import { trecEvalReference as reference } from '../helpers/trec-eval-reference.js';
 import { evaluate, SUPPORTED_METRICS } from '../../lib/metrics/evaluate.js';
 import { createRng, shuffled, type Rng } from '../../lib/util/rng.js';
-import type { Qrels } from '../../lib/runs/types.js';
+import type { IdLanguages, Qrels } from '../../lib/runs/types.js';
 import type { Run } from '../../lib/runs/types.js';
 
 const close = (a: number, b: number, msg = '') => assert.ok(Math.abs(a - b) < 1e-9, `${msg}: ${a} != ${b}`);
+
+/** The languages of this file's hand-made ids (`de-q1`, `en-d3`: a two-letter language first), as a pool would give them. */
+function languagesOf(qrels: Qrels, run: Run): IdLanguages {
+  const lang = (id: string) => [id, id.slice(0, 2)] as const;
+  const docs = [...Object.values(qrels).flatMap(Object.keys), ...Object.values(run).flatMap((r) => r.ids)];
+  return { queries: new Map([...Object.keys(qrels), ...Object.keys(run)].map(lang)), docs: new Map(docs.map(lang)) };
+}
 
 test('hand-computed mixed-language pool', () => {
   // Query de-1: relevant de-1 and its English parallel en-1.
@@ -25,7 +32,7 @@ test('hand-computed mixed-language pool', () => {
     'xx-9': { ids: ['a'], scores: [1] },
   };
   const names = ['ndcg@10', 'rr@10', 'r@2', 'p@2', 'ap', 'maxr', 'maxr.median', 'complete@2', 'complete@3', 'pivot_above', 'pivot_inclination'];
-  const { mean, perQuery } = evaluate(qrels, run, names);
+  const { mean, perQuery } = evaluate(qrels, run, names, { languages: languagesOf(qrels, run) });
   assert.deepEqual(Object.keys(perQuery), ['de-1', 'de-2', 'de-3']);
   const q1 = perQuery['de-1'];
   close(q1['ndcg@10'], 0.6934264036);
@@ -87,7 +94,12 @@ test('agrees with an independent trec_eval-style implementation on 3000 random q
     const { perQuery } = evaluate(qrels, run, names);
     for (const qid of Object.keys(qrels)) {
       const ref = reference(qrels[qid], run[qid].ids, run[qid].scores as number[], k);
-      for (const m of names) close(perQuery[qid][m], ref[m], `${qid} ${m}`);
+      const nRel = Object.values(qrels[qid]).filter((r) => r > 0).length;
+      for (const m of names) {
+        // Complete@k is defined only for queries with at most k relevant documents
+        if (m === `complete@${k}` && nRel > k) assert.equal(perQuery[qid][m], undefined, `${qid} ${m}`);
+        else close(perQuery[qid][m], ref[m], `${qid} ${m}`);
+      }
     }
   }
 });
@@ -97,19 +109,21 @@ test('invariants hold on random runs with heavy ties', () => {
   const { qrels, run } = randomCase(rng, 1000, 30, false);
   const ks = [0, 1, 3, 10, 30];
   const names = ['ap', 'maxr', 'pivot_above', 'pivot_inclination', ...ks.flatMap((k) => [`ndcg@${k}`, `rr@${k}`, `r@${k}`, `p@${k}`, `complete@${k}`])];
-  const { perQuery } = evaluate(qrels, run, names);
+  const { perQuery } = evaluate(qrels, run, names, { languages: languagesOf(qrels, run) });
   for (const [qid, s] of Object.entries(perQuery)) {
     const nRel = Object.values(qrels[qid]).filter((r) => r > 0).length;
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i];
-      for (const m of ['ndcg', 'rr', 'r', 'p', 'complete']) assert.ok(s[`${m}@${k}`] >= 0 && s[`${m}@${k}`] <= 1, `${qid} ${m}@${k}`);
-      assert.ok(s[`complete@${k}`] <= s[`r@${k}`]);
+      for (const m of ['ndcg', 'rr', 'r', 'p']) assert.ok(s[`${m}@${k}`] >= 0 && s[`${m}@${k}`] <= 1, `${qid} ${m}@${k}`);
+      // Complete@k: defined exactly when the query has at most k relevant documents
+      assert.equal(s[`complete@${k}`] !== undefined, nRel <= k, `${qid} complete@${k} defined`);
+      if (nRel <= k) assert.ok(s[`complete@${k}`] <= s[`r@${k}`]);
       // P@k * k and R@k * nRel both count the hits in the top k.
       if (k > 0) close(s[`p@${k}`] * k, s[`r@${k}`] * nRel);
       if (i > 0) {
         assert.ok(s[`r@${k}`] >= s[`r@${ks[i - 1]}`], 'R@k monotone in k');
         assert.ok(s[`rr@${k}`] >= s[`rr@${ks[i - 1]}`], 'RR@k monotone in k');
-        assert.ok(s[`complete@${k}`] >= s[`complete@${ks[i - 1]}`], 'Complete@k monotone in k');
+        if (nRel <= ks[i - 1]) assert.ok(s[`complete@${k}`] >= s[`complete@${ks[i - 1]}`], 'Complete@k monotone in k');
       }
     }
     assert.equal(s['ndcg@0'], 0);
@@ -124,14 +138,15 @@ test('breaking ties can only help: the tie policy is pessimistic', () => {
   const rng = createRng(99);
   const { qrels, run } = randomCase(rng, 500, 20, false);
   const names = ['ndcg@5', 'rr@10', 'r@3', 'p@3', 'ap', 'complete@5', 'maxr', 'pivot_above'];
-  const tied = evaluate(qrels, run, names).perQuery;
+  const languages = languagesOf(qrels, run);
+  const tied = evaluate(qrels, run, names, { languages }).perQuery;
   for (let trial = 0; trial < 3; trial++) {
     // Break every tie at random by a tiny jitter that keeps the order of distinct scores.
     const broken: Run = {};
     for (const [qid, r] of Object.entries(run)) broken[qid] = { ids: r.ids, scores: Array.from(r.scores, (s) => s + rng.next() * 1e-3) };
-    const after = evaluate(qrels, broken, names).perQuery;
+    const after = evaluate(qrels, broken, names, { languages }).perQuery;
     for (const qid of Object.keys(tied)) {
-      for (const m of ['ndcg@5', 'rr@10', 'r@3', 'p@3', 'ap', 'complete@5']) assert.ok(after[qid][m] >= tied[qid][m] - 1e-12, `${qid} ${m}`);
+      for (const m of ['ndcg@5', 'rr@10', 'r@3', 'p@3', 'ap', 'complete@5']) if (tied[qid][m] !== undefined) assert.ok(after[qid][m] >= tied[qid][m] - 1e-12, `${qid} ${m}`);
       assert.ok(after[qid].maxr <= tied[qid].maxr);
       if (tied[qid].pivot_above !== undefined) assert.ok(after[qid].pivot_above <= tied[qid].pivot_above);
     }
@@ -153,9 +168,9 @@ test('a constant-score retriever gets the worst value of every metric', () => {
     const order = [...docs.filter((d) => !qrels[qid][d]), `de-p${p}`, `en-p${p}`];
     worst[qid] = { ids: order, scores: order.map((_, i) => order.length - i) };
   }
-  const names = ['ndcg@10', 'ndcg@12', 'rr@10', 'rr@12', 'r@10', 'r@11', 'p@1', 'p@12', 'ap', 'maxr', 'maxr.median', 'complete@11', 'complete@12', 'pivot_above', 'pivot_inclination'];
-  const c = evaluate(qrels, constant, names).mean;
-  const w = evaluate(qrels, worst, names).mean;
+  const names = ['ndcg@1', 'ndcg@10', 'ndcg@12', 'rr@10', 'rr@12', 'r@10', 'r@11', 'p@1', 'p@12', 'ap', 'maxr', 'maxr.median', 'maxr_norm', 'complete@11', 'complete@12', 'pivot_above', 'pivot_inclination'];
+  const c = evaluate(qrels, constant, names, { languages: languagesOf(qrels, constant) }).mean;
+  const w = evaluate(qrels, worst, names, { languages: languagesOf(qrels, worst) }).mean;
   for (const m of names) close(c[m], w[m], m);
   // Worked out: ten non-relevant documents first -> nothing relevant in the top 10.
   assert.equal(c['ndcg@10'], 0);
@@ -163,6 +178,8 @@ test('a constant-score retriever gets the worst value of every metric', () => {
   assert.equal(c['p@1'], 0);
   assert.equal(c['complete@11'], 0);
   assert.equal(c.maxr, 12);
+  assert.equal(c.maxr_norm, 0); // MaxR = |D|
+  assert.equal(c['ndcg@1'], 0);
   assert.equal(c.pivot_above, 5); // all five non-relevant en documents
   assert.equal(c.pivot_inclination, 1);
   close(c.ap, (1 / 11 + 2 / 12) / 2);

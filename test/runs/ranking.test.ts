@@ -89,3 +89,53 @@ test('every input shape gives the order of a plain three-key sort (random ties, 
     }
   }
 });
+
+test('one tie order: rankOrder, truncateRun (the --run-depth cut) and writeRun keep what the metrics rank', async () => {
+  const { truncateRun, rankOrder } = await import('../../lib/runs/ranking.js');
+  const { writeRun, readRun } = await import('../../lib/runs/trec-io.js');
+  const { evaluate } = await import('../../lib/metrics/evaluate.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  // 'a' first; b, c, d, e tie at the cut (depth 3); b is relevant, so the metrics rank c, d before it
+  const run = { q: { ids: ['e', 'b', 'a', 'd', 'c'], scores: [2, 2, 3, 2, 2] } };
+  const qrels = { q: { b: 1 } };
+  assert.deepEqual(Array.from(rankOrder('q', run.q, qrels.q), (i) => run.q.ids[i]), ['a', 'c', 'd', 'e', 'b']);
+  assert.deepEqual(Array.from(rankOrder('q', run.q), (i) => run.q.ids[i]), ['a', 'b', 'c', 'd', 'e']);
+  const cut = truncateRun(run, 3, qrels);
+  assert.deepEqual(cut.q, { ids: ['a', 'c', 'd'], scores: [3, 2, 2] });
+  const names = ['ndcg@3', 'rr@3', 'r@3', 'p@3', 'complete@3', 'ndcg@1'];
+  const whole = evaluate(qrels, run, names).mean;
+  assert.deepEqual(evaluate(qrels, cut, names).mean, whole);
+  // a cut by id alone (the old truncateRun) would keep b and score better than the metrics do
+  assert.deepEqual(truncateRun(run, 3).q.ids, ['a', 'b', 'c']);
+  assert.notDeepEqual(evaluate(qrels, truncateRun(run, 3), names).mean, whole);
+  // writeRun lists the documents in the same order, so the file cut by depth agrees too
+  const dir = mkdtempSync(join(tmpdir(), 'ties-'));
+  writeRun(join(dir, 'whole.run'), run, { tag: 't', qrels });
+  assert.deepEqual(readRun(join(dir, 'whole.run')).q.ids, ['a', 'c', 'd', 'e', 'b']);
+  writeRun(join(dir, 'cut.run'), cut, { tag: 't', qrels });
+  assert.deepEqual(evaluate(qrels, readRun(join(dir, 'cut.run')), names).mean, whole);
+  assert.throws(() => truncateRun(run, 0), /truncateRun: depth = 0; use a positive integer/);
+});
+
+test('BM25 ranks real XQuAD pools in the unjudged tie order (score, then compareIds), zero-score tail included', async () => {
+  const { Bm25Retriever } = await import('../../lib/retrieve/bm25.js');
+  const { xquadCorpus } = await import('../../lib/data/parallel.js');
+  const { buildPool } = await import('../../lib/pools/build-pool.js');
+  const { rankOrder, compareIds } = await import('../../lib/runs/ranking.js');
+  const pool = buildPool(xquadCorpus(['de', 'en']), { scenario: 'mixed-target', lang: 'de' });
+  const queries = pool.queries.slice(0, 40);
+  const run = await new Bm25Retriever().retrieve(queries, pool.docs, { exclude: pool.exclude });
+  let ties = 0;
+  for (const q of queries) {
+    const r = run[q.id];
+    assert.equal(r.ids.length, pool.docs.length - 1);
+    assert.deepEqual(Array.from(rankOrder(q.id, r)), r.ids.map((_, i) => i), q.id);
+    for (let i = 1; i < r.ids.length; i++) if (r.scores[i] === r.scores[i - 1]) {
+      ties++;
+      assert.ok(compareIds(r.ids[i - 1], r.ids[i]) < 0);
+    }
+  }
+  assert.ok(ties > 0, 'the pools have ties (zero scores) to order');
+});

@@ -102,7 +102,7 @@ export function writeStaticModel(dir: string, model: StaticModel, options: Stati
     max_position_embeddings: 8192,
     xlalign_static: { kind: 'static-embedding', table: STATIC_TABLE_NAME, opset: STATIC_OPSET, pooling: 'mean' },
   };
-  const tokenizerConfig = model.tokenizerConfig ?? defaultTokenizerConfig();
+  const tokenizerConfig = model.tokenizerConfig ?? defaultTokenizerConfig(model.tokenizer);
   const card = model.card ?? defaultCard(name, vocabSize, dim);
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   writeFileAtomic(join(dir, 'onnx', 'model.onnx'), buildStaticOnnx(embeddings, vocabSize, dim, options));
@@ -224,13 +224,15 @@ export function buildStaticOnnx(embeddings: Float32Array, vocabSize: number, dim
 
 /**
  * A BERT-style `tokenizer_config.json` (the fields transformers.js reads): used when
- * {@link StaticModel.tokenizerConfig} is not given.
+ * {@link StaticModel.tokenizerConfig} is not given. `do_lower_case` is read from the
+ * tokenizer's own normalizer (`tokenizer.json`), so the two files never disagree.
  */
-export function defaultTokenizerConfig(): Record<string, unknown> {
+export function defaultTokenizerConfig(tokenizer?: object): Record<string, unknown> {
+  const normalizer = (tokenizer as { normalizer?: { lowercase?: boolean } } | undefined)?.normalizer;
   return {
     tokenizer_class: 'BertTokenizer',
     model_max_length: 8192,
-    do_lower_case: false,
+    do_lower_case: normalizer?.lowercase ?? false,
     clean_up_tokenization_spaces: true,
     unk_token: '[UNK]',
     sep_token: '[SEP]',

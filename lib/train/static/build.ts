@@ -17,7 +17,10 @@ import { applyFrequencyWeighting, type FrequencyWeightingOptions, type Frequency
  * Deterministic: the same options give the same bytes.
  */
 
-/** Options of {@link buildStaticModel}; all have defaults (those of the committed v1 model). */
+/**
+ * Options of {@link buildStaticModel}; all have defaults. The committed v1 model is NOT built
+ * with these defaults: it is `npm run build:model` (`--anchor-decay 1 --dim 368 --sif 1e-3`).
+ */
 export interface BuildStaticOptions {
   /** Output folder. Default: none (the model is only returned). */
   outDir?: string;

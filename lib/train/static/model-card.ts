@@ -80,7 +80,9 @@ export function modelCard(info: Omit<BuildStaticResult['info'], 'seconds'> & { s
     '- Thai is written without spaces, so a clause is one pre-token split into many pieces (about 13 tokens per',
     '  space-separated chunk on XQuAD): long Thai paragraphs pass 512 tokens; a static model has no position limit,',
     '  so embed with a larger `maxLength` to avoid truncation.',
-    '- Frequent tokens (`[CLS]`, `[SEP]`, function words) weigh as much as rare ones in the mean (no frequency weighting).',
+    ...(info.weighting
+      ? ['- Frequency weighting is fixed in the rows (SIF, from the training texts): a token frequent in XQuAD but rare in the training texts keeps a high weight.']
+      : ['- Frequent tokens (`[CLS]`, `[SEP]`, function words) weigh as much as rare ones in the mean (no frequency weighting).']),
     '',
     '## Licenses of the sources',
     '',
