@@ -54,6 +54,8 @@ export interface ReadOptions {
   threads?: number;
   /** readRun: files from this size up are parsed by worker threads (default 32 MiB). */
   parallelMinBytes?: number;
+  /** readRun: told how the file was parsed: `parallel` (n threads) or `single` (with the reason when workers could not load). */
+  onMode?: (mode: 'parallel' | 'single', detail: string) => void;
 }
 
 function readChunk(where: string, options: ReadOptions): number {
@@ -268,7 +270,11 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
     }
     if (size >= (options.parallelMinBytes ?? 32 << 20)) {
       const parallel = readRunParallel(path, size, threads, readChunk(where, options));
-      if (parallel) return parallel;
+      if (parallel.run) {
+        options.onMode?.('parallel', `${parallel.threads} threads`);
+        return parallel.run;
+      }
+      options.onMode?.('single', parallel.reason ?? '');
     }
   }
   const run: Run = {};
@@ -347,9 +353,10 @@ function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start
 /** Worker bootstrap (CommonJS, eval): import the range parser and post its result. */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
-const { port, flag, url, path, start, end, chunkSize } = workerData;
+const { port, flag, url, tsxApi, path, start, end, chunkSize } = workerData;
 const done = () => { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); };
-import(url).then((m) => {
+// under tsx (sources, tests) the worker registers tsx itself: --import hooks do not reach workers
+(tsxApi ? import(tsxApi).then((api) => { api.register(); return import(url); }) : import(url)).then((m) => {
   let r;
   try { r = m.parseRunRange(path, start, end, chunkSize); }
   catch (e) { port.postMessage({ fatal: String((e && e.message) || e) }); done(); return; }
@@ -389,15 +396,23 @@ function splitRanges(path: string, size: number, parts: number): { start: number
  * single-threaded path: queries in order of first appearance, lines of one query in file
  * order, the same ids and bit-identical scores, and the same `path:line` errors.
  */
-function readRunParallel(path: string, size: number, threads: number, chunkSize: number): Run | undefined {
+function readRunParallel(path: string, size: number, threads: number, chunkSize: number): { run?: Run; threads: number; reason?: string } {
   const ranges = splitRanges(path, size, threads);
   const self = import.meta.url;
   const url = new URL(self.endsWith('.ts') ? './trec-parse-worker.ts' : './trec-parse-worker.js', self).href;
+  let tsxApi: string | undefined;
+  if (self.endsWith('.ts')) {
+    try {
+      tsxApi = import.meta.resolve('tsx/esm/api');
+    } catch {
+      return { threads: 1, reason: 'tsx cannot be resolved to load the TypeScript worker' }; // parse on this thread
+    }
+  }
   // ranges 1.. go to workers; this thread parses range 0 meanwhile (into `run`, as readRun does)
   const jobs = ranges.slice(1).map(({ start, end }) => {
     const { port1, port2 } = new MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { port: port2, flag, url, path, start, end, chunkSize }, transferList: [port2] });
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { port: port2, flag, url, tsxApi, path, start, end, chunkSize }, transferList: [port2] });
     worker.unref();
     return { port: port1, flag, worker };
   });
@@ -421,7 +436,7 @@ function readRunParallel(path: string, size: number, threads: number, chunkSize:
   }
   if (failed) {
     if (failed.startsWith('fatal: ')) throw xlError('readRun', `${path}: ${failed.slice(7)}`);
-    return undefined; // workers could not load the parser: parse on this thread
+    return { threads: 1, reason: failed }; // workers could not load the parser: parse on this thread
   }
   let lineBase = mainLines;
   for (const p of parts) {
@@ -449,7 +464,7 @@ function readRunParallel(path: string, size: number, threads: number, chunkSize:
       } else run[qid] = { ids, scores };
     }
   }
-  return run;
+  return { run, threads: ranges.length };
 }
 
 /**

@@ -30,6 +30,16 @@ export interface ParsedRange {
 
 class Abort extends Error {}
 
+/** FNV-1a over bytes [s, e), then a murmur-style finaliser (well-mixed low bits for the table mask). */
+function hashBytes(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h;
+}
+
 /**
  * Byte strings interned in an open-addressing table (linear probing, load <= 1/2). Each
  * slot holds [hash, index + 1] side by side, so a probe touches one cache line; the
@@ -44,12 +54,34 @@ class Interner {
   arenaLen = 0;
   size = 0;
 
-  intern(buf: Buffer, s: number, e: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x7feb352d);
-    h ^= h >>> 15;
+  /**
+   * Intern `n` byte strings `raw[off[j] .. off[j+1])` with precomputed hashes into `out[j]`,
+   * in batches of 32: the table slots of a batch are touched first, in an independent loop,
+   * so their cache misses overlap (memory-level parallelism) instead of being paid one
+   * after another; then each is probed for real.
+   */
+  internAll(raw: Uint8Array, off: Int32Array, hashes: Int32Array, n: number, out: Int32Array): void {
+    const B = 32;
+    let sink = 0;
+    for (let b = 0; b < n; b += B) {
+      const end = Math.min(n, b + B);
+      const slots = this.slots;
+      const mask = this.mask;
+      for (let j = b; j < end; j++) sink ^= slots[2 * (hashes[j] & mask) + 1];
+      for (let j = b; j < end; j++) {
+        const v = slots[2 * (hashes[j] & mask) + 1];
+        if (v !== 0) sink ^= this.arena[this.offs[v - 1]];
+      }
+      for (let j = b; j < end; j++) out[j] = this.intern(raw as Buffer, off[j], off[j + 1], hashes[j]);
+    }
+    this.sink = sink;
+  }
+
+  /** Keeps the prefetch loads of {@link internAll} from being optimised away. */
+  sink = 0;
+
+  /** Index of bytes [s, e) of `buf` (hash `h` from {@link hashBytes}), added when new. */
+  intern(buf: Buffer, s: number, e: number, h: number): number {
     const len = e - s;
     const slots = this.slots;
     const mask = this.mask;
@@ -118,7 +150,6 @@ class Interner {
  * @example const part = parseRunRange('big.run', 0, 1 << 26, 1 << 24);
  */
 export function parseRunRange(path: string, start: number, end: number, chunkSize: number): ParsedRange {
-  let docIdx = new Int32Array(1 << 16);
   let scores = new Float64Array(1 << 16);
   let n = 0;
   const qids: string[] = [];
@@ -129,6 +160,11 @@ export function parseRunRange(path: string, start: number, end: number, chunkSiz
   let error: ParsedRange['error'];
 
   const ids = new Interner();
+  // document id bytes of every entry, appended in file order; interned after the scan
+  let raw = Buffer.allocUnsafe(1 << 20);
+  let rawLen = 0;
+  let rawOff = new Int32Array((1 << 16) + 1);
+  let rawHash = new Int32Array(1 << 16);
 
   let lines = 0;
   try {
@@ -168,23 +204,38 @@ export function parseRunRange(path: string, start: number, end: number, chunkSiz
         const s2 = new Float64Array(n * 2);
         s2.set(scores);
         scores = s2;
-        const d2 = new Int32Array(n * 2);
-        d2.set(docIdx);
-        docIdx = d2;
+        const h2 = new Int32Array(n * 2);
+        h2.set(rawHash);
+        rawHash = h2;
+        const o2 = new Int32Array(n * 2 + 1);
+        o2.set(rawOff);
+        rawOff = o2;
       }
       scores[n] = score;
-      docIdx[n] = ids.intern(buf, st[2], en[2]);
+      const ds = st[2];
+      const de = en[2];
+      if (rawLen + (de - ds) > raw.length) {
+        const r2 = Buffer.allocUnsafe(Math.max(raw.length * 2, rawLen + de - ds));
+        raw.copy(r2, 0, 0, rawLen);
+        raw = r2;
+      }
+      buf.copy(raw, rawLen, ds, de);
+      rawHash[n] = hashBytes(buf, ds, de);
+      rawLen += de - ds;
+      rawOff[n + 1] = rawLen;
       n++;
       segCount[nSeg - 1]++;
     }, { start, end });
   } catch (e) {
     if (!(e instanceof Abort)) throw e;
   }
+  const docIdx = new Int32Array(n);
+  ids.internAll(raw, rawOff, rawHash, n, docIdx);
   return {
     lines,
     qids,
     segCount: segCount.slice(0, nSeg),
-    docIdx: docIdx.slice(0, n),
+    docIdx,
     scores: scores.slice(0, n),
     arena: ids.arena.slice(0, ids.arenaLen),
     offs: ids.offs.slice(0, ids.size),

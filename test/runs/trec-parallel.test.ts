@@ -35,7 +35,9 @@ test('parallel readRun (worker threads over byte ranges) gives exactly the singl
   const single = readRun(path, { threads: 1 });
   for (const threads of [2, 3, 5]) {
     for (const chunkSize of [1 << 24, 4096]) {
-      const par = readRun(path, { threads, parallelMinBytes: 0, chunkSize });
+      const modes: string[] = [];
+      const par = readRun(path, { threads, parallelMinBytes: 0, chunkSize, onMode: (m, d) => modes.push(`${m} ${d}`) });
+      assert.deepEqual(modes, [`parallel ${threads} threads`], 'the worker threads ran (no fallback)');
       assert.deepEqual(par, single, `threads ${threads}, chunk ${chunkSize}`);
       assert.deepEqual(Object.keys(par), Object.keys(single), 'query order');
     }
@@ -52,4 +54,9 @@ test('parallel readRun reports a bad line with its global line number, like the 
   const msg = /bad\.run:4322: rank 'x' is not an integer/;
   assert.throws(() => readRun(path, { threads: 1 }), msg);
   assert.throws(() => readRun(path, { threads: 3, parallelMinBytes: 0 }), msg);
+  // an error in the first range (parsed on this thread) too
+  lines[4321] = lines[4320];
+  lines[7] = 'q7 Q0 d7 8 zz t';
+  writeFileSync(path, lines.join('\n') + '\n');
+  assert.throws(() => readRun(path, { threads: 3, parallelMinBytes: 0 }), /bad\.run:8: score 'zz' is not a number/);
 });
