@@ -17,7 +17,6 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { defaultThreads } from '../util/threads.js';
 import type { ParsedRange } from './trec-parse-worker.js';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -50,7 +49,12 @@ const WRITE_CHUNK = 1 << 22; // 4 MiB
 export interface ReadOptions {
   /** Bytes read per `readSync` (default 16 MiB); grows by itself for longer lines. */
   chunkSize?: number;
-  /** readRun: worker threads for a large plain file (default: every core, `defaultThreads()`); 1 = this thread only. */
+  /**
+   * readRun: threads for a large plain file (this one plus `threads - 1` workers). Default 1:
+   * measured on the shared 2-core machine, the parallel path used 1.5-1.7x the CPU seconds of
+   * one thread (interning 200k random ids is memory-bound) and was slower under load; pass
+   * `defaultThreads()` on an idle many-core machine.
+   */
   threads?: number;
   /** readRun: files from this size up are parsed by worker threads (default 32 MiB). */
   parallelMinBytes?: number;
@@ -260,7 +264,7 @@ export function writeQrels(path: string, qrels: Qrels): WrittenFile {
  */
 export function readRun(path: string, options: ReadOptions = {}): Run {
   const where = 'readRun';
-  const threads = options.threads ?? defaultThreads();
+  const threads = options.threads ?? 1;
   if (threads > 1 && !isGzipPath(path)) {
     let size = -1;
     try {
