@@ -106,7 +106,9 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   const samples = options.samples ?? buildTrainingSamples({ size: options.size ?? 2800, seed, split, pivot });
   saveTrainingJsonl(resolve(out, 'train-samples.jsonl'), samples);
   const evalCorpus = splitCorpus(xquadCorpus(), split, 'eval');
-  const evalOpts = { scenarios: options.scenarios, langs: options.langs, pivot, metrics: EXPERIMENT_METRICS, runDepth: options.runDepth, compressRuns: options.compressRuns ?? true };
+  const evalOpts = { scenarios: options.scenarios, langs: options.langs, pivot, metrics: EXPERIMENT_METRICS, runDepth: options.runDepth, compressRuns: options.compressRuns ?? true,
+    // --no-cache / --force reach the pool cache too
+    ...(embed.cache === false ? { cacheDir: false as const } : {}), force: embed.force ?? false };
   const modelPath = model === 'default' ? defaultModelPath() : model;
   const lossFn = new AlignmentLoss({
     infoNCEWeight: variant === 'jsd' ? 0 : 1,
