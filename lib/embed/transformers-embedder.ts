@@ -197,7 +197,7 @@ export class TransformersEmbedder implements Embedder {
     const todo = [...rowsOf.keys()].sort((a, b) => b.length - a.length || rowsOf.get(a)![0] - rowsOf.get(b)![0]);
     const nBatches = Math.ceil(todo.length / this.options.batchSize);
     const show = this.options.progress ?? nBatches > 4;
-    const bar = show ? createProgress({ stage: `embed ${basename(this.id)}`, total: todo.length, unit: 'texts' }) : undefined;
+    const bar = show ? createProgress({ stage: `embed ${basename(this.id)}`, total: todo.length, unit: 'texts', final: this.options.progress === true }) : undefined;
     try {
       for (let s = 0; s < todo.length; s += this.options.batchSize) {
         const batch = todo.slice(s, s + this.options.batchSize);

@@ -22,8 +22,10 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** Where to write. Default `process.stderr`. */
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Force the bar (`true`), the plain lines (`false`) or nothing (`'off'`). Default: bar on a TTY, else lines. */
+  /** Force the bar, the plain lines or nothing (`'off'`). Default: bar on a TTY, else lines. */
   mode?: 'bar' | 'lines' | 'off';
+  /** Off a terminal, always end with one line (progress asked for explicitly). Default `false`: a final line only after an earlier one. */
+  final?: boolean;
 }
 
 /** A running progress report. */
@@ -90,7 +92,7 @@ export function createProgress(options: ProgressOptions): Progress {
       }
     },
     done() {
-      if (lines > 0 && doneCount > 0) line(performance.now());
+      if ((lines > 0 || options.final) && doneCount > 0) line(performance.now());
     },
   };
 }
