@@ -447,28 +447,34 @@ function readRunParallel(path: string, size: number, threads: number, chunkSize:
     if (p.error) throw xlError('readRun', `${path}:${lineBase + p.error.line}: ${p.error.message}`);
     lineBase += p.lines;
   }
-  for (const p of parts) {
-    const arena = Buffer.from(p.arena.buffer, p.arena.byteOffset, p.arena.length);
-    const strings: string[] = new Array(p.offs.length);
-    for (let d = 0; d < strings.length; d++) strings[d] = decode(arena, p.offs[d], p.offs[d] + p.lens[d]);
-    let e = 0;
-    for (let sgm = 0; sgm < p.qids.length; sgm++) {
-      const qid = p.qids[sgm];
-      const n = p.segCount[sgm];
-      const ids: string[] = new Array(n);
-      for (let j = 0; j < n; j++) ids[j] = strings[p.docIdx[e + j]];
-      const scores = p.scores.slice(e, e + n);
-      e += n;
-      const old = run[qid];
-      if (old) {
-        const merged = new Float64Array(old.scores.length + n);
-        merged.set(old.scores as Float64Array);
-        merged.set(scores, old.scores.length);
-        run[qid] = { ids: old.ids.concat(ids), scores: merged };
-      } else run[qid] = { ids, scores };
-    }
-  }
+  for (const p of parts) assembleRange(run, p);
   return { run, threads: ranges.length };
+}
+
+/**
+ * Add a parsed range to `run`: one string per distinct id of the range, then per segment
+ * the ids and a copy of its scores; a query seen before (earlier in the file) is extended.
+ */
+function assembleRange(run: Run, p: ParsedRange): void {
+  const arena = Buffer.from(p.arena.buffer, p.arena.byteOffset, p.arena.length);
+  const strings: string[] = new Array(p.offs.length);
+  for (let d = 0; d < strings.length; d++) strings[d] = decode(arena, p.offs[d], p.offs[d] + p.lens[d]);
+  let e = 0;
+  for (let sgm = 0; sgm < p.qids.length; sgm++) {
+    const qid = p.qids[sgm];
+    const n = p.segCount[sgm];
+    const ids: string[] = new Array(n);
+    for (let j = 0; j < n; j++) ids[j] = strings[p.docIdx[e + j]];
+    const scores = p.scores.slice(e, e + n);
+    e += n;
+    const old = run[qid];
+    if (old) {
+      const merged = new Float64Array(old.scores.length + n);
+      merged.set(old.scores as Float64Array);
+      merged.set(scores, old.scores.length);
+      run[qid] = { ids: old.ids.concat(ids), scores: merged };
+    } else run[qid] = { ids, scores };
+  }
 }
 
 /**
