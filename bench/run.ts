@@ -149,7 +149,7 @@ async function main() {
   }
   if (only.has('train')) {
     // adapter training on 2800 parallel samples (target: under 30 s), synthetic embeddings
-    const train = benchmarkAdapterTraining({ dims: [256, 384], ranks: [null, 32], samples: opts.quick ? 280 : 2800 });
+    const train = await benchmarkAdapterTraining({ dims: [256, 384], ranks: [null, 32], samples: opts.quick ? 280 : 2800 });
     results.training = train;
     for (const t of train) rows.push([`train ${t.what}, dim ${t.dim}, rank ${t.rank ?? 'full'}`, `${fmt(t.seconds)} s`, `${fmt(t.cpuSeconds)} CPU-s`, `${t.samples} samples x ${t.epochs} epochs, ${fmt(t.samplesPerSecond, 0)} samples/s (target: 2800 samples in < 30 s)`]);
   }

@@ -41,7 +41,7 @@ export interface TrainBenchOptions {
  *
  * @example for (const r of benchmarkAdapterTraining({ dims: [384] })) console.log(r.seconds);
  */
-export function benchmarkAdapterTraining(options: TrainBenchOptions = {}): TrainBenchRow[] {
+export async function benchmarkAdapterTraining(options: TrainBenchOptions = {}): Promise<TrainBenchRow[]> {
   const { dims = [256, 384, 768], ranks = [null, 32], samples = 2800, loop = {}, seed = 1 } = options;
   const rows: TrainBenchRow[] = [];
   for (const dim of dims) {
@@ -59,7 +59,7 @@ export function benchmarkAdapterTraining(options: TrainBenchOptions = {}): Train
     for (const rank of ranks) {
       const adapter = AlignmentAdapter.create(dim, { rank: rank ?? undefined });
       const cpu0 = process.cpuUsage();
-      const r = trainLoop(new AdapterHead(adapter, cached), samples, { progress: false, ...loop });
+      const r = await trainLoop(new AdapterHead(adapter, cached), samples, { progress: false, ...loop });
       const cpu = process.cpuUsage(cpu0);
       const epochs = (r.config.epochs as number) ?? 3;
       rows.push({
@@ -85,7 +85,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log('adapter training, 2800 samples, default loop (InfoNCE+JSD, batch 32, 3 epochs)');
   console.log(`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
   console.log('dim\trank\tsteps\twall s\tcpu s\tsamples/s (wall)');
-  for (const r of benchmarkAdapterTraining({ dims })) {
+  for (const r of await benchmarkAdapterTraining({ dims })) {
     console.log(`${r.dim}\t${r.rank ?? 'full'}\t${r.steps}\t${r.seconds.toFixed(2)}\t${r.cpuSeconds.toFixed(2)}\t${r.samplesPerSecond.toFixed(0)}`);
   }
 }

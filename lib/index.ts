@@ -18,6 +18,11 @@ export * from './data/xquad.js';
 export * from './data/tatoeba.js';
 export * from './data/belebele.js';
 export * from './data/parallel.js';
+export * from './data/jsonl-dataset.js';
+export * from './data/beir.js';
+export * from './data/registry.js';
+export { checkCorpusNeeds, type CorpusNeed } from './data/corpus-rows.js';
+export * from './data/lang-tag.js';
 export * from './data/udhr.js';
 export * from './data/cldr.js';
 

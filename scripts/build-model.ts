@@ -48,7 +48,7 @@ const num = (name: string, v: string, min: number, strict: boolean): number => {
   return n;
 };
 const t0 = Date.now();
-const { info } = buildStaticModel({
+const { info } = await buildStaticModel({
   outDir: o.out,
   name: o.tiny ? 'xlalign-static-tiny' : 'xlalign-static-v1',
   seed: int('seed', o.seed),

@@ -1,105 +1,173 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import type { ParallelCorpus } from '../data/parallel.js';
-import { XQUAD_LANGS } from '../data/xquad.js';
+import { checkCorpusNeeds, type CorpusNeed } from '../data/corpus-rows.js';
+import { DATASETS, resolveDataset } from '../data/registry.js';
 import { xlError } from '../util/errors.js';
-import { markdownTables, writeMetricRows, type MetricRow } from '../results/metric-rows.js';
+import { withFileLock } from '../util/file-lock.js';
+import { accumulateMetricRows, markdownTables, readMetricRows, type MetricRow } from '../results/metric-rows.js';
 import { DEFAULT_METRICS } from '../metrics/registry.js';
 import type { PoolTruncation } from '../eval/run-evaluation.js';
-import { DOC_UNITS, QUERY_LANGS, SCENARIOS, type DocUnit, type QueryLangRole, type Scenario } from '../pools/types.js';
+import { poolPlan } from '../pools/build-pool.js';
+import { scenarioLangs } from '../pools/scenario-langs.js';
+import { DOC_UNITS, QUERY_LANGS, SCENARIOS, poolName, type DocUnit, type Pool, type QueryLangRole, type Scenario } from '../pools/types.js';
+import type { RetrieverSpec } from '../retrieve/resolve-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { embedOptionsFrom, addEmbedOptions, list } from './options.js';
-import { checkInt, checkLangs, checkMetricNames, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
+import { checkExists, checkInt, checkLangs, checkMetricNames, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
+
+/** Options a model preset may set: left `undefined` unless given on the command line. */
+const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix'] as const;
+
+/** `<out>/retrievers.json`: which retriever each name in this folder stands for (name -> key and settings). */
+type RetrieverRegistry = Record<string, { key: string; model: string; adapter?: string; dataset: string; preset?: string; embed?: unknown }>;
+
+function readRegistry(out: string): RetrieverRegistry {
+  const file = resolve(out, 'retrievers.json');
+  if (!existsSync(file)) return {};
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    if (json && typeof json === 'object' && !Array.isArray(json) && Object.values(json).every((r) => typeof (r as { key?: unknown })?.key === 'string')) return json as RetrieverRegistry;
+  } catch {
+    // reported below
+  }
+  throw xlError('xlalign eval', `${file}: not a retriever registry ({name: {key, model, ...}}); it records which retriever each name in ${out} stands for: restore it, or use another --out`);
+}
+
+/** The language of every query and document of a pool, one `id<TAB>lang` a line (for `xlalign score --pool`). */
+export function poolLanguageLines(pool: Pick<Pool, 'queries' | 'docs'>): string {
+  return [...pool.queries, ...pool.docs].map((x) => `${x.id}\t${x.lang}\n`).join('');
+}
 
 /** `xlalign eval`: evaluate retrievers on every scenario and language of a dataset. */
 export function evalCommand(): Command {
   const cmd = new Command('eval')
-    .description('Evaluate retrievers on mixed-language pools; writes metrics.json, metrics.csv, runs/ and qrels/ into --out')
-    .addOption(new Option('--dataset <name>', 'parallel dataset').choices(['xquad', 'belebele']).default('xquad'))
+    .description('Evaluate retrievers on mixed-language pools; merges rows into metrics.json, metrics.csv, metrics.md and writes runs/ and qrels/ into --out')
+    .option('--dataset <name|folder>', `${Object.keys(DATASETS).join(', ')}, or a folder: an own dataset (docs.jsonl + queries.jsonl [+ meta.json]) or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)`, 'xquad')
     .option('--retriever <list>', "comma-separated: 'bm25', 'default' (embedded static model), a local model folder, or a hub id such as Xenova/multilingual-e5-small", 'bm25,default')
-    .option('--langs <list>', "query languages, comma-separated, or 'all' (XQuAD: ar de el en es hi ro ru th tr vi zh; Belebele: dialect codes such as deu_Latn)", 'all')
+    .option('--adapter <path>', 'an adapter file (adapter.safetensors written by xlalign train --head adapter), applied by the embedder to every dense retriever; their names get +<adapter>')
+    .option('--name <list>', 'names of the retrievers in outputs, comma-separated in --retriever order (default: bm25, default, the folder name, or a path-derived name when two differ only in path)')
+    .option('--langs <list>', "query languages, comma-separated, or 'all' (XQuAD: ar de el en es hi ro ru th tr vi zh; Belebele: dialect codes such as deu_Latn; a folder: its languages)", 'all')
     .option('--scenarios <list>', `comma-separated, or 'all': ${SCENARIOS.join(', ')}`, 'all')
-    .option('--pivot <lang>', "pivot language (Belebele: a dialect such as eng_Latn)", 'en')
+    .option('--pivot <lang>', "pivot language (default: the dataset's: en for XQuAD, eng_Latn for Belebele, meta.json's pivot for a folder)")
     .option('--metrics <list>', 'metric names', DEFAULT_METRICS.join(','))
     .option('--query-langs <list>', `query languages of cross and mixed* pools, comma-separated: ${QUERY_LANGS.join(', ')} (the pivot)`, 'target')
     .addOption(new Option('--doc-unit <unit>', 'one document per paragraph, or per question (the paragraph repeated)').choices([...DOC_UNITS]).default('paragraph'))
     .option('--belebele-dir <dir>', 'folder with Belebele <dialect>.jsonl files (downloaded there once when the network allows)')
     .option('--no-trec', 'do not write runs/ and qrels/')
     .option('--run-depth <n>', "documents per query in each run file, or 'all' (the whole pool minus exclusions)", 'all')
-    .addOption(new Option('--run-format <f>', "run files: 'plain' TREC text (trec_eval reads it) or 'gz' (gzip, ~4x smaller; readRun reads it, zcat for trec_eval)").choices(['plain', 'gz']).default('plain'))
-    .requiredOption('--out <dir>', 'output folder', 'results');
+    .addOption(new Option('--run-format <f>', "run files: 'plain' TREC text (trec_eval reads it) or 'gz' (gzip, 5-10x smaller; readRun and score read it, zcat for trec_eval)").choices(['plain', 'gz']).default('plain'))
+    .option('--out <dir>', 'output folder; rows of earlier evaluations there are kept, recomputed ones replaced', 'out');
   addEmbedOptions(cmd);
   cmd.action(async (opts) => {
-    // every option checked before any work (exit code 2, one line)
     const where = 'xlalign eval';
+    // every option checked before any work (exit code 2, one line; lib/cli/validate.ts)
     const out = checkOutputDir(where, '--out', opts.out);
     const scenarios: Scenario[] = checkScenarios(where, opts.scenarios === 'all' ? 'all' : list(opts.scenarios));
     const metrics = checkMetricNames(where, list(opts.metrics));
-    const retrievers = list(opts.retriever);
-    if (retrievers.length === 0) throw usageError(where, "--retriever is empty; use bm25, default, a model folder or a hub id (owner/name)");
-    for (const name of retrievers) checkRetriever(where, '--retriever', name);
+    const models = list(opts.retriever);
+    if (models.length === 0) throw usageError(where, '--retriever is empty; use bm25, default, a model folder or a hub id (owner/name)');
+    for (const model of models) checkRetriever(where, '--retriever', model);
     const runDepth = opts.runDepth === 'all' ? undefined : checkInt(where, "--run-depth (or 'all')", opts.runDepth);
-    const embed = embedOptionsFrom(opts);
+    if (opts.adapter !== undefined) checkExists(where, '--adapter', opts.adapter, 'file');
     const queryLangs = list(opts.queryLangs) as QueryLangRole[];
     if (queryLangs.length === 0) throw usageError(where, `--query-langs is empty; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
     for (const q of queryLangs) if (!QUERY_LANGS.includes(q)) throw usageError(where, `--query-langs: unknown '${q}'; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
-    const docUnit = opts.docUnit as DocUnit;
-    if (opts.dataset === 'xquad') {
-      checkLangs(where, opts.langs === 'all' ? [...XQUAD_LANGS] : list(opts.langs), XQUAD_LANGS);
-      checkLangs(where, [opts.pivot], XQUAD_LANGS, '--pivot');
-    } else if (opts.langs !== 'all') checkLangs(where, list(opts.langs));
-    if (opts.langs !== 'all') checkSomethingToEvaluate(where, scenarios, list(opts.langs), opts.pivot);
-    mkdirSync(out, { recursive: true });
-    // heavy modules (transformers.js, ONNX Runtime) load only after validation
-    const [{ belebeleCorpus, xquadCorpus }, { runEvaluation }, { resolveRetriever }] = await Promise.all([
-      import('../data/parallel.js'), import('../eval/run-evaluation.js'), import('../retrieve/resolve-retriever.js'),
-    ]);
-    let corpus: ParallelCorpus;
+    embedOptionsFrom(opts); // batch size, max length, threads
+
+    // the dataset: a registered name or a folder, validated before any work
+    const dataset = resolveDataset(opts.dataset);
+    const pivot: string = opts.pivot ?? dataset.defaultPivot;
     let langs: string[];
-    if (opts.dataset === 'xquad') {
-      langs = opts.langs === 'all' ? [...XQUAD_LANGS] : list(opts.langs);
-      const need = [...new Set([...langs, opts.pivot])];
-      for (const l of need) if (!(XQUAD_LANGS as readonly string[]).includes(l)) throw xlError('xlalign eval', `--langs: '${l}' is not an XQuAD language; use ${XQUAD_LANGS.join(', ')} or all`);
-      // `multi` pools hold every loaded language: load all 12 when it is asked for
-      corpus = xquadCorpus(scenarios.includes('multi') ? XQUAD_LANGS : XQUAD_LANGS.filter((l) => need.includes(l)));
-    } else {
-      if (opts.langs === 'all') throw xlError('xlalign eval', "--langs: with --dataset belebele, name the dialects (e.g. deu_Latn,spa_Latn)");
-      langs = list(opts.langs);
-      const need = [...new Set([...langs, opts.pivot])];
-      corpus = await belebeleCorpus(Object.fromEntries(need.map((d) => [d, d])), { dir: opts.belebeleDir });
+    if (opts.langs === 'all') {
+      if (!dataset.languages) throw xlError(where, `--langs: with --dataset ${dataset.name}, name the languages (e.g. deu_Latn,spa_Latn)`);
+      langs = [...dataset.languages];
+    } else langs = checkLangs(where, list(opts.langs));
+    if (dataset.languages) {
+      for (const l of new Set([...langs, pivot])) {
+        if (!dataset.languages.includes(l)) throw usageError(where, `--langs: '${l}' is not a language of ${dataset.name}; use ${dataset.languages.join(', ')} or all`);
+      }
     }
+    checkSomethingToEvaluate(where, scenarios, langs, pivot);
+    // heavy modules (transformers.js, ONNX Runtime) load only after validation
+    const [{ runEvaluation }, { resolveRetriever, retrieverKey, retrieverNames }, { loadAdapter }] = await Promise.all([
+      import('../eval/run-evaluation.js'), import('../retrieve/resolve-retriever.js'), import('../train/adapter.js'),
+    ]);
+    // `multi` pools hold every loaded language: load all of them when it is asked for
+    const load = scenarios.includes('multi') && dataset.languages ? [...dataset.languages] : [...new Set([...langs, pivot])];
+    const corpus = await dataset.load({ langs: load, belebeleDir: opts.belebeleDir });
+    const docUnit = opts.docUnit as DocUnit;
+    const plan = poolPlan(corpus, { scenarios, langs, pivot, queryLangs });
+    if (plan.length === 0) throw xlError(where, `nothing to evaluate: scenarios ${scenarios.join(', ')} with --langs ${langs.join(',')} and pivot ${pivot} give no pool`);
+    // every query of each planned pool needs its documents in every language of the pool
+    const needs: CorpusNeed[] = plan.map(({ scenario, lang, queries }) => {
+      const s = scenarioLangs(scenario, lang, pivot, corpus.langs, queries);
+      return { lang: s.queryLang, relevantLangs: s.docLangs, why: `scenario '${scenario}' (pivot '${pivot}')` };
+    });
+    checkCorpusNeeds(corpus, needs);
+
+    // retrievers and their names, unique in this folder (names used by other retrievers are avoided)
+    const names = opts.name ? list(opts.name) : [];
+    if (opts.name && names.length !== models.length) throw xlError(where, `--name: ${names.length} names for ${models.length} retrievers; give one per --retriever entry`);
+    if (opts.adapter && !existsSync(opts.adapter)) throw xlError(where, `--adapter: no file ${resolve(opts.adapter)}`);
+    const adapter = opts.adapter ? loadAdapter(resolve(opts.adapter)) : undefined;
+    const specs: RetrieverSpec[] = models.map((model, i) => ({ model, adapter: adapter && model !== 'bm25' ? resolve(opts.adapter) : undefined, name: names[i] }));
+    mkdirSync(out, { recursive: true });
+    if (opts.trec) {
+      const other = readMetricRows(out).find((r) => r.dataset !== corpus.name);
+      if (other) throw xlError(where, `${out} holds results of dataset '${other.dataset}'; runs/ and qrels/ of '${corpus.name}' would overwrite its TREC files: use another --out, or --no-trec`);
+    }
+    const embedBase = embedOptionsFrom(opts);
+    for (const k of PRESET_KEYS) if (cmd.getOptionValueSource(k) === 'default') delete embedBase[k];
+    const assigned = await withFileLock(resolve(out, 'retrievers.lock'), () => {
+      const registry = readRegistry(out);
+      const taken = new Map(Object.entries(registry).map(([n, r]) => [n, r.key]));
+      const fresh = retrieverNames(specs, taken);
+      fresh.forEach((n, i) => (registry[n] = { key: retrieverKey(specs[i]), model: specs[i].model, ...(specs[i].adapter ? { adapter: specs[i].adapter } : {}), dataset: corpus.name }));
+      writeFileAtomic(resolve(out, 'retrievers.json'), JSON.stringify(registry, null, 2) + '\n');
+      return fresh;
+    });
+
     const rows: MetricRow[] = [];
-    const models: Record<string, { id: string; maxLength: number; modelMaxLength: number | null }> = {};
+    const retrievers: Record<string, unknown>[] = [];
     const truncation: Record<string, Record<string, PoolTruncation>> = {};
-    for (const name of retrievers) {
-      const retriever = await resolveRetriever(name, { embed });
+    for (const [i, spec] of specs.entries()) {
+      const retriever = await resolveRetriever(spec.model, { embed: { ...embedBase, adapter: spec.adapter ? adapter : undefined }, name: assigned[i] });
+      const preset = 'embedPreset' in retriever ? retriever.embedPreset : undefined;
+      if (preset?.preset) process.stderr.write(`${retriever.name}: preset ${preset.preset} (${Object.entries(preset.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})\n`);
+      const embedder = (retriever as { embedder?: { id?: string; config?: Record<string, unknown> } }).embedder;
+      const embedConfig = embedder?.config;
+      retrievers.push({
+        name: retriever.name, model: spec.model, adapter: spec.adapter ?? null, preset: preset?.preset ?? null, presetApplied: preset?.applied ?? {},
+        // the model's identity (a folder's content hash) and the effective token limit
+        modelId: embedder?.id ?? null, maxLength: embedConfig?.maxLength ?? null, modelMaxLength: embedConfig?.modelMaxLength ?? null,
+        embed: embedConfig ? { ...embedConfig, adapter: spec.adapter ?? undefined, force: undefined } : undefined,
+      });
       const res = await runEvaluation(corpus, retriever, {
-        scenarios, langs, pivot: opts.pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth,
+        scenarios, langs, pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth,
         cacheDir: opts.cache === false ? false : undefined, force: opts.force === true, compressRuns: opts.runFormat === 'gz',
-        onPool: (pool, _rows, s, cached) => process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}${pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`),
+        onPool: (pool, _rows, s, cached) => {
+          if (opts.trec) writeFileAtomic(resolve(out, 'qrels', `${poolName(pool)}.langs.tsv`), poolLanguageLines(pool));
+          process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}${pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`);
+        },
       });
       rows.push(...res.rows);
-      writeMetricRows(out, rows); // after each retriever, so a killed run keeps what finished
+      await accumulateMetricRows(out, res.rows); // after each retriever, so a killed run keeps what finished
       if (res.truncation && Object.keys(res.truncation).length) {
-        truncation[name] = res.truncation;
+        truncation[retriever.name] = res.truncation;
         for (const [pool, t] of Object.entries(res.truncation)) {
           if (t.queries + t.docs > 0) process.stderr.write(`${retriever.name} ${pool}: ${t.docs} documents and ${t.queries} queries longer than ${t.maxLength} tokens were truncated\n`);
         }
       }
-      if ('embedder' in retriever) {
-        const emb = (retriever as unknown as { embedder: { id: string; config?: { maxLength: number; modelMaxLength?: number }; dispose(): Promise<void> } }).embedder;
-        models[name] = { id: emb.id, maxLength: emb.config?.maxLength ?? 0, modelMaxLength: emb.config?.modelMaxLength ?? null };
-        await emb.dispose();
-      }
+      if ('embedder' in retriever) await (retriever as { embedder: { dispose(): Promise<void> } }).embedder.dispose();
     }
-    // models: content hash (in the id) and the effective token limit; truncation: texts cut per pool
-    const config = { command: 'eval', dataset: opts.dataset, retrievers, langs, scenarios, pivot: opts.pivot, metrics, queryLangs, docUnit, runDepth: runDepth ?? 'all', runFormat: opts.runFormat, embed: { ...embed, force: undefined }, models, truncation, node: process.version, date: new Date().toISOString() };
+    const config = {
+      command: 'eval', dataset: corpus.name, datasetSource: DATASETS[opts.dataset] ? opts.dataset : resolve(opts.dataset), retrievers, langs, scenarios, pivot, metrics,
+      queryLangs, docUnit, runDepth: runDepth ?? 'all', runFormat: opts.runFormat, embed: { ...embedOptionsFrom(opts), force: undefined }, truncation, node: process.version, date: new Date().toISOString(),
+    };
     writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-    const md = markdownTables(rows);
-    writeFileAtomic(resolve(out, 'metrics.md'), md);
-    process.stdout.write(md + '\n');
-    process.stderr.write(`wrote ${out}/metrics.json, metrics.csv, metrics.md${opts.trec ? ', runs/, qrels/' : ''}\n`);
+    process.stdout.write(markdownTables(rows) + '\n');
+    process.stderr.write(`merged ${rows.length} rows into ${out}/metrics.json, metrics.csv, metrics.md${opts.trec ? '; wrote runs/, qrels/' : ''}\n`);
   });
   return cmd;
 }

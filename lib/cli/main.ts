@@ -2,6 +2,7 @@
 /**
  * The `xlalign` command line: thin commands over the library.
  *   xlalign eval     evaluate retrievers on mixed-language pools
+ *   xlalign score    score an existing TREC run against qrels
  *   xlalign train    alignment fine-tuning, evaluated before and after
  *   xlalign ablate   the same with the full loss, InfoNCE only and JSD only
  *   xlalign figures  render the standard figures of a results folder
@@ -10,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { XlalignError } from '../util/errors.js';
 import { evalCommand } from './eval-command.js';
 import { figuresCommand } from './figures-command.js';
+import { scoreCommand } from './score-command.js';
 import { ablateCommand, trainCommand } from './train-command.js';
 
 // --debug anywhere on the line (or XLALIGN_DEBUG=1): print stacks of unexpected errors
@@ -21,6 +23,7 @@ const program = new Command('xlalign')
   .option('--debug', 'print the stack of unexpected errors (also XLALIGN_DEBUG=1)')
   .showHelpAfterError()
   .addCommand(evalCommand())
+  .addCommand(scoreCommand())
   .addCommand(trainCommand())
   .addCommand(ablateCommand())
   .addCommand(figuresCommand());

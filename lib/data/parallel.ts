@@ -11,7 +11,25 @@ export interface ParallelCorpus {
   name: string;
   langs: string[];
   docs: Record<string, { id: string; text: string }[]>;
-  queries: Record<string, { id: string; text: string; docId: string }[]>;
+  /**
+   * Per language, the queries. `docId` is the (first) relevant document's bare id;
+   * `docIds`, when present, lists every relevant document (`docIds[0] === docId`): a query
+   * of an own dataset may name several. Absent means `[docId]`.
+   */
+  queries: Record<string, { id: string; text: string; docId: string; docIds?: string[] }[]>;
+  /**
+   * The group of each bare document id (XQuAD: its article, `a07`), the same in every
+   * language: a train/eval split keeps a group on one side. Absent: every document is its
+   * own group.
+   */
+  groups?: Record<string, string>;
+  /** Default pivot language of the dataset (e.g. `en`), when it has one. */
+  pivot?: string;
+}
+
+/** The relevant bare document ids of a corpus query (`docIds`, else `[docId]`). */
+export function relevantDocIds(query: { docId: string; docIds?: string[] }): string[] {
+  return query.docIds ?? [query.docId];
 }
 
 /**
@@ -28,7 +46,9 @@ export function xquadCorpus(langs: readonly string[] = XQUAD_LANGS, options: Xqu
     docs[lang] = x.paragraphs.map((p) => ({ id: p.id, text: p.context }));
     queries[lang] = x.questions.map((q) => ({ id: q.id, text: q.question, docId: q.paragraphId }));
   }
-  return { name: 'xquad', langs: [...langs], docs, queries };
+  const groups: Record<string, string> = {};
+  for (const x of Object.values(all).slice(0, 1)) for (const p of x.paragraphs) groups[p.id] = `a${String(p.article).padStart(2, '0')}`;
+  return { name: 'xquad', langs: [...langs], docs, queries, groups, pivot: 'en' };
 }
 
 /**

@@ -47,6 +47,22 @@ export function xquadParagraphId(article: number, index: number): string {
   return `a${String(article).padStart(2, '0')}p${String(index).padStart(2, '0')}`;
 }
 
+/**
+ * The article of an XQuAD paragraph id (`a07p03` -> 7).
+ * @throws XlalignError when the id is not of the form `a<digits>p<digits>`.
+ */
+export function xquadArticleOf(paragraphId: string): number {
+  const m = /^a(\d+)p\d+$/.exec(paragraphId);
+  if (!m) throw xlError('xquadArticleOf', `'${paragraphId}' is not an XQuAD paragraph id like 'a07p03'`);
+  return Number(m[1]);
+}
+
+/**
+ * XQuAD's grouping for leakage-free splits (a `DocGrouping` of `lib/data/split.ts`): whole
+ * articles (48) go to one side, so that no paragraph, question or topic crosses the split.
+ */
+export const XQUAD_ARTICLES = { name: 'article', groupOf: xquadArticleOf } as const;
+
 function readChecksums(dir: string): Map<string, string> {
   const file = resolve(dir, 'SHA256SUMS');
   const sums = new Map<string, string>();

@@ -11,5 +11,6 @@ export * from './types.js';
 export { loadEmbedder, TransformersEmbedder, type EmbedStats } from './transformers-embedder.js';
 export { EmbeddingCache, textKey, type CompactOptions } from './cache.js';
 export { resolveModelSource, modelIdentity, DTYPE_SUFFIX, type ModelSource } from './model-source.js';
-export { poolHidden, l2NormalizeRows } from './pooling.js';
+export { poolHidden, poolerVectors, l2NormalizeRows } from './pooling.js';
+export * from './presets.js';
 export { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';

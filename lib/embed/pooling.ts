@@ -12,6 +12,9 @@ import type { Pooling } from './types.js';
  * - `'mean'`: `v_b = sum_t mask[b,t] * h[b,t] / sum_t mask[b,t]` (float64 sums; a row whose
  *   mask is all zero gives a zero vector).
  * - `'cls'`: `v_b = h[b,0]` (the first token, whatever the mask).
+ * - `'last_token'`: `v_b = h[b,t*]`, `t* = max{t : mask[b,t] != 0}` (the last real token,
+ *   right or left padding alike; a row whose mask is all zero gives a zero vector).
+ * - `'pooler'` is not computed from the hidden state: use {@link poolerVectors}.
  *
  * @param hidden  `batch * seq * dim` values.
  * @param mask  `batch * seq` values (0/1; number or bigint).
@@ -32,7 +35,18 @@ export function poolHidden(
     for (let b = 0; b < batch; b++) for (let d = 0; d < dim; d++) out[b * dim + d] = hidden[b * seq * dim + d];
     return out;
   }
-  if (pooling !== 'mean') throw xlError('poolHidden', `unsupported pooling '${String(pooling)}'; use 'mean' or 'cls'`);
+  if (pooling === 'last_token') {
+    for (let b = 0; b < batch; b++) {
+      let last = -1;
+      for (let t = 0; t < seq; t++) if (Number(mask[b * seq + t]) !== 0) last = t;
+      if (last < 0) continue;
+      const base = (b * seq + last) * dim;
+      for (let d = 0; d < dim; d++) out[b * dim + d] = hidden[base + d];
+    }
+    return out;
+  }
+  if (pooling === 'pooler') throw xlError('poolHidden', "'pooler' takes the model's pooler_output, not the hidden state; use poolerVectors");
+  if (pooling !== 'mean') throw xlError('poolHidden', `unsupported pooling '${String(pooling)}'; use 'mean', 'cls', 'pooler' or 'last_token'`);
   const acc = new Float64Array(dim);
   for (let b = 0; b < batch; b++) {
     acc.fill(0);
@@ -47,6 +61,21 @@ export function poolHidden(
     if (count > 0) for (let d = 0; d < dim; d++) out[b * dim + d] = acc[d] / count;
   }
   return out;
+}
+
+/**
+ * The `'pooler'` vectors: the model's `pooler_output` (`[batch, dim]`), copied to float32.
+ *
+ * @param outputs  the ONNX session's outputs by name.
+ * @param model  the model id, for the message.
+ * @throws XlalignError when the model has no `pooler_output`, listing the outputs it has.
+ * @example const v = poolerVectors(await encoder(feeds), 'sentence-transformers/LaBSE');
+ */
+export function poolerVectors(outputs: Record<string, { data: ArrayLike<number>; dims: readonly number[] }>, model: string): { data: Float32Array; dim: number } {
+  const t = outputs.pooler_output;
+  if (!t) throw xlError('embed', `pooling 'pooler': model ${model} has no 'pooler_output' (outputs: ${Object.keys(outputs).join(', ')}); use 'cls' or 'mean', or an ONNX export with the pooler`);
+  if (t.dims.length !== 2) throw xlError('embed', `pooling 'pooler': pooler_output of ${model} has dims [${t.dims.join(', ')}]; expected [batch, dim]`);
+  return { data: Float32Array.from(t.data), dim: t.dims[1] };
 }
 
 /**

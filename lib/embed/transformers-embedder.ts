@@ -12,7 +12,7 @@ import { createProgress } from '../util/progress.js';
 import { defaultThreads } from '../util/threads.js';
 import { EmbeddingCache, textKey } from './cache.js';
 import { modelIdentity, probeHubFailure, resolveModelSource, type ModelSource } from './model-source.js';
-import { l2NormalizeRows, poolHidden } from './pooling.js';
+import { l2NormalizeRows, poolerVectors, poolHidden } from './pooling.js';
 import { tokenizeBatch } from './tokenize-batch.js';
 import { EMBED_DEFAULTS, EMBED_DTYPES, POOLINGS, type EmbedKind, type EmbedOptions, type Embedder, type VectorAdapter } from './types.js';
 
@@ -263,8 +263,13 @@ export class TransformersEmbedder implements Embedder {
       throw xlError('embed', `model ${this.id} returned no 'last_hidden_state' (outputs: ${Object.keys(output).join(', ')}); use a feature-extraction (encoder) ONNX export`);
     }
     if (hidden.type !== 'float32') hidden = hidden.to('float32');
-    const [b, seq, d] = hidden.dims as number[];
-    let vecs = poolHidden(hidden.data as Float32Array, enc.attention_mask.data as BigInt64Array as unknown as ArrayLike<bigint>, [b, seq, d], pooling);
+    const [b, seq, hd] = hidden.dims as number[];
+    // 'pooler' reads the model's pooler_output (LaBSE); every other pooling the hidden state
+    const pooled = pooling === 'pooler'
+      ? poolerVectors({ ...output, ...(output.pooler_output && output.pooler_output.type !== 'float32' ? { pooler_output: output.pooler_output.to('float32') } : {}) } as never, this.id)
+      : { data: poolHidden(hidden.data as Float32Array, enc.attention_mask.data as BigInt64Array as unknown as ArrayLike<bigint>, [b, seq, hd], pooling), dim: hd };
+    let vecs = pooled.data;
+    const d = pooled.dim;
     let dim = d;
     if (adapter) {
       vecs = adapter.apply(vecs, b, d);

@@ -5,8 +5,13 @@
  */
 
 /** How token vectors become one text vector. */
-export const POOLINGS = ['mean', 'cls'] as const;
-/** `'mean'`: average of the token vectors where attention_mask = 1; `'cls'`: the first token's vector. */
+export const POOLINGS = ['mean', 'cls', 'pooler', 'last_token'] as const;
+/**
+ * `'mean'`: average of the token vectors where attention_mask = 1; `'cls'`: the first
+ * token's vector; `'pooler'`: the model's `pooler_output` (BERT/LaBSE: dense + tanh over
+ * [CLS]; the ONNX export must have that output); `'last_token'`: the vector of the last
+ * token with attention_mask = 1 (decoder embedders such as e5-mistral, Qwen3-Embedding).
+ */
 export type Pooling = (typeof POOLINGS)[number];
 
 /** The transformers.js dtypes (which ONNX file of the model folder is loaded: fp32 `model.onnx`, q8 `model_quantized.onnx`, fp16 `model_fp16.onnx`, ...). */

@@ -1,22 +1,13 @@
 import { xlError } from '../util/errors.js';
+import type { BeforeAfterRow } from '../results/before-after.js';
 import { baseLayout, type FigureOptions, type FigureSpec } from './types.js';
 
 /**
  * One language's metric before and after fine-tuning, with an optional paired-bootstrap 95%
- * interval for the delta `after - before` (as `lib/eval/bootstrap.ts` computes it).
+ * interval for the delta `after - before`: a row of `before-after.json`, whose one owner is
+ * `lib/results/before-after.ts`.
  */
-export interface BeforeAfterRow {
-  /** The scenario of the pool (as `before-after.json` from `xlalign train` has it). Optional. */
-  scenario?: string;
-  lang: string;
-  metric: string;
-  before: number;
-  after: number;
-  /** Lower end of the 95% interval of `after - before`. */
-  deltaLow?: number;
-  /** Upper end of the 95% interval of `after - before`. */
-  deltaHigh?: number;
-}
+export type { BeforeAfterRow } from '../results/before-after.js';
 
 /** Options of {@link beforeAfterBars}. */
 export interface BeforeAfterOptions extends FigureOptions {

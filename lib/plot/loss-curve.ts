@@ -1,57 +1,9 @@
-import { readFileSync } from 'node:fs';
-import * as aq from 'arquero';
 import { xlError } from '../util/errors.js';
+import type { LossTable } from '../results/loss-curve.js';
 import { baseLayout, type FigureOptions, type FigureSpec, type Trace } from './types.js';
 
-/** A parsed loss log: numeric columns by name, all of the same length. */
-export interface LossTable {
-  file: string;
-  columns: Record<string, number[]>;
-}
-
-/**
- * Parse a loss log CSV (`step,loss,...` with a header line, as the training loop writes
- * it) with arquero's CSV reader. Every column must be numeric; empty cells become `NaN`
- * (plotly leaves a gap). The `step` column is required.
- *
- * @param text - the CSV text.
- * @param options.file - name used in error messages. Default `'loss.csv'`.
- * @throws XlalignError naming the file, line and column of a non-numeric cell, or saying
- *   that the `step` column is missing (listing the header).
- * @example
- * const t = parseLossCsv('step,loss\n1,2.3\n2,1.9\n');  // t.columns.loss = [2.3, 1.9]
- */
-export function parseLossCsv(text: string, options: { file?: string } = {}): LossTable {
-  const file = options.file ?? 'loss.csv';
-  if (text.trim() === '') throw xlError('parseLossCsv', `${file}: empty file; expected a header 'step,loss,...' and one line per step`);
-  const table = aq.fromCSV(text, { autoType: false });
-  const names = table.columnNames();
-  if (!names.includes('step')) throw xlError('parseLossCsv', `${file}: line 1: no 'step' column; the header is '${names.join(',')}'`);
-  const columns: Record<string, number[]> = {};
-  for (const name of names) {
-    const raw = table.array(name) as (string | null | undefined)[];
-    columns[name] = Array.from(raw, (v, i) => {
-      if (v === null || v === undefined || v === '') return NaN;
-      const x = Number(v);
-      if (!Number.isFinite(x) && !/^(nan|inf|-inf|infinity|-infinity)$/i.test(v)) {
-        throw xlError('parseLossCsv', `${file}: line ${i + 2}: column '${name}' = '${v}' is not a number`);
-      }
-      return x;
-    });
-  }
-  return { file, columns };
-}
-
-/** Read and parse a loss CSV file; see {@link parseLossCsv}. */
-export function readLossCsv(path: string): LossTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw xlError('readLossCsv', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  return parseLossCsv(text, { file: path });
-}
+// loss.csv has one owner, lib/results/loss-curve.ts; re-exported here for the figure API.
+export { parseLossCsv, readLossCsv, type LossTable } from '../results/loss-curve.js';
 
 /** Options of {@link lossCurve}. */
 export interface LossCurveOptions extends FigureOptions {

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { xlError } from '../util/errors.js';
 import { sha256File, writeFileAtomic } from '../util/fs.js';
-import { beforeAfterBars, type BeforeAfterRow } from './before-after-bars.js';
+import { beforeAfterBars } from './before-after-bars.js';
+import { readBeforeAfter } from '../results/before-after.js';
 import { createFigureExporter, type ExporterOptions, type FigureFormat } from './export.js';
 import { lossCurve, readLossCsv } from './loss-curve.js';
 import { metricBars } from './metric-bars.js';
@@ -38,34 +38,8 @@ export interface StandardFigure {
   files: Partial<Record<FigureFormat, string>>;
 }
 
-/** zod schema of `before-after.json` rows (see {@link BeforeAfterRow}). */
-const beforeAfterSchema = z.array(
-  z.looseObject({
-    scenario: z.string().min(1).optional(),
-    lang: z.string().min(1),
-    metric: z.string().min(1),
-    before: z.number(),
-    after: z.number(),
-    deltaLow: z.number().optional(),
-    deltaHigh: z.number().optional(),
-  }),
-);
-
-/**
- * Read `before-after.json`: an array of {@link BeforeAfterRow} or `{ rows: [...] }`.
- * @throws XlalignError naming the file, row and field.
- */
-export function readBeforeAfter(path: string): BeforeAfterRow[] {
-  const json = readJson(path, 'readBeforeAfter');
-  const rows = json !== null && typeof json === 'object' && !Array.isArray(json) && Array.isArray((json as { rows?: unknown }).rows) ? (json as { rows: unknown }).rows : json;
-  const r = beforeAfterSchema.safeParse(rows);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const at = issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('');
-    throw xlError('readBeforeAfter', `${path}: rows${at}: ${issue.message}; expected [{ lang, metric, before, after, deltaLow?, deltaHigh? }, ...]`);
-  }
-  return r.data as BeforeAfterRow[];
-}
+// before-after.json has one owner (lib/results/before-after.ts); re-exported for the figure API.
+export { readBeforeAfter } from '../results/before-after.js';
 
 function readJson(path: string, where: string): unknown {
   let text: string;

@@ -1,5 +1,6 @@
 import { checkOneOf, xlError } from '../util/errors.js';
-import type { ParallelCorpus } from '../data/parallel.js';
+import { relevantDocIds, type ParallelCorpus } from '../data/parallel.js';
+import { scenarioLangs } from './scenario-langs.js';
 import { joinId, QUERY_LANGS, SCENARIOS, type Doc, type Pool, type Query, type QueryLangRole, type Scenario } from './types.js';
 import { type Exclusions } from '../runs/types.js';
 import { type Qrels } from '../runs/types.js';
@@ -72,12 +73,7 @@ export function buildPool(corpus: ParallelCorpus, options: PoolOptions): Pool {
   if (!twoLang && role === 'pivot') {
     throw xlError('buildPool', `scenario '${scenario}' takes only target-language queries; pivot-language queries are for cross, mixed, mixed-target and mixed-pivot`);
   }
-  const queryLang = role === 'pivot' ? pivot : lang;
-  const other = queryLang === lang ? pivot : lang;
-  const docLangs = scenario === 'mono' ? [lang] : scenario === 'cross' ? [other] : scenario === 'multi' ? corpus.langs : [lang, pivot];
-  const relevantLangs =
-    scenario === 'mono' || scenario === 'mixed-target' ? [lang] : scenario === 'mixed-pivot' ? [pivot] : docLangs;
-  const excludedLang = scenario === 'mixed-target' ? pivot : scenario === 'mixed-pivot' ? lang : undefined;
+  const { queryLang, docLangs, relevantLangs, excludedLang } = scenarioLangs(scenario, lang, pivot, corpus.langs, role);
   if (!corpus.queries[queryLang]) throw xlError('buildPool', `corpus ${corpus.name} has no queries in '${queryLang}'`);
   checkCorpus(corpus, queryLang, docLangs);
 
@@ -88,8 +84,9 @@ export function buildPool(corpus: ParallelCorpus, options: PoolOptions): Pool {
   for (const q of corpus.queries[queryLang]) {
     const qid = joinId(queryLang, q.id);
     queries.push({ id: qid, lang: queryLang, text: q.text });
-    qrels[qid] = Object.fromEntries(relevantLangs.map((l) => [joinId(l, q.docId), 1]));
-    if (excludedLang) exclude[qid] = [joinId(excludedLang, q.docId)];
+    const rel = relevantDocIds(q); // an own dataset's query may name several documents
+    qrels[qid] = Object.fromEntries(relevantLangs.flatMap((l) => rel.map((d) => [joinId(l, d), 1])));
+    if (excludedLang) exclude[qid] = rel.map((d) => joinId(excludedLang, d));
   }
   return { dataset: corpus.name, scenario, lang, queryLang, pivot, queries, docs, qrels, exclude };
 }
@@ -105,9 +102,10 @@ function checkCorpus(corpus: ParallelCorpus, queryLang: string, docLangs: readon
       ids.add(d.id);
     });
     corpus.queries[queryLang].forEach((q, i) => {
-      if (ids.has(q.docId)) return;
+      const missing = relevantDocIds(q).find((d) => !ids.has(d));
+      if (missing === undefined) return;
       const what = l === queryLang ? 'its relevant document' : `the parallel version of its document in '${l}'`;
-      throw xlError('buildPool', `corpus ${corpus.name}: queries['${queryLang}'][${i}] (id '${q.id}') has docId '${q.docId}', but ${what} is missing (no docs['${l}'] entry with that id); every query needs its document in each pool language: ${docLangs.join(', ')}`);
+      throw xlError('buildPool', `corpus ${corpus.name}: queries['${queryLang}'][${i}] (id '${q.id}') has docId '${missing}', but ${what} is missing (no docs['${l}'] entry with that id); every query needs its document in each pool language: ${docLangs.join(', ')}`);
     });
   }
 }

@@ -1,4 +1,8 @@
 import { writeFileAtomic } from '../util/fs.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { xlError } from '../util/errors.js';
+import { withFileLock } from '../util/file-lock.js';
 
 /** One line of results: the mean of `metric` over the queries of (scenario, lang, queryLang). */
 export interface MetricRow {
@@ -66,4 +70,82 @@ export function markdownTables(rows: MetricRow[], options: { digits?: number } =
     out.push('');
   }
   return out.join('\n');
+}
+
+/** zod schema of one `metrics.json` row (extra fields pass through). */
+const MetricRowSchema = z.looseObject({
+  dataset: z.string().min(1),
+  retriever: z.string().min(1),
+  scenario: z.string().min(1),
+  lang: z.string().min(1),
+  queryLang: z.string().min(1).optional(),
+  metric: z.string().min(1),
+  value: z.number(),
+});
+
+/**
+ * Read `<dir>/metrics.json`; an absent file gives `[]`.
+ * @throws XlalignError naming the file, row and field of a malformed row.
+ */
+export function readMetricRows(dir: string): MetricRow[] {
+  const file = `${dir}/metrics.json`;
+  if (!existsSync(file)) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw xlError('readMetricRows', `${file}: not valid JSON (${(e as Error).message}); move it away to start a new results folder`);
+  }
+  if (!Array.isArray(json)) throw xlError('readMetricRows', `${file}: expected an array of metric rows`);
+  return json.map((row, i) => {
+    const r = MetricRowSchema.safeParse(row);
+    if (!r.success) throw xlError('readMetricRows', `${file}: [${i}].${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`);
+    return r.data as MetricRow;
+  });
+}
+
+/**
+ * The identity of a row: (dataset, retriever, scenario, lang, queryLang, metric), a missing
+ * `queryLang` counting as equal to `lang`.
+ */
+export function metricRowKey(r: MetricRow): string {
+  return [r.dataset, r.retriever, r.scenario, r.lang, (r as { queryLang?: string }).queryLang ?? r.lang, r.metric].join('\u0000');
+}
+
+/**
+ * Merge fresh rows into existing ones: a fresh row replaces the existing row with the same
+ * {@link metricRowKey} (in its place); the other existing rows stay; fresh rows with a new
+ * key are appended in their order.
+ *
+ * @example mergeMetricRows(old, fresh).length // old.length + (fresh rows with a new key)
+ */
+export function mergeMetricRows(existing: readonly MetricRow[], fresh: readonly MetricRow[]): MetricRow[] {
+  const freshByKey = new Map(fresh.map((r) => [metricRowKey(r), r]));
+  const out: MetricRow[] = [];
+  const used = new Set<string>();
+  for (const r of existing) {
+    const k = metricRowKey(r);
+    if (used.has(k)) continue;
+    used.add(k);
+    out.push(freshByKey.get(k) ?? r);
+  }
+  for (const [k, r] of freshByKey) if (!used.has(k)) out.push(r);
+  return out;
+}
+
+/**
+ * Accumulate results: under a lock file (`<dir>/metrics.lock`, created with O_EXCL, see
+ * `withFileLock`), read `metrics.json`, merge `rows` into it ({@link mergeMetricRows}) and
+ * write `metrics.json`, `metrics.csv` and `metrics.md` atomically. Two evaluations writing
+ * into one folder at once both keep their rows. Returns every row of the folder.
+ *
+ * @example const all = await accumulateMetricRows('out', res.rows);
+ */
+export async function accumulateMetricRows(dir: string, rows: readonly MetricRow[]): Promise<MetricRow[]> {
+  return withFileLock(`${dir}/metrics.lock`, () => {
+    const merged = mergeMetricRows(readMetricRows(dir), rows);
+    writeMetricRows(dir, merged);
+    writeFileAtomic(`${dir}/metrics.md`, markdownTables(merged));
+    return merged;
+  });
 }

@@ -18,6 +18,8 @@ export interface FineTuneStaticOptions extends TrainLoopOptions {
   name?: string;
   /** Keep samples that share `docId` out of one batch. Default true. */
   groupByDoc?: boolean;
+  /** AdamW decoupled weight decay of the head's optimizer. Default 0. */
+  weightDecay?: number;
 }
 
 /** What {@link fineTuneStaticModel} returns. */
@@ -36,16 +38,16 @@ export interface FineTuneStaticResult {
  *
  * @throws XlalignError for fewer than 2 samples, or from loading the model.
  * @example
- * const { model } = fineTuneStaticModel({ modelDir: 'data/models/xlalign-static-v1', samples: buildTrainingSamples(), outDir: 'runs/ft/static-aligned' });
+ * const { model } = await fineTuneStaticModel({ modelDir: 'data/models/xlalign-static-v1', samples: buildTrainingSamples(), outDir: 'runs/ft/static-aligned' });
  * const embedder = await loadEmbedder('runs/ft/static-aligned');
  */
-export function fineTuneStaticModel(options: FineTuneStaticOptions): FineTuneStaticResult {
-  const { modelDir, samples, outDir, name, groupByDoc = true, ...loop } = options;
+export async function fineTuneStaticModel(options: FineTuneStaticOptions): Promise<FineTuneStaticResult> {
+  const { modelDir, samples, outDir, name, groupByDoc = true, weightDecay = 0, ...loop } = options;
   if (samples.length < 2) throw xlError('fineTuneStaticModel', `need at least 2 training samples, got ${samples.length}`);
   const model = StaticEmbeddingModel.load(modelDir);
-  const head = new StaticParallelHead(model, samples);
+  const head = new StaticParallelHead(model, samples, { weightDecay });
   const groupOf = groupByDoc && samples.every((s) => s.docId !== undefined) ? (i: number) => samples[i].docId : undefined;
-  const result = trainLoop(head, samples.length, { lr: 1e-3, weightDecay: 0, groupOf, ...loop, lossCsv: loop.lossCsv ?? (outDir ? join(outDir, 'loss.csv') : undefined) });
+  const result = await trainLoop(head, samples.length, { lr: 1e-3, groupOf, ...loop, lossCsv: loop.lossCsv ?? (outDir ? join(outDir, 'loss.csv') : undefined) });
   if (outDir) {
     const record = { ...result.config, baseModel: modelDir, samples: samples.length, seconds: result.seconds };
     model.save(outDir, {

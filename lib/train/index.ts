@@ -8,7 +8,8 @@
  * - optimiser: {@link AdamW} (dense and sparse rows);
  * - models: {@link AlignmentAdapter} over any frozen embedder ({@link trainAdapter}, saved as
  *   safetensors), the whole static model ({@link fineTuneStaticModel});
- * - loop: {@link trainLoop} over any {@link TrainHead}; statistics: {@link pairedBootstrap}.
+ * - loop: {@link trainLoop} (async) over any {@link TrainableHead}; the static model's pretraining
+ *   runs through it too ({@link trainStaticModel}: {@link StaticPairHead}, {@link SymmetricInfoNCELoss}).
  *
  * @example
  * import { buildTrainingSamples, trainAdapter, splitXquadArticles } from 'xlalign/train';
@@ -21,11 +22,15 @@ export { buildTrainingSamples, loadTrainingJsonl, saveTrainingJsonl, TrainingSam
 export { fineTuneStaticModel, type FineTuneStaticOptions, type FineTuneStaticResult } from './fine-tune-static.js';
 export { AdapterHead, type ParallelEmbeddings } from './heads/adapter-head.js';
 export { StaticParallelHead } from './heads/static-parallel-head.js';
+export { StaticPairHead, type PairText, type StaticPairHeadOptions } from './heads/static-pair-head.js';
+export type { TrainableHead } from './head.js';
+export { SymmetricInfoNCELoss, type SymmetricInfoNCELossOptions } from './losses/symmetric-info-nce.js';
+export { trainStaticModel, type TrainStaticOptions, type TrainStaticResult } from './static/pretrain.js';
 export { AlignmentLoss, type AlignmentLossOptions } from './losses/alignment-loss.js';
 export { infoNCE, InfoNCELoss, type InfoNCELossOptions, type InfoNCEOptions } from './losses/info-nce.js';
 export { jensenShannonDivergence, jensenShannonSoftmax, JensenShannonLoss, JSD_SIDES, type JensenShannonLossOptions } from './losses/jensen-shannon.js';
-export type { LossResult, ParallelBatch, ParallelGrads, ParallelLoss } from './losses/types.js';
+export type { BatchLoss, LossResult, PairBatch, PairGrads, ParallelBatch, ParallelGrads, ParallelLoss } from './losses/types.js';
 export { matrix, normalizeRows, type FloatArray, type Matrix } from '../nn/matrix.js';
 export { DEFAULT_SPLIT_SEED, filterXquad, splitCorpus, splitPartOf, splitXquadArticles, xquadArticleOf, type SplitPart, type XquadSplit } from '../data/split.js';
 export { embedTrainingSamples, trainAdapter, type TrainAdapterOptions, type TrainAdapterResult, type TrainingEmbedder } from './train-adapter.js';
-export { learningRate, lossCurveCsv, makeBatches, trainLoop, TRAIN_DEFAULTS, type LossRow, type TrainHead, type TrainLoopOptions, type TrainLoopResult } from './train-loop.js';
+export { learningRate, lossCurveCsv, makeBatches, trainLoop, TRAIN_DEFAULTS, type LossRow, type LrSchedule, type TrainLoopOptions, type TrainLoopResult } from './train-loop.js';

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
-import { loadXquadAll, XQUAD_LANGS, type XquadOptions } from '../data/xquad.js';
+import { XQUAD_ARTICLES, XQUAD_LANGS, type XquadOptions } from '../data/xquad.js';
+import { xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { createRng, shuffled } from '../util/rng.js';
-import { filterXquad, splitXquadArticles, type XquadSplit } from '../data/split.js';
+import { BY_DOCUMENT, inSplitPart, splitGroups, type CorpusSplit, type DocGrouping } from '../data/split.js';
 
 /**
  * One parallel training sample: a question and its answer paragraph, each in the pivot
@@ -42,55 +43,74 @@ export interface TrainingSetOptions {
   size?: number;
   /** Pivot language. Default `'en'`. */
   pivot?: string;
-  /** Target languages, balanced. Default: the 11 XQuAD languages other than the pivot. */
+  /** Target languages, balanced. Default: the corpus's languages other than the pivot (XQuAD: 11). */
   langs?: readonly string[];
   /** Seed of the sampling. Default 42. */
   seed?: number;
-  /** The article split; samples come from `split.train` only. Default `splitXquadArticles()`. */
-  split?: XquadSplit;
-  /** Where XQuAD is read from (see `loadXquad`). */
+  /**
+   * The parallel corpus to sample from (any dataset: documents and queries with the same
+   * ids across languages). Default: XQuAD (`xquadCorpus([pivot, ...langs], xquad)`).
+   */
+  corpus?: ParallelCorpus;
+  /**
+   * The grouping the split keeps whole. Default: XQuAD's articles ({@link XQUAD_ARTICLES})
+   * when `corpus` is not given, else every document its own group ({@link BY_DOCUMENT}).
+   */
+  grouping?: DocGrouping;
+  /** The split; samples come from its train groups only. Default `splitGroups(corpus, grouping)` (XQuAD: `splitXquadArticles()`). */
+  split?: CorpusSplit;
+  /** Where XQuAD is read from when `corpus` is not given (see `loadXquad`). */
   xquad?: XquadOptions;
 }
 
 /**
- * Build the alignment training set from XQuAD's *train* articles: `size` samples balanced
- * over the target languages (⌊size/L⌋ each; the first `size mod L` languages in the given
- * order get one more). For each language, questions of the train articles are shuffled
- * (seeded) and the first ones taken, without repetition; the result is shuffled again.
- * No sample touches an eval article (see `lib/data/split.ts`).
+ * Build the alignment training set from the *train* groups of a parallel corpus (default
+ * XQuAD's train articles): `size` samples balanced over the target languages (⌊size/L⌋
+ * each; the first `size mod L` languages in the given order get one more). For each
+ * language, its queries on train documents are shuffled (seeded) and the first ones taken,
+ * without repetition; each sample pairs the query and its document with their pivot
+ * versions (same ids); the result is shuffled again. No sample touches an eval group (see
+ * `lib/data/split.ts`).
  *
- * @throws XlalignError when a language asks for more samples than it has train questions
- *   (about 595 at the default split), or the pivot is among the targets.
+ * @throws XlalignError when a language is not in the corpus, asks for more samples than it
+ *   has train queries (about 595 at XQuAD's default split), a query has no pivot version,
+ *   or the pivot is among the targets.
  * @example
  * const samples = buildTrainingSamples({ size: 2800, seed: 42 });
  * samples[0]; // { lang: 'th', id: '57...', queryPivot: 'How ...', queryTarget: '...', docPivot, docTarget, docId: 'a12p01' }
+ * const tatoeba = buildTrainingSamples({ corpus: myCorpus, size: 200, grouping: BY_DOCUMENT });
  */
 export function buildTrainingSamples(options: TrainingSetOptions = {}): TrainingSample[] {
   const { size = 2800, pivot = 'en', seed = 42, xquad = {} } = options;
-  const langs = options.langs ?? XQUAD_LANGS.filter((l) => l !== pivot);
-  const split = options.split ?? splitXquadArticles();
+  const known: readonly string[] = options.corpus?.langs ?? XQUAD_LANGS;
+  const langs = options.langs ?? known.filter((l) => l !== pivot);
   if (!Number.isInteger(size) || size < 1) throw xlError('buildTrainingSamples', `size must be a positive integer, got ${size}`);
   if (langs.length === 0) throw xlError('buildTrainingSamples', 'no target languages');
   if (langs.includes(pivot)) throw xlError('buildTrainingSamples', `the pivot '${pivot}' is also a target language`);
-  const data = loadXquadAll([pivot, ...langs], xquad);
-  const pivotTrain = filterXquad(data[pivot], split, 'train');
-  const pivotQuestions = new Map(pivotTrain.questions.map((q) => [q.id, q]));
-  const pivotParagraphs = new Map(pivotTrain.paragraphs.map((p) => [p.id, p]));
+  const corpus = options.corpus ?? xquadCorpus([pivot, ...langs], xquad);
+  const grouping = options.grouping ?? (options.corpus ? BY_DOCUMENT : XQUAD_ARTICLES);
+  for (const l of [pivot, ...langs]) {
+    if (!corpus.docs[l] || !corpus.queries[l]) throw xlError('buildTrainingSamples', `corpus ${corpus.name} has no language '${l}'; it has ${corpus.langs.join(', ')}`);
+  }
+  const split = options.split ?? splitGroups(corpus, grouping);
+  const inTrain = inSplitPart(split, 'train', grouping);
+  const pivotQueries = new Map(corpus.queries[pivot].filter((q) => inTrain(q.docId)).map((q) => [q.id, q]));
+  const pivotDocs = new Map(corpus.docs[pivot].filter((d) => inTrain(d.id)).map((d) => [d.id, d]));
   const rng = createRng(seed);
   const out: TrainingSample[] = [];
   langs.forEach((lang, li) => {
     const want = Math.floor(size / langs.length) + (li < size % langs.length ? 1 : 0);
-    const target = filterXquad(data[lang], split, 'train');
-    const paragraphs = new Map(target.paragraphs.map((p) => [p.id, p]));
-    if (want > target.questions.length) {
-      throw xlError('buildTrainingSamples', `${lang}: ${want} samples asked but the train articles hold only ${target.questions.length} questions`);
+    const queries = corpus.queries[lang].filter((q) => inTrain(q.docId));
+    const docs = new Map(corpus.docs[lang].filter((d) => inTrain(d.id)).map((d) => [d.id, d]));
+    if (want > queries.length) {
+      throw xlError('buildTrainingSamples', `${lang}: ${want} samples asked but the train ${grouping.name}s hold only ${queries.length} questions`);
     }
-    for (const q of shuffled(target.questions, rng).slice(0, want)) {
-      const qp = pivotQuestions.get(q.id);
-      const dp = pivotParagraphs.get(q.paragraphId);
-      const dt = paragraphs.get(q.paragraphId);
+    for (const q of shuffled(queries, rng).slice(0, want)) {
+      const qp = pivotQueries.get(q.id);
+      const dp = pivotDocs.get(q.docId);
+      const dt = docs.get(q.docId);
       if (!qp || !dp || !dt) throw xlError('buildTrainingSamples', `${lang}: question ${q.id} has no parallel ${pivot} version`);
-      out.push({ lang, id: q.id, queryPivot: qp.question, queryTarget: q.question, docPivot: dp.context, docTarget: dt.context, docId: q.paragraphId });
+      out.push({ lang, id: q.id, queryPivot: qp.text, queryTarget: q.text, docPivot: dp.text, docTarget: dt.text, docId: q.docId });
     }
   });
   return shuffled(out, rng);

@@ -61,6 +61,8 @@ export interface TrainAdapterOptions extends TrainLoopOptions, AdapterOptions {
   out?: string;
   /** Keep samples that share `docId` out of one batch. Default true (when samples carry docId). */
   groupByDoc?: boolean;
+  /** AdamW decoupled weight decay of the head's optimizer (toward the identity: it decays Δ). Default 0.01. */
+  weightDecay?: number;
 }
 
 /** What {@link trainAdapter} returns. */
@@ -87,15 +89,15 @@ export interface TrainAdapterResult {
  * const aligned = await loadEmbedder('data/models/xlalign-static-v1', { adapter });
  */
 export async function trainAdapter(options: TrainAdapterOptions): Promise<TrainAdapterResult> {
-  const { embedder, samples, out, groupByDoc = true, rank, seed = 42, initStd, ...loop } = options;
+  const { embedder, samples, out, groupByDoc = true, rank, seed = 42, initStd, weightDecay = 0.01, ...loop } = options;
   if (samples.length < 2) throw xlError('trainAdapter', `need at least 2 training samples, got ${samples.length}`);
   const t0 = performance.now();
   const cached = await embedTrainingSamples(embedder, samples);
   const embedSeconds = (performance.now() - t0) / 1000;
   const adapter = AlignmentAdapter.create(cached.dim, { rank, seed, initStd });
-  const head = new AdapterHead(adapter, cached);
+  const head = new AdapterHead(adapter, cached, { weightDecay });
   const groupOf = groupByDoc && samples.every((s) => s.docId !== undefined) ? (i: number) => samples[i].docId : undefined;
-  const result = trainLoop(head, samples.length, { seed, groupOf, ...loop });
+  const result = await trainLoop(head, samples.length, { seed, groupOf, ...loop });
   adapter.training = { ...result.config, embedder: embedder.id, samples: samples.length, seconds: result.seconds };
   if (out) saveAdapter(out, adapter);
   return { adapter, result, embedSeconds };

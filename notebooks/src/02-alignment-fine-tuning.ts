@@ -98,7 +98,7 @@ console.log(`${evalCorpus.queries.de.length} eval queries and ${evalCorpus.docs.
 // is written as a new model folder that loads like any other.
 
 // %%
-const tuned = xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples: samples, outDir: `${OUT}/model`, lossCsv: `${OUT}/loss-model.csv`, seed: SEED, progress: false });
+const tuned = await xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples: samples, outDir: `${OUT}/model`, lossCsv: `${OUT}/loss-model.csv`, seed: SEED, progress: false });
 console.log(`static model: ${tuned.result.steps} steps in ${tuned.result.seconds.toFixed(1)} s, final loss ${tuned.result.history.at(-1)!.loss.toFixed(3)}`);
 
 // %% [markdown]

@@ -25,7 +25,7 @@ async function show(fig: any, size: { width?: number; height?: number } = {}) {
 const split = xl.splitXquadArticles();
 if (!fs.existsSync(`${TUNED}/config.json`)) {
   const samples = xl.buildTrainingSamples({ size: 2800, seed: SEED, split: split });
-  const t = xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples: samples, outDir: TUNED, lossCsv: `${OUT}/loss-model.csv`, seed: SEED, progress: false });
+  const t = await xl.fineTuneStaticModel({ modelDir: xl.defaultModelPath(), samples: samples, outDir: TUNED, lossCsv: `${OUT}/loss-model.csv`, seed: SEED, progress: false });
   console.log(`trained ${TUNED} in ${t.result.seconds.toFixed(1)} s`);
 } else console.log(`using ${TUNED}`);
 const models: Record<string, string> = { before: xl.defaultModelPath(), after: TUNED };

@@ -40,7 +40,7 @@ test('bad input: a clear message and exit code 2 (usage error)', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'cli-bad-'));
   let r = xlalign(['eval', '--langs', 'de,xx', '--out', 'o'], cwd);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /error: xlalign eval: --langs: 'xx' is not a language of this dataset/);
+  assert.match(r.stderr, /error: xlalign eval: --langs: 'xx' is not a language of xquad; use ar, de/);
   r = xlalign(['eval', '--scenarios', 'mixed,other', '--out', 'o'], cwd);
   assert.match(r.stderr, /unknown scenario 'other'/);
   r = xlalign(['eval', '--retriever', join(cwd, 'no-such-model'), '--scenarios', 'mono', '--langs', 'de', '--out', 'o'], cwd);

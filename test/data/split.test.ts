@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadXquadAll, XQUAD_LANGS } from '../../lib/data/xquad.js';
 import { xquadCorpus } from '../../lib/data/parallel.js';
-import { filterXquad, splitCorpus, splitPartOf, splitXquadArticles, xquadArticleOf } from '../../lib/data/split.js';
+import { BY_DOCUMENT, filterXquad, splitCorpus, splitGroups, splitKeys, splitPartOf, splitXquadArticles, xquadArticleOf } from '../../lib/data/split.js';
 
 const all = loadXquadAll();
 const split = splitXquadArticles();
@@ -56,4 +56,30 @@ test('splitCorpus keeps only the part, for every language, and the parts partiti
     assert.ok(tr.docs[lang].every((d) => !evTexts.has(d.text)));
   }
   assert.equal(ev.name, 'xquad-eval');
+});
+
+test('splitGroups / splitPartOf / splitCorpus over any grouping: seeded, disjoint, covering; errors named', () => {
+  // A corpus with string groups: documents d0..d9, two languages, groups g0..g4 (two documents each).
+  const corpus = {
+    name: 'toy',
+    langs: ['en', 'xx'],
+    docs: Object.fromEntries(['en', 'xx'].map((l) => [l, Array.from({ length: 10 }, (_, i) => ({ id: `d${i}`, text: `${l} ${i}` }))])),
+    queries: Object.fromEntries(['en', 'xx'].map((l) => [l, Array.from({ length: 10 }, (_, i) => ({ id: `q${i}`, text: `${l} q${i}`, docId: `d${i}` }))])),
+  };
+  const grouping = { name: 'pair', groupOf: (id: string) => `g${Math.floor(Number(id.slice(1)) / 2)}` };
+  const s = splitGroups(corpus, grouping, { seed: 9, trainFraction: 0.6 });
+  assert.equal(s.train.length, 3);
+  assert.deepEqual([...s.train, ...s.eval].sort(), ['g0', 'g1', 'g2', 'g3', 'g4']);
+  assert.deepEqual(splitGroups(corpus, grouping, { seed: 9, trainFraction: 0.6 }), s);
+  assert.deepEqual(s.train, [...s.train].sort());
+  const tr = splitCorpus(corpus, s, 'train', grouping);
+  const ev = splitCorpus(corpus, s, 'eval', grouping);
+  assert.equal(tr.docs.xx.length, 6);
+  assert.equal(ev.queries.en.length, 4);
+  for (const d of ev.docs.en) assert.equal(splitPartOf(s, d.id, grouping), 'eval');
+  // BY_DOCUMENT: every document its own group
+  assert.equal(splitGroups(corpus, BY_DOCUMENT).train.length, 5);
+  assert.throws(() => splitGroups(corpus, grouping, { trainFraction: 1 }), /trainFraction must be in \(0, 1\), got 1/);
+  assert.throws(() => splitPartOf({ seed: 1, train: ['g0'], eval: ['g1'] }, 'd9', grouping), /pair g4 of document 'd9' is in neither part/);
+  assert.deepEqual(splitKeys([5, 1, 3, 2], 1, 2).train.length, 2);
 });

@@ -8,7 +8,7 @@ import { fineTuneStaticModel } from '../../lib/train/fine-tune-static.js';
 import { StaticEmbeddingModel } from '../../lib/models/static/table.js';
 import { buildVocab } from '../../lib/models/static/vocab-builder.js';
 
-test('fineTuneStaticModel: alignment loss falls on real XQuAD samples; the saved folder loads and reproduces', () => {
+test('fineTuneStaticModel: alignment loss falls on real XQuAD samples; the saved folder loads and reproduces', async () => {
   // A small model built from the samples' own text (seconds, not minutes): 3 languages, 120 samples.
   const samples = buildTrainingSamples({ size: 120, langs: ['de', 'ru', 'zh'], seed: 3 });
   const texts: Record<string, string[]> = { en: [] };
@@ -20,7 +20,7 @@ test('fineTuneStaticModel: alignment loss falls on real XQuAD samples; the saved
   StaticEmbeddingModel.create(buildVocab(texts, { vocabSize: 3000, minCount: 2 }), { dim: 32, seed: 5 }).save(join(dir, 'base'), { name: 'tiny' });
   const before = StaticEmbeddingModel.load(join(dir, 'base')).table.slice();
   const outDir = join(dir, 'aligned');
-  const { model, result } = fineTuneStaticModel({ modelDir: join(dir, 'base'), samples, outDir, batchSize: 16, epochs: 6, lr: 5e-3, progress: false });
+  const { model, result } = await fineTuneStaticModel({ modelDir: join(dir, 'base'), samples, outDir, batchSize: 16, epochs: 6, lr: 5e-3, progress: false });
   const h = result.history;
   const perEpoch = h.length / 6;
   const mean = (rows: typeof h) => rows.reduce((s, r) => s + r.loss, 0) / rows.length;
@@ -37,6 +37,6 @@ test('fineTuneStaticModel: alignment loss falls on real XQuAD samples; the saved
   assert.equal(record.weightDecay, 0);
   assert.equal(record.samples, 120);
   // same seed, same table
-  const again = fineTuneStaticModel({ modelDir: join(dir, 'base'), samples, batchSize: 16, epochs: 6, lr: 5e-3, progress: false });
+  const again = await fineTuneStaticModel({ modelDir: join(dir, 'base'), samples, batchSize: 16, epochs: 6, lr: 5e-3, progress: false });
   assert.deepEqual(again.model.table, model.table);
 });

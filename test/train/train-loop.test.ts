@@ -33,13 +33,13 @@ test('learningRate: linear warmup then linear decay to 0, or constant', () => {
 test('trainLoop: the adapter learns to remove a language bias; loss curve CSV; seeded', async () => {
   const samples = syntheticSamples(240, 1);
   const cached = await embedTrainingSamples(syntheticEmbedder(24), samples);
-  const run = (lossCsv?: string) => {
+  const run = async (lossCsv?: string) => {
     const adapter = AlignmentAdapter.create(24);
-    const result = trainLoop(new AdapterHead(adapter, cached), samples.length, { batchSize: 16, epochs: 8, lr: 1e-2, lossCsv, progress: false, groupOf: (i) => samples[i].docId });
+    const result = await trainLoop(new AdapterHead(adapter, cached), samples.length, { batchSize: 16, epochs: 8, lr: 1e-2, lossCsv, progress: false, groupOf: (i) => samples[i].docId });
     return { adapter, result };
   };
   const dir = mkdtempSync(join(tmpdir(), 'xlalign-loop-'));
-  const { adapter, result } = run(join(dir, 'loss.csv'));
+  const { adapter, result } = await run(join(dir, 'loss.csv'));
   const h = result.history;
   assert.equal(result.steps, 8 * 15);
   const mean = (rows: typeof h) => rows.reduce((s, r) => s + r.loss, 0) / rows.length;
@@ -86,13 +86,90 @@ test('trainLoop: the adapter learns to remove a language bias; loss curve CSV; s
   assert.equal(csv.join('\n') + '\n', lossCurveCsv(h));
   assert.equal(Number(csv[1].split(',')[2]), h[0].loss);
   // same seed, same weights
-  assert.deepEqual(Array.from(run().adapter.delta!), Array.from(adapter.delta!));
+  assert.deepEqual(Array.from((await run()).adapter.delta!), Array.from(adapter.delta!));
   assert.equal((result.config as { seed: number }).seed, 42);
 });
 
-test('trainLoop: bad options are named', () => {
-  const head = { forward: () => { throw new Error('unused'); }, backward() {}, step() {} };
-  assert.throws(() => trainLoop(head, 1), /need at least 2 samples, got 1/);
-  assert.throws(() => trainLoop(head, 10, { batchSize: 1 }), /batchSize must be an integer >= 2, got 1/);
-  assert.throws(() => trainLoop(head, 10, { schedule: 'cosine' as never }), /unsupported schedule 'cosine'; use 'constant', 'linear'/);
+test('trainLoop: bad options are named', async () => {
+  const head = { forward: async () => { throw new Error('unused'); }, backward: async () => {}, step: async () => {}, getConfig: () => ({}) };
+  await assert.rejects(trainLoop(head, 1), /need at least 2 samples, got 1/);
+  await assert.rejects(trainLoop(head, 10, { batchSize: 1 }), /batchSize must be an integer >= 2, got 1/);
+  await assert.rejects(trainLoop(head, 10, { schedule: 'cosine' as never }), /unsupported schedule 'cosine'; use 'constant', 'linear', 'linear-floor'/);
+  await assert.rejects(trainLoop(head, 10, { lrFloor: 2 }), /lrFloor must be in \[0, 1\], got 2/);
+});
+
+test('learningRate linear-floor: warmup, then linear from lr to lrFloor·lr', () => {
+  assert.equal(learningRate(0, 10, 0.02, 'linear-floor', 0, 0.1), 0.02);
+  assert.equal(learningRate(5, 10, 0.02, 'linear-floor', 0, 0.1), 0.02 * (1 - 0.9 * 0.5));
+  assert.ok(Math.abs(learningRate(10, 10, 1, 'linear-floor', 0, 0.1) - 0.1) < 1e-15);
+  assert.equal(learningRate(0, 100, 1, 'linear-floor', 0.1, 0.5), 1 / 11);
+  assert.equal(learningRate(10, 100, 1, 'linear-floor', 0.1, 0.5), 1);
+  assert.equal(learningRate(55, 100, 1, 'linear-floor', 0.1, 0.5), 0.75);
+});
+
+/** An async head over fixed vectors that records the order of calls and the lr of each step. */
+function recordingHead(dim: number, n: number) {
+  const calls: string[] = [];
+  const lrs: number[] = [];
+  let pending = 0;
+  const rows = (batch: readonly number[], shift: number) => {
+    const data = new Float32Array(batch.length * dim);
+    batch.forEach((i, b) => {
+      data[b * dim + ((i + shift) % dim)] = 1;
+    });
+    return { data, rows: batch.length, cols: dim };
+  };
+  const head = {
+    async forward(batch: readonly number[]) {
+      await new Promise((r) => setTimeout(r, 1)); // really async: the loop must await
+      calls.push(`forward ${batch.length}`);
+      return { queryPivot: rows(batch, 0), queryTarget: rows(batch, 1), docPivot: rows(batch, 0), docTarget: rows(batch, 1) };
+    },
+    async backward() {
+      await new Promise((r) => setTimeout(r, 1));
+      calls.push('backward');
+      pending++;
+    },
+    async step(lr: number) {
+      await new Promise((r) => setTimeout(r, 1));
+      calls.push(`step ${pending}`);
+      pending = 0;
+      lrs.push(lr);
+    },
+    getConfig: () => ({ head: 'recording', weightDecay: 0 }),
+  };
+  return { head, calls, lrs, n };
+}
+
+test('trainLoop drives an async TrainableHead: forward -> backward -> step(lr) per batch, lr from the schedule, head config merged', async () => {
+  const { head, calls, lrs } = recordingHead(8, 20);
+  const epochs: number[] = [];
+  const r = await trainLoop(head, 20, { batchSize: 8, epochs: 2, lr: 0.5, warmupRatio: 0.25, progress: false, onEpoch: (e, mean) => epochs.push(e, mean) });
+  // 20 samples in batches of 8 -> 8, 8, 4: 3 steps an epoch
+  assert.equal(r.steps, 6);
+  assert.deepEqual(calls.slice(0, 6), ['forward 8', 'backward', 'step 1', 'forward 8', 'backward', 'step 1']);
+  assert.deepEqual(lrs, [0, 1, 2, 3, 4, 5].map((s) => learningRate(s, 6, 0.5, 'linear', 0.25)));
+  assert.deepEqual(r.history.map((h) => h.lr), lrs);
+  assert.equal(r.config.head, 'recording');
+  assert.equal(r.config.weightDecay, 0);
+  assert.equal(r.epochLosses.length, 2);
+  const mean0 = r.history.slice(0, 3).reduce((s, h) => s + h.loss, 0) / 3;
+  assert.equal(r.epochLosses[0], mean0);
+  assert.deepEqual(epochs, [1, r.epochLosses[0], 2, r.epochLosses[1]]);
+});
+
+test('trainLoop batches option: custom batches drawn from the seeded generator, one call per epoch', async () => {
+  const { head, calls } = recordingHead(8, 12);
+  const seen: number[][][] = [];
+  const batches = (rng: { int(n: number): number }) => {
+    const first = rng.int(2) === 0 ? [0, 1, 2] : [3, 4, 5];
+    const b = [first, [6, 7]];
+    seen.push(b);
+    return b;
+  };
+  const r = await trainLoop(head, 12, { batches, epochs: 3, seed: 5, progress: false });
+  assert.equal(seen.length, 3);
+  assert.equal(r.steps, 6);
+  assert.equal(r.config.batches, 'custom');
+  assert.deepEqual(calls.filter((c) => c.startsWith('forward')), ['forward 3', 'forward 2', 'forward 3', 'forward 2', 'forward 3', 'forward 2']);
 });

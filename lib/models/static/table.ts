@@ -18,7 +18,7 @@ import { WordPiece, tokenizerConfigJson, tokenizerJson } from './wordpiece.js';
  *
  * Hand-written (no autograd library in TypeScript that runs on plain typed arrays); the
  * gradient is checked against finite differences in
- * `test/train/heads/static-embedding.test.ts`, and the forward against transformers.js.
+ * `test/models/static/table.test.ts`, and the forward against transformers.js.
  */
 
 /** The forward pass of a batch, kept for {@link backwardStatic}. */

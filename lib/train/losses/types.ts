@@ -43,6 +43,33 @@ export interface ParallelLoss {
   getConfig(): Record<string, unknown>;
 }
 
+/**
+ * Any loss the training loop can drive: a batch of embeddings `B` in (what a head's
+ * `forward` returns), the scalar, dL/d(embeddings) `G` (what the head's `backward` takes)
+ * and named parts out. {@link ParallelLoss} is `BatchLoss<ParallelBatch, ParallelGrads>`;
+ * the static model's pretraining uses `BatchLoss<PairBatch, PairGrads>`.
+ */
+export interface BatchLoss<B, G> {
+  forward(batch: B): { loss: number; grads: G; parts: Record<string, number> };
+  getConfig(): Record<string, unknown>;
+}
+
+/**
+ * A batch of B translation pairs as L2-normalised embeddings (each `B x dim`): row b of
+ * `anchors` and row b of `positives` are the two sides of pair b (sentence-transformers'
+ * (anchor, positive) pairs; the static model's pretraining: a text and its English).
+ */
+export interface PairBatch {
+  anchors: Matrix;
+  positives: Matrix;
+}
+
+/** dL/d(each matrix of a {@link PairBatch}), same shapes, row-major. */
+export interface PairGrads {
+  anchors: FloatArray;
+  positives: FloatArray;
+}
+
 /** Check that the four matrices of a batch have the same shape; throws naming the field. */
 export function checkBatch(where: string, batch: ParallelBatch): { size: number; dim: number } {
   const { rows, cols } = batch.queryPivot;

@@ -12,14 +12,15 @@ import { applyFrequencyWeighting, type FrequencyWeightingOptions, type Frequency
 
 /**
  * Build the default dense model end to end: corpus → vocabulary → seeded table →
- * symmetric InfoNCE training → held-out Tatoeba scores (trained and random table of the
+ * symmetric InfoNCE training (the shared `trainLoop`, `pretrain.ts`) → held-out Tatoeba scores (trained and random table of the
  * same shape) → model folder (`writeStaticModel`) with card and `build-info.json`.
  * Deterministic: the same options give the same bytes.
  */
 
 /**
- * Options of {@link buildStaticModel}; all have defaults. The committed v1 model is NOT built
- * with these defaults: it is `npm run build:model` (`--anchor-decay 1 --dim 368 --sif 1e-3`).
+ * Options of {@link buildStaticModel}; all have defaults. The committed v1 model is *not*
+ * the defaults: `npm run build:model` builds it with `dim: 368`, `train.anchorDecay: 1` and
+ * `weighting: { sifA: 1e-3, center: true }` (`scripts/build-model.ts --anchor-decay 1 --dim 368 --sif 1e-3`).
  */
 export interface BuildStaticOptions {
   /** Output folder. Default: none (the model is only returned). */
@@ -49,7 +50,7 @@ export interface BuildStaticOptions {
   /**
    * After training, SIF-reweight and center the rows from token counts of the training
    * texts (`lib/models/static/frequency-weighting.ts`); `{}` takes its defaults (a = 1e-3,
-   * centering on). Default `false` (off, the v1 model).
+   * centering on). Default `false` (off; the v1 model is built with `{ sifA: 1e-3 }`).
    */
   weighting?: FrequencyWeightingOptions | false;
   /** Progress lines (e.g. `console.error`). Default: none. */
@@ -101,10 +102,10 @@ function heldOutScores(model: StaticEmbeddingModel, random: StaticEmbeddingModel
  * @throws XlalignError from the corpus, vocabulary or training steps (bad language,
  *   too small a vocabulary, ...).
  * @example
- * const { info } = buildStaticModel({ outDir: 'data/models/xlalign-static-v1', log: console.error });
+ * const { info } = await buildStaticModel({ outDir: 'data/models/xlalign-static-v1', log: console.error });
  * info.scores.map((s) => [s.lang, s.trained.xToEn]);
  */
-export function buildStaticModel(options: BuildStaticOptions = {}): BuildStaticResult {
+export async function buildStaticModel(options: BuildStaticOptions = {}): Promise<BuildStaticResult> {
   const {
     outDir, name = 'xlalign-static-v1', langs, sources = CORPUS_SOURCES, maxPerSource, heldOut = 200, vocabSize = 32000, dim = 256,
     seed = 42, initStd = 0.1, randomSeed = 7, train = {}, weighting = false, log = () => {},
@@ -118,7 +119,7 @@ export function buildStaticModel(options: BuildStaticOptions = {}): BuildStaticR
   log(`vocabulary: ${vocab.length} tokens`);
   const model = StaticEmbeddingModel.create(vocab, { dim, seed, initStd });
   const random = StaticEmbeddingModel.create(vocab, { dim, seed: randomSeed, initStd });
-  const result = trainStaticModel(model, corpus.train, { ...train, seed, onEpoch: (e, l) => log(`epoch ${e + 1}: loss ${l.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`) });
+  const result = await trainStaticModel(model, corpus.train, { ...train, seed, onEpoch: (e, l) => log(`epoch ${e + 1}: loss ${l.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`) });
   const weighted = weighting ? applyFrequencyWeighting(model, Object.values(corpusTexts(corpus.train)).flat(), weighting) : null;
   if (weighted) log(`weighting: SIF a=${weighted.sifA}, center ${weighted.center} (${weighted.tokens} tokens of ${weighted.texts} texts)`);
   const scores = heldOutScores(model, random, corpus.heldOut);

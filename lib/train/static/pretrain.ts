@@ -1,8 +1,11 @@
 import { xlError } from '../../util/errors.js';
-import { createRng, shuffled } from '../../util/rng.js';
-import { AdamW } from '../../nn/adamw.js';
-import { infoNCE } from '../losses/info-nce.js';
-import { addSparse, backwardStatic, forwardStatic, type StaticEmbeddingModel } from '../../models/static/table.js';
+import { shuffled, type Rng } from '../../util/rng.js';
+import type { StaticEmbeddingModel } from '../../models/static/table.js';
+import { SymmetricInfoNCELoss } from '../losses/symmetric-info-nce.js';
+import { StaticPairHead, type PairText } from '../heads/static-pair-head.js';
+import { trainLoop } from '../train-loop.js';
+
+export { pullTowardAnchor, type PairText } from '../heads/static-pair-head.js';
 
 /**
  * Train a static embedding model on translation pairs with symmetric InfoNCE over
@@ -16,14 +19,11 @@ import { addSparse, backwardStatic, forwardStatic, type StaticEmbeddingModel } f
  * language) never appears twice in a batch as a false negative. Batches of all languages
  * are shuffled together; gradients flow through mean pooling and normalisation into the
  * rows of the tokens used (lazy AdamW).
+ *
+ * It runs through the shared {@link trainLoop}: the head is {@link StaticPairHead}, the
+ * loss the shared {@link SymmetricInfoNCELoss}, the batches {@link languageBatches}, the
+ * schedule `linear-floor` without warmup (lr_t = lr·(1 − 0.9·t/T)).
  */
-
-/** A training pair: `text` in `lang`, `en` its English counterpart. */
-export interface PairText {
-  lang: string;
-  text: string;
-  en: string;
-}
 
 /** Options of {@link trainStaticModel}; all have defaults. */
 export interface TrainStaticOptions {
@@ -57,30 +57,59 @@ export interface TrainStaticOptions {
   temperature?: number;
   /** Seed of the batch order. Default 42. */
   seed?: number;
-  /** Called after each epoch with its mean loss. Default: nothing. */
+  /** Called after each epoch (0-based) with its mean loss. Default: nothing. */
   onEpoch?: (epoch: number, meanLoss: number) => void;
+  /** A progress bar on stderr (see `trainLoop`). Default false. */
+  progress?: boolean;
 }
 
 /** What {@link trainStaticModel} returns: the settings used and the mean loss of each epoch. */
 export interface TrainStaticResult {
-  config: Required<Omit<TrainStaticOptions, 'onEpoch' | 'anchor'>>;
+  config: Required<Omit<TrainStaticOptions, 'onEpoch' | 'anchor' | 'progress'>>;
   epochLosses: number[];
   steps: number;
 }
 
 /**
- * Train `model` in place on `pairs`.
+ * The batches of one pretraining epoch: for each language (sorted), its pair indices
+ * shuffled and cut into batches of `batchSize` (the last one smaller; batches under 2
+ * dropped); then all batches shuffled. Draws from `rng` in that order.
+ * @example const batchesOf = languageBatches(pairs, 256); trainLoop(head, pairs.length, { batches: batchesOf });
+ */
+export function languageBatches(pairs: readonly PairText[], batchSize: number): (rng: Rng) => number[][] {
+  const byLang = new Map<string, number[]>();
+  pairs.forEach((p, i) => {
+    const list = byLang.get(p.lang) ?? [];
+    list.push(i);
+    byLang.set(p.lang, list);
+  });
+  const langs = [...byLang.keys()].sort();
+  return (rng) => {
+    const batches: number[][] = [];
+    for (const l of langs) {
+      const idx = shuffled(byLang.get(l)!, rng);
+      for (let s = 0; s < idx.length; s += batchSize) {
+        const b = idx.slice(s, s + batchSize);
+        if (b.length >= 2) batches.push(b);
+      }
+    }
+    return shuffled(batches, rng);
+  };
+}
+
+/**
+ * Train `model` in place on `pairs`, through the shared {@link trainLoop}.
  *
  * @throws XlalignError for fewer than 2 pairs, a non-positive batch size / epoch count, a
  *   negative `anchorDecay` or lr · anchorDecay > 1, or an `anchor` of the wrong length.
  * @example
  * const model = StaticEmbeddingModel.create(vocab, { dim: 256, seed: 42 });
- * const { epochLosses } = trainStaticModel(model, corpus.train, { epochs: 4 });
+ * const { epochLosses } = await trainStaticModel(model, corpus.train, { epochs: 4 });
  * // keep the random table as an anchor (same-language token matching survives training)
- * trainStaticModel(model2, corpus.train, { epochs: 4, anchorDecay: 10 });
+ * await trainStaticModel(model2, corpus.train, { epochs: 4, anchorDecay: 10 });
  */
-export function trainStaticModel(model: StaticEmbeddingModel, pairs: readonly PairText[], options: TrainStaticOptions = {}): TrainStaticResult {
-  const { epochs = 4, batchSize = 256, lr = 0.02, weightDecay = 0, anchorDecay = 0, temperature = 0.05, seed = 42, onEpoch } = options;
+export async function trainStaticModel(model: StaticEmbeddingModel, pairs: readonly PairText[], options: TrainStaticOptions = {}): Promise<TrainStaticResult> {
+  const { epochs = 4, batchSize = 256, lr = 0.02, weightDecay = 0, anchorDecay = 0, temperature = 0.05, seed = 42, onEpoch, progress = false } = options;
   if (pairs.length < 2) throw xlError('trainStaticModel', `need at least 2 pairs, got ${pairs.length}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 2)) throw xlError('trainStaticModel', `batchSize must be an integer >= 2, got ${batchSize}`);
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw xlError('trainStaticModel', `epochs must be an integer >= 1, got ${epochs}`);
@@ -90,65 +119,12 @@ export function trainStaticModel(model: StaticEmbeddingModel, pairs: readonly Pa
   if (options.anchor && options.anchor.length !== model.table.length) {
     throw xlError('trainStaticModel', `anchor has ${options.anchor.length} values, but the table ${model.table.length} (vocabSize x dim)`);
   }
-  // Copy of the initial table, only when anchoring (32000 x 256 fp32 = 33 MB).
-  const anchor = anchorDecay > 0 ? (options.anchor ?? model.table.slice()) : undefined;
-  const rng = createRng(seed);
-  const textIds = model.encode(pairs.map((p) => p.text));
-  const enIds = model.encode(pairs.map((p) => p.en));
-  const byLang = new Map<string, number[]>();
-  pairs.forEach((p, i) => {
-    const list = byLang.get(p.lang) ?? [];
-    list.push(i);
-    byLang.set(p.lang, list);
+  const head = new StaticPairHead(model, pairs, { weightDecay, anchorDecay, anchor: options.anchor });
+  const result = await trainLoop(head, pairs.length, {
+    loss: new SymmetricInfoNCELoss({ temperature }),
+    batches: languageBatches(pairs, batchSize),
+    epochs, batchSize, lr, seed, schedule: 'linear-floor', lrFloor: 0.1, warmupRatio: 0, progress,
+    onEpoch: onEpoch && ((e, mean) => onEpoch(e - 1, mean)),
   });
-  const langs = [...byLang.keys()].sort();
-  const batchesPerEpoch = langs.reduce((s, l) => s + Math.floor(byLang.get(l)!.length / batchSize) + (byLang.get(l)!.length % batchSize >= 2 ? 1 : 0), 0);
-  const totalSteps = Math.max(1, epochs * batchesPerEpoch);
-  const opt = new AdamW({ lr, weightDecay });
-  const epochLosses: number[] = [];
-  let step = 0;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const batches: number[][] = [];
-    for (const l of langs) {
-      const idx = shuffled(byLang.get(l)!, rng);
-      for (let s = 0; s < idx.length; s += batchSize) {
-        const b = idx.slice(s, s + batchSize);
-        if (b.length >= 2) batches.push(b);
-      }
-    }
-    let sum = 0;
-    for (const b of shuffled(batches, rng)) {
-      opt.lr = lr * (1 - 0.9 * (step / totalSteps));
-      const fx = forwardStatic(model.table, model.dim, b.map((i) => textIds[i]));
-      const fe = forwardStatic(model.table, model.dim, b.map((i) => enIds[i]));
-      const a = infoNCE(fx.embeddings, fe.embeddings, (i) => [i], { temperature });
-      const c = infoNCE(fe.embeddings, fx.embeddings, (i) => [i], { temperature });
-      const gx = new Float64Array(a.grads.anchors.length);
-      const ge = new Float64Array(a.grads.candidates.length);
-      for (let k = 0; k < gx.length; k++) {
-        gx[k] = 0.5 * (a.grads.anchors[k] + c.grads.candidates[k]);
-        ge[k] = 0.5 * (a.grads.candidates[k] + c.grads.anchors[k]);
-      }
-      const grad = addSparse(model.dim, backwardStatic(fx, gx), backwardStatic(fe, ge));
-      model.step(opt, grad);
-      if (anchor) pullTowardAnchor(model.table, anchor, model.dim, grad.rows, 1 - opt.lr * anchorDecay);
-      sum += 0.5 * (a.loss + c.loss);
-      step++;
-    }
-    epochLosses.push(sum / batches.length);
-    onEpoch?.(epoch, sum / batches.length);
-  }
-  return { config: { epochs, batchSize, lr, weightDecay, anchorDecay, temperature, seed }, epochLosses, steps: step };
-}
-
-/**
- * In place, for each listed row r: `table[r] = anchor[r] + (table[r] − anchor[r]) · keep`.
- * Hand-written (a few lines over a typed array; AdamW itself only decays toward 0).
- * @example pullTowardAnchor(model.table, init, 256, grad.rows, 1 - lr * 0.5);
- */
-export function pullTowardAnchor(table: Float32Array | Float64Array, anchor: ArrayLike<number>, dim: number, rows: ArrayLike<number>, keep: number): void {
-  for (let r = 0; r < rows.length; r++) {
-    const o = rows[r] * dim;
-    for (let j = o; j < o + dim; j++) table[j] = anchor[j] + (table[j] - anchor[j]) * keep;
-  }
+  return { config: { epochs, batchSize, lr, weightDecay, anchorDecay, temperature, seed }, epochLosses: result.epochLosses, steps: result.steps };
 }

@@ -81,12 +81,12 @@ test('a few AdamW steps on one batch lower the loss and touch only the rows used
 test('the training-code embedding equals the transformers.js one (loadEmbedder) within 1e-5, and same seed gives the same bytes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'xlalign-static-'));
   try {
-    const a = buildStaticModel({ outDir: join(dir, 'a'), langs: ['de', 'th'], maxPerSource: 150, vocabSize: 6000, dim: 16, train: { epochs: 1 } });
-    buildStaticModel({ outDir: join(dir, 'b'), langs: ['de', 'th'], maxPerSource: 150, vocabSize: 6000, dim: 16, train: { epochs: 1 } });
+    const a = await buildStaticModel({ outDir: join(dir, 'a'), langs: ['de', 'th'], maxPerSource: 150, vocabSize: 6000, dim: 16, train: { epochs: 1 } });
+    await buildStaticModel({ outDir: join(dir, 'b'), langs: ['de', 'th'], maxPerSource: 150, vocabSize: 6000, dim: 16, train: { epochs: 1 } });
     for (const f of ['onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json', 'README.md', 'build-info.json']) {
       assert.equal(sha256File(join(dir, 'a', f)), sha256File(join(dir, 'b', f)), `${f} differs between two builds with seed 42`);
     }
-    const c = buildStaticModel({ langs: ['de', 'th'], maxPerSource: 150, vocabSize: 6000, dim: 16, seed: 43, train: { epochs: 1 } });
+    const c = await buildStaticModel({ langs: ['de', 'th'], maxPerSource: 150, vocabSize: 6000, dim: 16, seed: 43, train: { epochs: 1 } });
     assert.notDeepEqual([...c.model.table.slice(0, 16)], [...a.model.table.slice(0, 16)], 'another seed gives another table');
 
     const texts = XQUAD_LANGS.map((l) => loadXquad(l).questions[5].question);
