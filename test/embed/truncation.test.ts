@@ -38,10 +38,11 @@ test('xlalign eval records the model content hash, the effective length and trun
   const r = spawnSync(resolve('node_modules/.bin/tsx'), [resolve('lib/cli/main.ts'), 'eval', '--retriever', dir, '--langs', 'de', '--scenarios', 'mono', '--max-length', '4', '--no-cache', '--metrics', 'ndcg@10', '--out', 'o'], { cwd, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const config = JSON.parse(readFileSync(join(cwd, 'o', 'config.json'), 'utf8'));
-  assert.match(config.models[dir].id, /@sha256:[0-9a-f]{16}$/);
-  assert.equal(config.models[dir].maxLength, 4);
-  assert.equal(config.models[dir].modelMaxLength, 6);
-  const t = config.truncation[dir]['mono.de'];
+  const entry = config.retrievers.find((x: { model: string }) => x.model === dir);
+  assert.match(entry.modelId, /@sha256:[0-9a-f]{16}$/);
+  assert.equal(entry.maxLength, 4);
+  assert.equal(entry.modelMaxLength, 6);
+  const t = config.truncation[entry.name]['mono.de'];
   assert.equal(t.maxLength, 4);
   assert.equal(t.docs, 240, 'every paragraph is longer than 4 tokens');
   assert.ok(t.queries > 1000, `${t.queries} queries cut`);
