@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkInt, checkMetricNames, checkNumber, checkOutputDir, checkRetriever, checkSomethingToEvaluate, UsageError } from '../../lib/cli/validate.js';
@@ -81,6 +81,8 @@ test('CLI: each bad option fails before any work with one line, exit code 2, no 
     [['ablate', '--train-batch-size', '1', '--out', 'o'], /--train-batch-size must be an integer >= 2/],
     [['ablate', '--run-depth', 'x', '--out', 'o'], /--run-depth/],
     [['figures', '--from', 'nowhere'], /--from .*nowhere does not exist/],
+    [['score', '--run', 'nowhere.run', '--qrels', 'file'], /--run .*nowhere\.run does not exist/],
+    [['score', '--run', 'file', '--qrels', 'file', '--metrics', 'ndcg@x'], /unknown metric 'ndcg@x'/],
     [['figures', '--from', '.', '--out', 'o'], /has neither metrics\.json nor before-after\.json/],
   ];
   for (const [args, want] of cases) {
@@ -110,4 +112,20 @@ test('CLI: an unwritable output folder (checked as an unprivileged user when run
   const r = xlalign(['eval', '--out', join(locked, 'out')], cwd, { HOME: cwd, TSX_CACHE_DIR: join(tmpdir(), 'tsx-nobody') }, uid);
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /locked is not writable \(the folder would be created there\)/);
+});
+
+test('CLI: eval --run-format gz writes .run.gz, and score reads it back to the same numbers', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-gz-'));
+  const e = xlalign(['eval', '--retriever', 'bm25', '--langs', 'de', '--scenarios', 'mixed', '--run-format', 'gz', '--metrics', 'ndcg@10,maxr', '--out', 'o'], cwd);
+  assert.equal(e.status, 0, e.stderr);
+  assert.ok(existsSync(join(cwd, 'o/runs/bm25/mixed.de.run.gz')) && !existsSync(join(cwd, 'o/runs/bm25/mixed.de.run')));
+  const rows = JSON.parse(readFileSync(join(cwd, 'o/metrics.json'), 'utf8')) as { metric: string; value: number }[];
+  const s = xlalign(['score', '--run', 'o/runs/bm25/mixed.de.run.gz', '--qrels', 'o/qrels/mixed.de.qrels', '--metrics', 'ndcg@10,maxr', '--out', 's'], cwd);
+  assert.equal(s.status, 0, s.stderr);
+  const scored = JSON.parse(readFileSync(join(cwd, 's/metrics.json'), 'utf8')) as { metric: string; value: number }[];
+  for (const m of ['ndcg@10', 'maxr']) {
+    const a = rows.find((r) => r.metric === m)!.value;
+    const b = scored.find((r) => r.metric === m)!.value;
+    assert.ok(Math.abs(a - b) < 1e-9, `${m}: eval ${a} vs score of the .run.gz ${b}`);
+  }
 });
