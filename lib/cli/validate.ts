@@ -119,7 +119,8 @@ const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
 export function checkOutputDir(where: string, flag: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') throw usageError(where, `${flag} must name a folder`);
   const abs = resolve(value);
-  if (PSEUDO_ROOTS.some((r) => abs === r || abs.startsWith(r + sep))) throw usageError(where, `${flag} ${abs} is on a pseudo file system (${abs.split(sep).slice(0, 2).join(sep)}); choose a normal folder`);
+  const shm = abs === '/dev/shm' || abs.startsWith('/dev/shm/'); // a real (tmpfs) file system under /dev
+  if (!shm && PSEUDO_ROOTS.some((r) => abs === r || abs.startsWith(r + sep))) throw usageError(where, `${flag} ${abs} is on a pseudo file system (${abs.split(sep).slice(0, 2).join(sep)}); choose a normal folder`);
   let dir = abs;
   while (!existsSync(dir)) {
     const up = dirname(dir);

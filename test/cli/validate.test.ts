@@ -53,6 +53,8 @@ test('output folders: an existing file, under a file, /proc, /sys; nothing is cr
   assert.throws(() => checkOutputDir(W, '--out', join(file, 'x', 'y')), new RegExp(`is under ${file}, which is a file`));
   assert.throws(() => checkOutputDir(W, '--out', '/proc/x'), /pseudo file system/);
   assert.throws(() => checkOutputDir(W, '--out', '/sys/kernel/x'), /pseudo file system/);
+  assert.throws(() => checkOutputDir(W, '--out', '/dev/x'), /pseudo file system/);
+  if (existsSync('/dev/shm')) assert.equal(checkOutputDir(W, '--out', '/dev/shm/xlalign-out'), '/dev/shm/xlalign-out');
 });
 
 test('an evaluation with nothing to evaluate is an error', () => {
