@@ -7,6 +7,7 @@ import { benchScoring } from './scoring.js';
 import { benchMetrics, writeMetricsFixture } from './metrics.js';
 import { benchEmbeddingPaths } from './embedding.js';
 import { loadXquad } from '../lib/data/xquad.js';
+import { benchEmbeddingThreads, benchScoringThreads } from './threads.js';
 
 const [task, json] = process.argv.slice(2);
 const p = JSON.parse(json ?? '{}');
@@ -19,6 +20,11 @@ else if (task === 'embedding') {
   const x = loadXquad(p.lang ?? 'de');
   const texts = [...x.paragraphs.map((t) => t.context), ...x.questions.map((q) => q.question)].slice(0, p.limit ?? Infinity);
   result = await benchEmbeddingPaths(p.modelDir, texts, { repeats: p.repeats ?? 3 });
-} else throw new Error(`bench/child.ts: unknown task '${task}'; use scoring, metrics-write, metrics or embedding`);
+} else if (task === 'threads-scoring') result = { points: await benchScoringThreads(p) };
+else if (task === 'threads-embedding') {
+  const x = loadXquad('de');
+  const texts = [...x.paragraphs.map((t) => t.context), ...x.questions.map((q) => q.question)].slice(0, p.limit ?? 480);
+  result = { points: await benchEmbeddingThreads(p.modelDir, texts, { maxLength: p.maxLength }) };
+} else throw new Error(`bench/child.ts: unknown task '${task}'; use scoring, metrics-write, metrics, embedding, threads-scoring or threads-embedding`);
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 console.log(`RESULT ${JSON.stringify({ ...result, peakRssMiB })}`);

@@ -4,6 +4,8 @@
  * compare with trec_eval), then checked against evaluating the in-memory run directly.
  */
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { evaluate } from '../lib/metrics/evaluate.js';
 import { readQrels, readRun, writeQrels, writeRun } from '../lib/runs/trec-io.js';
@@ -94,6 +96,15 @@ export interface MetricsResult extends MetricsParams {
   /** Per-query values that differ between the file path and the in-memory path (want 0). */
   mismatches: number;
   inMemoryEvaluateSeconds: number;
+  /** Run-file parse speed of readRun (default: one thread), MB (1e6 bytes) per wall second. */
+  parseMBps: number;
+  /** The same file parsed with `threads: availableParallelism()` (worker threads): seconds, CPU seconds, MB/s. */
+  parseParallelSeconds: number;
+  parseParallelCpuSeconds: number;
+  parseParallelMBps: number;
+  parseParallelThreads: number;
+  /** Whether both parses gave the same Run (ids, scores, query order). */
+  parsedIdentical: boolean;
 }
 
 /**
@@ -105,7 +116,9 @@ export interface MetricsResult extends MetricsParams {
 export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: MetricsParams): MetricsResult {
   let t = performance.now();
   let cpu = process.cpuUsage();
+  const tRun = performance.now();
   const run = readRun(files.runPath);
+  const runParseSeconds = (performance.now() - tRun) / 1000;
   const qrels = readQrels(files.qrelsPath);
   const parseSeconds = (performance.now() - t) / 1000;
   const parseCpu = process.cpuUsage(cpu);
@@ -127,7 +140,21 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
     for (const m of BENCH_METRICS) if (fromFile.perQuery[q]?.[m] !== inMemory.perQuery[q]?.[m]) mismatches++;
   }
   for (const m of BENCH_METRICS) if (fromFile.mean[m] !== inMemory.mean[m]) mismatches++;
+  const runBytes = statSync(files.runPath).size;
+  const parseParallelThreads = availableParallelism();
+  t = performance.now();
+  cpu = process.cpuUsage();
+  const par = readRun(files.runPath, { threads: parseParallelThreads });
+  const parseParallelSeconds = (performance.now() - t) / 1000;
+  const parseParallelCpuSeconds = cpuSec(process.cpuUsage(cpu));
+  const parsedIdentical = isDeepStrictEqual(Object.keys(par), Object.keys(run)) && isDeepStrictEqual(par, run);
   return {
+    parseMBps: runBytes / 1e6 / runParseSeconds,
+    parseParallelSeconds,
+    parseParallelCpuSeconds,
+    parseParallelMBps: runBytes / 1e6 / parseParallelSeconds,
+    parseParallelThreads,
+    parsedIdentical,
     ...p,
     runBytes: statSync(files.runPath).size,
     lines,

@@ -45,11 +45,12 @@ async function main() {
   const program = new Command()
     .name('bench')
     .option('--quick', 'sizes / 10, for a smoke run', false)
-    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling,embed,train,encoder', 'scoring,reference,numpy,metrics,scaling,embed,train,encoder')
+    .option('--only <sections>', 'comma-separated: scoring,reference,numpy,metrics,scaling,embed,threads,train,encoder', 'scoring,reference,numpy,metrics,scaling,embed,threads,train,encoder')
+    .option('--encoder <dir>', 'encoder folder for the threads section (default: a random e5-small-sized BERT made by bench/random-encoder.py with /usr/bin/python3)')
     .option('--model <dir>', 'static model folder for the embed section', resolve(packageRoot(), 'data/models/xlalign-static-v1'))
     .option('--out <file>', 'results file', resolve(packageRoot(), 'bench/results.json'))
     .parse();
-  const opts = program.opts<{ quick: boolean; only: string; out: string; model: string }>();
+  const opts = program.opts<{ quick: boolean; only: string; out: string; model: string; encoder?: string }>();
   const only = new Set(opts.only.split(','));
   const div = opts.quick ? 10 : 1;
   const Q = 10_000 / div;
@@ -94,6 +95,7 @@ async function main() {
       const r = child('metrics', { ...p, files });
       results.metrics = { ...r, writeSeconds: files.writeSeconds, trecEvalReferenceSeconds: 35, trecEvalReferenceNote: "the issue's figure for trec_eval on such a file on this machine; trec_eval is not installable here, so it was not re-measured" };
       rows.push([`metrics ${p.queries}x${p.depth} TREC (${fmt(r.runBytes / 2 ** 20, 0)} MiB): parse + evaluate 7 metrics`, `${fmt(r.totalSeconds)} s`, `parse ${fmt(r.parseSeconds)} s + eval ${fmt(r.evaluateSeconds)} s`, `cpu ${fmt(r.totalCpuSeconds)} s (parse ${fmt(r.parseCpuSeconds)} + eval ${fmt(r.evaluateCpuSeconds)}); mismatches vs in-memory: ${r.mismatches}; peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
+      rows.push([`readRun ${fmt(r.runBytes / 2 ** 20, 0)} MiB run file, one thread`, `${fmt(r.runBytes / 1e6 / r.parseMBps)} s`, `${fmt(r.parseMBps, 0)} MB/s`, `${r.parseParallelThreads} threads: ${fmt(r.parseParallelSeconds)} s = ${fmt(r.parseParallelMBps, 0)} MB/s (${fmt(r.parseParallelCpuSeconds)} CPU-s); identical runs: ${r.parsedIdentical}`]);
       rows.push(['reference: trec_eval (issue figure, not re-measured)', '~35 s', '', 'trec_eval is not installable on this machine']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -122,6 +124,28 @@ async function main() {
         rows.push([`embed ${e.texts} XQuAD-de texts: ${e.name}`, `${fmt(e.seconds)} s`, `${fmt(e.textsPerSecond, 0)} texts/s`, `${fmt(e.tokensPerSecond, 0)} tokens/s (${e.tokens} tokens)`]);
       }
       rows.push(['embed: max |vector difference| between the two paths', fmt(r.maxAbsDiff, 8), '', r.model]);
+    }
+  }
+  if (only.has('threads')) {
+    // CPU-seconds per wall second with one thread and with every core (the default)
+    const sc = child('threads-scoring', { queries: 2000 / div, docs: 100_000 / div, dim, seed: SEED });
+    results.threads = { scoring: sc.points };
+    let encoder = opts.encoder;
+    let tmp: string | undefined;
+    if (!encoder) {
+      tmp = mkdtempSync(join(tmpdir(), 'xlalign-encoder-'));
+      const r = spawnSync('/usr/bin/python3', [join(packageRoot(), 'bench/random-encoder.py'), tmp, '--layers', opts.quick ? '2' : '6'], { encoding: 'utf8' });
+      encoder = r.status === 0 ? tmp : undefined;
+      if (!encoder) results.threads.encoderNote = `bench/random-encoder.py failed: ${(r.stderr ?? '').trim().split('\n').pop()}`;
+    }
+    if (encoder) {
+      const em = child('threads-embedding', { modelDir: encoder, limit: opts.quick ? 96 : 480, maxLength: 128 });
+      results.threads.embedding = em.points;
+      results.threads.encoder = opts.encoder ?? 'random BERT (bench/random-encoder.py), 384 hidden, 12 heads, 6 layers (2 with --quick), 128 tokens';
+    }
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    for (const pt of [...sc.points, ...(results.threads.embedding ?? [])]) {
+      rows.push([`threads: ${pt.what}, ${pt.threads} thread${pt.threads > 1 ? 's' : ''}`, `${fmt(pt.seconds)} s`, `CPU/wall ${fmt(pt.cpuPerWall)}`, `${fmt(pt.cpuSeconds)} CPU-s; ${fmt(pt.rate, 0)} ${pt.what === 'scoring' ? 'queries' : 'texts'}/s`]);
     }
   }
   if (only.has('train')) {

@@ -12,6 +12,8 @@
 export * from './util/errors.js';
 export * from './util/rng.js';
 export * from './util/fs.js';
+export * from './util/progress.js';
+export * from './util/threads.js';
 
 // Data
 export * from './data/xquad.js';

@@ -7,14 +7,14 @@ import { xlError } from '../util/errors.js';
 import { withFileLock } from '../util/file-lock.js';
 import { accumulateMetricRows, markdownTables, readMetricRows, type MetricRow } from '../results/metric-rows.js';
 import { DEFAULT_METRICS } from '../metrics/registry.js';
-import { runEvaluation } from '../eval/run-evaluation.js';
+import type { PoolTruncation } from '../eval/run-evaluation.js';
 import { poolPlan } from '../pools/build-pool.js';
 import { scenarioLangs } from '../pools/scenario-langs.js';
 import { DOC_UNITS, QUERY_LANGS, SCENARIOS, poolName, type DocUnit, type Pool, type QueryLangRole, type Scenario } from '../pools/types.js';
-import { resolveRetriever, retrieverKey, retrieverNames, type RetrieverSpec } from '../retrieve/resolve-retriever.js';
-import { loadAdapter } from '../train/adapter.js';
+import type { RetrieverSpec } from '../retrieve/resolve-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { embedOptionsFrom, addEmbedOptions, list } from './options.js';
+import { checkExists, checkInt, checkLangs, checkMetricNames, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
 
 /** Options a model preset may set: left `undefined` unless given on the command line. */
 const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix'] as const;
@@ -56,13 +56,24 @@ export function evalCommand(): Command {
     .option('--belebele-dir <dir>', 'folder with Belebele <dialect>.jsonl files (downloaded there once when the network allows)')
     .option('--no-trec', 'do not write runs/ and qrels/')
     .option('--run-depth <n>', "documents per query in each run file, or 'all' (the whole pool minus exclusions)", 'all')
+    .addOption(new Option('--run-format <f>', "run files: 'plain' TREC text (trec_eval reads it) or 'gz' (gzip, 5-10x smaller; readRun and score read it, zcat for trec_eval)").choices(['plain', 'gz']).default('plain'))
     .option('--out <dir>', 'output folder; rows of earlier evaluations there are kept, recomputed ones replaced', 'out');
   addEmbedOptions(cmd);
   cmd.action(async (opts) => {
     const where = 'xlalign eval';
-    const out = resolve(opts.out);
-    const scenarios = (opts.scenarios === 'all' ? [...SCENARIOS] : list(opts.scenarios)) as Scenario[];
-    for (const s of scenarios) if (!SCENARIOS.includes(s)) throw xlError(where, `unknown scenario '${s}'; use ${SCENARIOS.join(', ')} or all`);
+    // every option checked before any work (exit code 2, one line; lib/cli/validate.ts)
+    const out = checkOutputDir(where, '--out', opts.out);
+    const scenarios: Scenario[] = checkScenarios(where, opts.scenarios === 'all' ? 'all' : list(opts.scenarios));
+    const metrics = checkMetricNames(where, list(opts.metrics));
+    const models = list(opts.retriever);
+    if (models.length === 0) throw usageError(where, '--retriever is empty; use bm25, default, a model folder or a hub id (owner/name)');
+    for (const model of models) checkRetriever(where, '--retriever', model);
+    const runDepth = opts.runDepth === 'all' ? undefined : checkInt(where, "--run-depth (or 'all')", opts.runDepth);
+    if (opts.adapter !== undefined) checkExists(where, '--adapter', opts.adapter, 'file');
+    const queryLangs = list(opts.queryLangs) as QueryLangRole[];
+    if (queryLangs.length === 0) throw usageError(where, `--query-langs is empty; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
+    for (const q of queryLangs) if (!QUERY_LANGS.includes(q)) throw usageError(where, `--query-langs: unknown '${q}'; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
+    embedOptionsFrom(opts); // batch size, max length, threads
 
     // the dataset: a registered name or a folder, validated before any work
     const dataset = resolveDataset(opts.dataset);
@@ -71,17 +82,20 @@ export function evalCommand(): Command {
     if (opts.langs === 'all') {
       if (!dataset.languages) throw xlError(where, `--langs: with --dataset ${dataset.name}, name the languages (e.g. deu_Latn,spa_Latn)`);
       langs = [...dataset.languages];
-    } else langs = list(opts.langs);
+    } else langs = checkLangs(where, list(opts.langs));
     if (dataset.languages) {
       for (const l of new Set([...langs, pivot])) {
-        if (!dataset.languages.includes(l)) throw xlError(where, `--langs: '${l}' is not a language of ${dataset.name}; use ${dataset.languages.join(', ')} or all`);
+        if (!dataset.languages.includes(l)) throw usageError(where, `--langs: '${l}' is not a language of ${dataset.name}; use ${dataset.languages.join(', ')} or all`);
       }
     }
+    checkSomethingToEvaluate(where, scenarios, langs, pivot);
+    // heavy modules (transformers.js, ONNX Runtime) load only after validation
+    const [{ runEvaluation }, { resolveRetriever, retrieverKey, retrieverNames }, { loadAdapter }] = await Promise.all([
+      import('../eval/run-evaluation.js'), import('../retrieve/resolve-retriever.js'), import('../train/adapter.js'),
+    ]);
     // `multi` pools hold every loaded language: load all of them when it is asked for
     const load = scenarios.includes('multi') && dataset.languages ? [...dataset.languages] : [...new Set([...langs, pivot])];
     const corpus = await dataset.load({ langs: load, belebeleDir: opts.belebeleDir });
-    const queryLangs = list(opts.queryLangs) as QueryLangRole[];
-    for (const q of queryLangs) if (!QUERY_LANGS.includes(q)) throw xlError(where, `--query-langs: unknown '${q}'; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
     const docUnit = opts.docUnit as DocUnit;
     const plan = poolPlan(corpus, { scenarios, langs, pivot, queryLangs });
     if (plan.length === 0) throw xlError(where, `nothing to evaluate: scenarios ${scenarios.join(', ')} with --langs ${langs.join(',')} and pivot ${pivot} give no pool`);
@@ -92,12 +106,7 @@ export function evalCommand(): Command {
     });
     checkCorpusNeeds(corpus, needs);
 
-    const metrics = list(opts.metrics);
-    const runDepth = opts.runDepth === 'all' ? undefined : Number(opts.runDepth);
-    if (runDepth !== undefined && !(Number.isInteger(runDepth) && runDepth > 0)) throw xlError(where, `--run-depth must be a positive integer or 'all', got '${opts.runDepth}'`);
-
     // retrievers and their names, unique in this folder (names used by other retrievers are avoided)
-    const models = list(opts.retriever);
     const names = opts.name ? list(opts.name) : [];
     if (opts.name && names.length !== models.length) throw xlError(where, `--name: ${names.length} names for ${models.length} retrievers; give one per --retriever entry`);
     if (opts.adapter && !existsSync(opts.adapter)) throw xlError(where, `--adapter: no file ${resolve(opts.adapter)}`);
@@ -121,17 +130,22 @@ export function evalCommand(): Command {
 
     const rows: MetricRow[] = [];
     const retrievers: Record<string, unknown>[] = [];
+    const truncation: Record<string, Record<string, PoolTruncation>> = {};
     for (const [i, spec] of specs.entries()) {
       const retriever = await resolveRetriever(spec.model, { embed: { ...embedBase, adapter: spec.adapter ? adapter : undefined }, name: assigned[i] });
       const preset = 'embedPreset' in retriever ? retriever.embedPreset : undefined;
       if (preset?.preset) process.stderr.write(`${retriever.name}: preset ${preset.preset} (${Object.entries(preset.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})\n`);
-      const embedConfig = (retriever as { embedder?: { config?: Record<string, unknown> } }).embedder?.config;
+      const embedder = (retriever as { embedder?: { id?: string; config?: Record<string, unknown> } }).embedder;
+      const embedConfig = embedder?.config;
       retrievers.push({
         name: retriever.name, model: spec.model, adapter: spec.adapter ?? null, preset: preset?.preset ?? null, presetApplied: preset?.applied ?? {},
-        embed: embedConfig ? { ...embedConfig, adapter: spec.adapter ?? undefined } : undefined,
+        // the model's identity (a folder's content hash) and the effective token limit
+        modelId: embedder?.id ?? null, maxLength: embedConfig?.maxLength ?? null, modelMaxLength: embedConfig?.modelMaxLength ?? null,
+        embed: embedConfig ? { ...embedConfig, adapter: spec.adapter ?? undefined, force: undefined } : undefined,
       });
       const res = await runEvaluation(corpus, retriever, {
         scenarios, langs, pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth,
+        cacheDir: opts.cache === false ? false : undefined, force: opts.force === true, compressRuns: opts.runFormat === 'gz',
         onPool: (pool, _rows, s, cached) => {
           if (opts.trec) writeFileAtomic(resolve(out, 'qrels', `${poolName(pool)}.langs.tsv`), poolLanguageLines(pool));
           process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}${pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`);
@@ -139,11 +153,17 @@ export function evalCommand(): Command {
       });
       rows.push(...res.rows);
       await accumulateMetricRows(out, res.rows); // after each retriever, so a killed run keeps what finished
+      if (res.truncation && Object.keys(res.truncation).length) {
+        truncation[retriever.name] = res.truncation;
+        for (const [pool, t] of Object.entries(res.truncation)) {
+          if (t.queries + t.docs > 0) process.stderr.write(`${retriever.name} ${pool}: ${t.docs} documents and ${t.queries} queries longer than ${t.maxLength} tokens were truncated\n`);
+        }
+      }
       if ('embedder' in retriever) await (retriever as { embedder: { dispose(): Promise<void> } }).embedder.dispose();
     }
     const config = {
       command: 'eval', dataset: corpus.name, datasetSource: DATASETS[opts.dataset] ? opts.dataset : resolve(opts.dataset), retrievers, langs, scenarios, pivot, metrics,
-      queryLangs, docUnit, runDepth: runDepth ?? 'all', embed: embedOptionsFrom(opts), node: process.version, date: new Date().toISOString(),
+      queryLangs, docUnit, runDepth: runDepth ?? 'all', runFormat: opts.runFormat, embed: { ...embedOptionsFrom(opts), force: undefined }, truncation, node: process.version, date: new Date().toISOString(),
     };
     writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     process.stdout.write(markdownTables(rows) + '\n');

@@ -8,7 +8,7 @@
  *   xlalign figures  render the standard figures of a results folder
  *   xlalign table    the study's tables (main and ablation layouts) as Markdown and CSV
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { XlalignError } from '../util/errors.js';
 import { evalCommand } from './eval-command.js';
 import { figuresCommand } from './figures-command.js';
@@ -16,8 +16,13 @@ import { scoreCommand } from './score-command.js';
 import { ablateCommand, trainCommand } from './train-command.js';
 import { tableCommand } from './table-command.js';
 
+// --debug anywhere on the line (or XLALIGN_DEBUG=1): print stacks of unexpected errors
+const debug = process.argv.includes('--debug') || process.env.XLALIGN_DEBUG === '1';
+const argv = process.argv.filter((a) => a !== '--debug');
+
 const program = new Command('xlalign')
   .description('Cross-lingual alignment in retrieval: mixed-language pools, metrics, alignment fine-tuning')
+  .option('--debug', 'print the stack of unexpected errors (also XLALIGN_DEBUG=1)')
   .showHelpAfterError()
   .addCommand(evalCommand())
   .addCommand(scoreCommand())
@@ -25,12 +30,29 @@ const program = new Command('xlalign')
   .addCommand(ablateCommand())
   .addCommand(figuresCommand())
   .addCommand(tableCommand());
+// commander's own usage errors (unknown option, bad choice) are thrown to the handler below
+for (const c of [program, ...program.commands]) c.exitOverride();
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+program.parseAsync(argv).catch((e: unknown) => {
+  process.exit(exitCodeOf(e));
+});
+
+/**
+ * Report an error in one line and choose the exit code: 2 for usage errors (bad options,
+ * commander's parse errors: commander has printed those already), 1 for anything else.
+ * Stacks only with --debug or XLALIGN_DEBUG=1.
+ */
+function exitCodeOf(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+  const usage = (e as { exitCode?: unknown })?.exitCode === 2;
   if (e instanceof XlalignError) {
     process.stderr.write(`error: ${e.message}\n`);
-  } else {
-    process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
+    if (debug && e.stack) process.stderr.write(e.stack + '\n');
+    return usage ? 2 : 1;
   }
-  process.exit(1);
-});
+  const err = e as Error;
+  const first = String(err?.message ?? e).split('\n')[0];
+  process.stderr.write(`error: ${err?.name && err.name !== 'Error' ? `${err.name}: ` : ''}${first}${debug ? '' : ' (run with --debug or XLALIGN_DEBUG=1 for the stack)'}\n`);
+  if (debug) process.stderr.write(`${err?.stack ?? String(e)}\n`);
+  return 1;
+}

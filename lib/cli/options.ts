@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
 import { EMBED_DEFAULTS, EMBED_DTYPES, POOLINGS, type EmbedOptions } from '../embed/types.js';
+import { setThreads } from '../util/threads.js';
+import { checkInt } from './validate.js';
 
 /** Split a comma-separated option value, dropping empty items. */
 export function list(value: string): string[] {
@@ -17,16 +19,19 @@ export function addEmbedOptions(cmd: Command): Command {
     .addOption(new Option('--dtype <t>', 'which ONNX weights to load').choices([...EMBED_DTYPES]).default(EMBED_DEFAULTS.dtype))
     .option('--max-length <n>', "tokens kept per text (default: the tokenizer's model_max_length, else 512)")
     .option('--cache-dir <dir>', 'embedding cache folder', '.cache/embeddings')
-    .option('--no-cache', 'do not read or write the embedding cache');
+    .option('--no-cache', 'do not read or write any cache (embeddings and finished pools)')
+    .option('--force', 'recompute everything (read no cache; fresh results are still cached)')
+    .option('--threads <n>', 'CPU threads of every ONNX Runtime session (encoder, exact top-k); default: all cores');
 }
 
-/** Build EmbedOptions from parsed commander options. */
+/**
+ * Build EmbedOptions from parsed commander options (and apply `--threads` to the process).
+ * @throws UsageError (exit code 2) for a bad --batch-size, --max-length or --threads.
+ */
 export function embedOptionsFrom(opts: Record<string, unknown>): EmbedOptions {
-  const int = (name: string, v: unknown): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got '${v}'`);
-    return n;
-  };
+  const int = (name: string, v: unknown): number => checkInt('xlalign', `--${name}`, v)!;
+  const threads = opts.threads === undefined ? undefined : int('threads', opts.threads);
+  setThreads(threads);
   return {
     pooling: opts.pooling as EmbedOptions['pooling'],
     normalize: opts.normalize !== false,
@@ -36,5 +41,7 @@ export function embedOptionsFrom(opts: Record<string, unknown>): EmbedOptions {
     dtype: opts.dtype as EmbedOptions['dtype'],
     maxLength: opts.maxLength === undefined ? undefined : int('max-length', opts.maxLength),
     cache: opts.cache === false ? false : String(opts.cacheDir ?? '.cache/embeddings'),
+    force: opts.force === true,
+    ...(threads === undefined ? {} : { threads }),
   };
 }

@@ -9,6 +9,7 @@ import { readQrels, readRun } from '../runs/trec-io.js';
 import type { Qrels, Run } from '../runs/types.js';
 import { xlError } from '../util/errors.js';
 import { list } from './options.js';
+import { checkExists, checkMetricNames, checkOutputDir } from './validate.js';
 
 /** Language of every query id and document id (the shape `evaluate` takes). */
 export interface IdLanguageMaps {
@@ -143,7 +144,12 @@ export function scoreCommand(): Command {
     .option('--query-lang <lang>', 'queryLang in the rows (default: lang)')
     .action(async (opts) => {
       if (opts.pool && opts.langFromId) throw xlError('xlalign score', 'give --pool or --lang-from-id, not both');
-      for (const f of [opts.run, opts.qrels]) if (!existsSync(f)) throw xlError('xlalign score', `no file ${resolve(f)}`);
+      // options checked before any work (exit code 2, one line; lib/cli/validate.ts)
+      checkExists('xlalign score', '--run', opts.run, 'file');
+      checkExists('xlalign score', '--qrels', opts.qrels, 'file');
+      if (opts.pool) checkExists('xlalign score', '--pool', opts.pool, 'file');
+      if (opts.metrics) checkMetricNames('xlalign score', list(opts.metrics));
+      if (opts.out) checkOutputDir('xlalign score', '--out', opts.out);
       const langs = opts.langs ? list(opts.langs) : [];
       const pool = opts.pool ? readPoolLanguages(resolve(opts.pool)) : undefined;
       const languages = pool ? (id: string) => pool.get(id) : opts.langFromId ? (id: string) => langFromId(id, langs) : undefined;

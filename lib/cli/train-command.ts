@@ -3,16 +3,52 @@ import { Command, Option } from 'commander';
 import { xlError } from '../util/errors.js';
 import { SCENARIOS, type Scenario } from '../pools/types.js';
 import { loadTrainingJsonl } from '../train/samples.js';
-import { lossPartsByEpoch, runAlignmentExperiment, type ExperimentOptions } from '../experiments/alignment.js';
+import type { ExperimentOptions } from '../experiments/alignment.js';
 import { ABLATION_VARIANTS, DEFAULT_LOSS, LOSS_VARIANT_TABLE, LOSS_VARIANTS, type LossVariant } from '../experiments/loss-variants.js';
+import { XQUAD_LANGS } from '../data/xquad.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { addEmbedOptions, embedOptionsFrom, list } from './options.js';
+import { checkExists, checkInt, checkLangs, checkNumber, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, isStaticModelFolder, usageError } from './validate.js';
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n)) throw xlError('xlalign', `--${name} must be a number, got '${v}'`);
   return n;
+}
+
+/**
+ * Every option of train/ablate checked before any work (exit code 2, one line): numbers and
+ * their ranges, languages, scenarios, the model name, head against model type, output folder.
+ */
+function validateTrainOptions(where: string, opts: Record<string, string | undefined>): void {
+  checkOutputDir(where, '--out', opts.out);
+  const model = opts.retriever!;
+  if (model === 'bm25') throw usageError(where, "--retriever bm25 has nothing to train; use 'default', a model folder or a hub id (owner/name)");
+  const kind = checkRetriever(where, '--retriever', model, ['default']);
+  if (opts.head === 'model') {
+    // 'default' is the embedded static model
+    if (kind === 'hub' || (kind === 'folder' && !isStaticModelFolder(resolve(model)))) {
+      throw usageError(where, `--head model fine-tunes a static embedding model's table, but '${model}' is ${kind === 'hub' ? 'a hub model' : 'not a static model folder (config.json has no xlalign_static)'}; use --head adapter`);
+    }
+  }
+  if (opts.trainFile !== undefined) checkExists(where, '--train-file', opts.trainFile, 'file');
+  else checkInt(where, '--samples', opts.samples, 2);
+  checkNumber(where, '--lambda', opts.lambda, 'non-negative');
+  checkNumber(where, '--temperature', opts.temperature, 'positive');
+  checkInt(where, '--epochs', opts.epochs, 1);
+  checkInt(where, '--train-batch-size', opts.trainBatchSize, 2);
+  checkNumber(where, '--lr', opts.lr, 'positive');
+  checkNumber(where, '--weight-decay', opts.weightDecay, 'non-negative');
+  checkInt(where, '--rank', opts.rank, 1);
+  checkInt(where, '--seed', opts.seed, 0);
+  checkInt(where, '--split-seed', opts.splitSeed, 0);
+  checkInt(where, '--resamples', opts.resamples, 1);
+  if (opts.runDepth !== 'all') checkInt(where, "--run-depth (or 'all')", opts.runDepth, 1);
+  if (opts.runFormat !== 'gz' && opts.runFormat !== 'plain') throw usageError(where, `--run-format must be gz or plain, got '${opts.runFormat}'`);
+  checkLangs(where, [opts.pivot!], XQUAD_LANGS, '--pivot');
+  const scenarios = checkScenarios(where, opts.scenarios === 'all' ? 'all' : list(opts.scenarios!));
+  if (opts.langs !== 'all') checkSomethingToEvaluate(where, scenarios, checkLangs(where, list(opts.langs!), XQUAD_LANGS), opts.pivot!);
 }
 
 /** The options shared by `train` and `ablate`. */
@@ -40,6 +76,8 @@ function addTrainOptions(cmd: Command): Command {
     .option('--langs <list>', "query languages evaluated, or 'all'", 'all')
     .option('--scenarios <list>', `scenarios evaluated, or 'all': ${SCENARIOS.join(', ')}`, 'all')
     .option('--resamples <n>', 'bootstrap resamples for the 95% interval of each delta', '1000')
+    .option('--run-depth <n>', "documents per query in the before/after run files, or 'all'", 'all')
+    .option('--run-format <f>', "run files: 'gz' (gzip, read back by readRun; zcat for trec_eval) or 'plain'", 'gz')
     .requiredOption('--out <dir>', 'output folder');
   return addEmbedOptions(cmd);
 }
@@ -57,6 +95,7 @@ function experimentOptions(opts: Record<string, string | undefined>, variant: Lo
     jsdTemperature: num('jsd-temperature', opts.jsdTemperature), jsdNormalize: !opts.jsdRaw, seed: num('seed', opts.seed),
     splitSeed: num('split-seed', opts.splitSeed), pivot: opts.pivot, langs: opts.langs === 'all' ? undefined : list(opts.langs!),
     scenarios, loop, rank: num('rank', opts.rank), embed: embedOptionsFrom(opts), resamples: num('resamples', opts.resamples),
+    runDepth: opts.runDepth === 'all' ? undefined : Number(opts.runDepth), compressRuns: opts.runFormat !== 'plain',
     log: (line) => process.stderr.write(line + '\n'),
   };
 }
@@ -69,6 +108,9 @@ export function trainCommand(): Command {
   const variants = LOSS_VARIANTS.map((v) => `${v} = ${LOSS_VARIANT_TABLE[v].describe}`).join('; ');
   addTrainOptions(cmd).addOption(new Option('--loss <variant>', variants).choices([...LOSS_VARIANTS]).default(DEFAULT_LOSS));
   cmd.action(async (opts) => {
+    validateTrainOptions('xlalign train', opts);
+    embedOptionsFrom(opts);
+    const { runAlignmentExperiment } = await import('../experiments/alignment.js');
     const r = await runAlignmentExperiment(experimentOptions(opts, opts.loss, resolve(opts.out)));
     process.stdout.write(r.markdown + '\n');
     process.stderr.write(`trained in ${r.trainSeconds.toFixed(1)} s; wrote ${resolve(opts.out)}/before-after.json, deltas.md, metrics.json, loss.csv, config.json\n`);
@@ -90,8 +132,11 @@ export function ablateCommand(): Command {
   );
   addTrainOptions(cmd).option('--variants <list>', `loss variants, or 'all': ${LOSS_VARIANTS.join(', ')}`, ABLATION_VARIANTS.join(','));
   cmd.action(async (opts) => {
+    validateTrainOptions('xlalign ablate', opts);
+    embedOptionsFrom(opts);
     const variants = (opts.variants === 'all' ? LOSS_VARIANTS : list(opts.variants)) as LossVariant[];
-    for (const v of variants) if (!LOSS_VARIANTS.includes(v)) throw xlError('xlalign', `unknown loss variant '${v}' in --variants; use ${LOSS_VARIANTS.join(', ')} or all`);
+    for (const v of variants) if (!LOSS_VARIANTS.includes(v)) throw usageError('xlalign ablate', `unknown loss variant '${v}' in --variants; use ${LOSS_VARIANTS.join(', ')} or all`);
+    const { lossPartsByEpoch, runAlignmentExperiment } = await import('../experiments/alignment.js');
     const results = [];
     for (const variant of variants) {
       process.stderr.write(`ablate: ${variant}\n`);

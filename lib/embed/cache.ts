@@ -14,11 +14,16 @@
  * | bytes          | content                                   |
  * |----------------|-------------------------------------------|
  * | 0..3           | magic `XLEC`                              |
- * | 4..7           | version (u32, 1)                          |
+ * | 4..7           | version (u32, 2)                          |
  * | 8..11          | n (u32): number of vectors                |
  * | 12..15         | dim (u32)                                 |
- * | 16..16+32n     | n raw sha256 digests of the texts         |
+ * | 16..47         | sha256 of everything after byte 48        |
+ * | 48..48+32n     | n raw sha256 digests of the texts         |
  * | then           | n x dim float32 vectors, row-major        |
+ *
+ * Every chunk is verified before its vectors are used (size against the header, then the
+ * sha256, once per chunk and process): a chunk with a bad header or checksum (disk error,
+ * a stray write) is named in a one-line notice, deleted, and its texts are recomputed.
  *
  * Scale: one file per batch (not per text), and {@link EmbeddingCache.compact} merges small
  * chunks into bigger ones (default: when 16 or more chunks are under 4 MiB), so 100k texts
@@ -41,8 +46,9 @@ import { xlError } from '../util/errors.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 
 const MAGIC = 0x43454c58; // 'XLEC' read as little-endian u32
-const VERSION = 1;
-const HEADER = 16;
+const VERSION = 2;
+const HEADER = 48;
+const CHECKSUM_AT = 16;
 const DIGEST = 32;
 const LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -74,10 +80,14 @@ export class EmbeddingCache {
   readonly key: Readonly<Record<string, unknown>>;
   private readonly index = new Map<string, { chunk: string; row: number }>();
   private readonly chunks = new Map<string, ChunkInfo>();
+  /** Chunks whose checksum was verified in this process (chunks are immutable). */
+  private readonly verified = new Set<string>();
+  private readonly notice: (line: string) => void;
 
-  private constructor(dir: string, key: Record<string, unknown>) {
+  private constructor(dir: string, key: Record<string, unknown>, notice: (line: string) => void) {
     this.dir = dir;
     this.key = key;
+    this.notice = notice;
   }
 
   /**
@@ -86,13 +96,15 @@ export class EmbeddingCache {
    * @param root  the cache folder (e.g. `.cache/embeddings`).
    * @param key  everything that changes vectors except the text; must contain a string
    *   `model`. Serialised with sorted keys, so field order does not matter.
+   * @param options.notice  one-line notices about bad chunks removed (default: stderr).
    * @throws XlalignError when `key.model` is missing or the folder cannot be created.
    * @example
    * const cache = EmbeddingCache.open('.cache/embeddings', { model: emb.id, pooling: 'mean', normalize: true, maxLength: 512, dtype: 'fp32' });
    */
-  static open(root: string, key: Record<string, unknown>): EmbeddingCache {
+  static open(root: string, key: Record<string, unknown>, options: { notice?: (line: string) => void } = {}): EmbeddingCache {
     if (typeof key.model !== 'string' || key.model === '') throw xlError('EmbeddingCache.open', 'key.model must be a non-empty string (the model identity)');
-    const canonical = canonicalJson(key);
+    // the chunk format is part of the namespace: chunks of an older format live elsewhere
+    const canonical = canonicalJson({ ...key, chunkFormat: VERSION });
     const slug = key.model.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
     const dir = resolve(root, `${slug}-${sha256(canonical).slice(0, 16)}`);
     try {
@@ -102,7 +114,7 @@ export class EmbeddingCache {
     }
     const metaPath = join(dir, 'meta.json');
     if (!existsSync(metaPath)) writeFileAtomic(metaPath, JSON.stringify({ key: JSON.parse(canonical), format: `XLEC v${VERSION}` }, null, 2) + '\n');
-    const cache = new EmbeddingCache(dir, key);
+    const cache = new EmbeddingCache(dir, key, options.notice ?? ((l) => process.stderr.write(l + '\n')));
     cache.refresh();
     return cache;
   }
@@ -172,7 +184,7 @@ export class EmbeddingCache {
     });
     for (const [name, list] of byChunk) {
       const info = this.chunks.get(name)!;
-      if (list.length * 8 < info.n) {
+      if (list.length * 8 < info.n && this.verified.has(name)) {
         // A few rows of a big (merged) chunk: positioned reads instead of the whole file.
         this.readRows(name, info, list, out, found);
         continue;
@@ -183,7 +195,7 @@ export class EmbeddingCache {
       } catch {
         continue; // merged away by another process: a miss, recomputed
       }
-      if (buf.length !== info.bytes) continue;
+      if (buf.length !== info.bytes || !this.verify(name, buf)) continue;
       const table = decodeVectors(buf, HEADER + DIGEST * info.n, info.n * dim);
       for (const { i, row } of list) {
         out.set(table.subarray(row * dim, (row + 1) * dim), i * dim);
@@ -245,7 +257,7 @@ export class EmbeddingCache {
       } catch {
         continue;
       }
-      if (buf.length !== c.bytes) continue;
+      if (buf.length !== c.bytes || !this.verify(c.file, buf)) continue;
       merged.push(c.file);
       const table = decodeVectors(buf, HEADER + DIGEST * c.n, c.n * dim);
       for (let r = 0; r < c.n; r++) {
@@ -272,6 +284,31 @@ export class EmbeddingCache {
     this.index.clear();
     this.refresh();
     return merged.length;
+  }
+
+  /** Check a whole chunk's sha256 (once per chunk); a bad chunk is reported, deleted and forgotten. */
+  private verify(name: string, buf: Buffer): boolean {
+    if (this.verified.has(name)) return true;
+    const want = buf.subarray(CHECKSUM_AT, CHECKSUM_AT + 32);
+    const got = createHash('sha256').update(buf.subarray(HEADER)).digest();
+    if (got.equals(want)) {
+      this.verified.add(name);
+      return true;
+    }
+    this.discard(name, 'checksum mismatch');
+    return false;
+  }
+
+  /** Report, delete and forget a bad chunk (its texts become misses and are recomputed). */
+  private discard(name: string, reason: string): void {
+    this.notice(`notice: embedding cache chunk ${join(this.dir, name)}: ${reason}; removed, recomputing its vectors`);
+    try {
+      unlinkSync(join(this.dir, name));
+    } catch {
+      // gone already
+    }
+    this.chunks.delete(name);
+    for (const [k, v] of this.index) if (v.chunk === name) this.index.delete(k);
   }
 
   private readRows(name: string, info: ChunkInfo, list: { i: number; row: number }[], out: Float32Array, found: boolean[]): void {
@@ -306,18 +343,25 @@ export class EmbeddingCache {
     try {
       const bytes = statSync(path).size;
       const head = Buffer.alloc(HEADER);
-      if (readSync(fd, head, 0, HEADER, 0) !== HEADER) return undefined;
-      if (head.readUInt32LE(0) !== MAGIC || head.readUInt32LE(4) !== VERSION) return undefined;
+      // chunks appear only by rename, so a chunk file is always whole: a bad header is damage
+      const bad = (reason: string) => {
+        closeSync(fd);
+        fd = -1;
+        this.discard(name, reason);
+        return undefined;
+      };
+      if (readSync(fd, head, 0, HEADER, 0) !== HEADER) return bad(`${bytes} bytes, shorter than a header`);
+      if (head.readUInt32LE(0) !== MAGIC || head.readUInt32LE(4) !== VERSION) return bad('not an XLEC v2 chunk (bad magic or version)');
       const n = head.readUInt32LE(8);
       const dim = head.readUInt32LE(12);
-      if (bytes !== HEADER + DIGEST * n + 4 * n * dim) return undefined;
+      if (bytes !== HEADER + DIGEST * n + 4 * n * dim) return bad(`${bytes} bytes, header says ${HEADER + DIGEST * n + 4 * n * dim}`);
       const dig = Buffer.alloc(DIGEST * n);
-      if (readSync(fd, dig, 0, dig.length, HEADER) !== dig.length) return undefined;
+      if (readSync(fd, dig, 0, dig.length, HEADER) !== dig.length) return bad('short read');
       const digests: string[] = [];
       for (let r = 0; r < n; r++) digests.push(dig.subarray(r * DIGEST, (r + 1) * DIGEST).toString('hex'));
       return { chunk: { file: name, n, dim, bytes }, digests };
     } finally {
-      closeSync(fd);
+      if (fd >= 0) closeSync(fd);
     }
   }
 
@@ -355,6 +399,7 @@ function encodeChunk(keys: readonly string[], rows: readonly number[], vectors: 
   const base = HEADER + DIGEST * n;
   if (LITTLE_ENDIAN) buf.set(new Uint8Array(table.buffer), base);
   else table.forEach((x, j) => buf.writeFloatLE(x, base + j * 4));
+  createHash('sha256').update(buf.subarray(HEADER)).digest().copy(buf, CHECKSUM_AT);
   return buf;
 }
 

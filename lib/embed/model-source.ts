@@ -137,3 +137,67 @@ function hashFile(path: string, memoDir?: string): string {
   }
   return entry.sha256;
 }
+
+/** Why a hub fetch failed. */
+export type HubFailure = 'offline' | 'dns' | 'not-found' | 'permission' | 'server' | 'other';
+
+/**
+ * Classify a transformers.js hub-loading error by its real cause, walking the `cause` chain
+ * (Node's fetch wraps socket errors as `TypeError: fetch failed` with a `cause.code`):
+ * `ECONNREFUSED`/`ECONNRESET`/`ETIMEDOUT`/`ENETUNREACH`/`EHOSTUNREACH` -> offline;
+ * `ENOTFOUND`/`EAI_AGAIN` -> DNS; HTTP 404 -> not found; 401/403 -> permission (gated or
+ * private model: a token or the licence); 5xx -> server.
+ * @example classifyHubError(e).kind // 'not-found'
+ */
+export function classifyHubError(error: unknown): { kind: HubFailure; message: string } {
+  const codes: string[] = [];
+  const texts: string[] = [];
+  let status: number | undefined;
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown; status?: unknown } | undefined, i = 0; e && i < 8; e = e.cause as typeof e, i++) {
+    if (typeof e.code === 'string') codes.push(e.code);
+    if (typeof e.message === 'string') texts.push(e.message);
+    if (typeof e.status === 'number') status ??= e.status;
+  }
+  const text = texts.join(' | ');
+  if (status === undefined) {
+    const m = /^(Unauthorized|Forbidden|Could not locate|Error \((\d+)\)|Internal server|Bad gateway|Service unavailable|Gateway timeout)/m.exec(texts.join('\n'));
+    if (m) status = m[2] ? Number(m[2]) : { Unauthorized: 401, Forbidden: 403, 'Could not locate': 404, 'Internal server': 500, 'Bad gateway': 502, 'Service unavailable': 503, 'Gateway timeout': 504 }[m[1] as 'Unauthorized'];
+  }
+  const dns = codes.find((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN');
+  if (dns) return { kind: 'dns', message: `the hub's host name does not resolve (${dns}): this machine is offline or has no DNS (${text})` };
+  const net = codes.find((c) => /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET)$/.test(c));
+  if (net) return { kind: 'offline', message: `cannot connect to the hub (${net}): this machine is offline or a firewall blocks it (${text})` };
+  if (status === 404) return { kind: 'not-found', message: `not found (HTTP 404): no such model, revision or file on the hub; check the id (owner/name) and --dtype (${text})` };
+  if (status === 401 || status === 403) return { kind: 'permission', message: `permission denied (HTTP ${status}): a gated or private model; accept its licence on the hub and set HF_TOKEN (${text})` };
+  if (status !== undefined && status >= 500) return { kind: 'server', message: `the hub answered HTTP ${status}; try again later (${text})` };
+  if (/fetch failed/i.test(text)) return { kind: 'offline', message: `cannot reach the hub: this machine is offline (${text})` };
+  return { kind: 'other', message: text || String(error) };
+}
+
+/**
+ * After a failed hub load, find the real cause: transformers.js turns a missing
+ * `tokenizer_config.json` (404, 401) into an unrelated TypeError, so fetch the model's
+ * `config.json` once ourselves (same host and path template as transformers.js, `HF_TOKEN`
+ * when set, 10 s timeout) and classify the HTTP status or the network error. Falls back to
+ * classifying `error` when the probe succeeds.
+ * @example const why = await probeHubFailure('Xenova/multilingual-e5-small', 'main', env, e);
+ */
+export async function probeHubFailure(
+  id: string,
+  revision: string,
+  hub: { remoteHost: string; remotePathTemplate: string },
+  error: unknown,
+): Promise<{ kind: HubFailure; message: string }> {
+  const host = hub.remoteHost.endsWith('/') ? hub.remoteHost : `${hub.remoteHost}/`;
+  const path = hub.remotePathTemplate.replaceAll('{model}', id).replaceAll('{revision}', encodeURIComponent(revision));
+  const url = `${host}${path}${path.endsWith('/') ? '' : '/'}config.json`;
+  const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
+  try {
+    const res = await fetch(url, { method: 'GET', headers: token ? { Authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+    await res.body?.cancel();
+    if (!res.ok) return classifyHubError(Object.assign(new Error(`GET ${url}: HTTP ${res.status}`), { status: res.status }));
+  } catch (e) {
+    return classifyHubError(e);
+  }
+  return classifyHubError(error);
+}

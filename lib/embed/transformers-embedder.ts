@@ -7,10 +7,11 @@
  */
 import { basename } from 'node:path';
 import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
-import cliProgress from 'cli-progress';
 import { checkOneOf, xlError } from '../util/errors.js';
+import { createProgress } from '../util/progress.js';
+import { defaultThreads } from '../util/threads.js';
 import { EmbeddingCache, textKey } from './cache.js';
-import { modelIdentity, resolveModelSource, type ModelSource } from './model-source.js';
+import { modelIdentity, probeHubFailure, resolveModelSource, type ModelSource } from './model-source.js';
 import { l2NormalizeRows, poolerVectors, poolHidden } from './pooling.js';
 import { tokenizeBatch } from './tokenize-batch.js';
 import { EMBED_DEFAULTS, EMBED_DTYPES, POOLINGS, type EmbedKind, type EmbedOptions, type Embedder, type VectorAdapter } from './types.js';
@@ -25,9 +26,19 @@ export interface EmbedStats {
   computed: number;
   /** Forward passes run. */
   batches: number;
+  /** Distinct texts found longer than `maxLength` tokens by {@link TransformersEmbedder.countTruncated}. */
+  truncated: number;
 }
 
-type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress'>> & { adapter?: VectorAdapter; cache: string | false; progress?: boolean };
+type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress' | 'threads' | 'force'>> & {
+  adapter?: VectorAdapter;
+  cache: string | false;
+  progress?: boolean;
+  threads: number;
+  force: boolean;
+  /** The tokenizer's `model_max_length` (when set and sane), the largest allowed `maxLength`. */
+  modelMaxLength?: number;
+};
 
 /**
  * Load a dense embedding model (hub id or local folder) through transformers.js.
@@ -41,10 +52,12 @@ type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress'>> &
  * @param model  a hub id (`Xenova/multilingual-e5-small`) or a model folder, absolute or
  *   relative to the current directory (a folder is detected by existence).
  * @param options  {@link EmbedOptions}; defaults in {@link EMBED_DEFAULTS}, `cache`
- *   `.cache/embeddings` under `process.cwd()`, `progress` on a TTY for more than 4 batches.
+ *   `.cache/embeddings` under `process.cwd()`, `progress` for more than 4 batches (a bar on a
+ *   TTY, a line every ~10 s otherwise), `threads` every available core.
  * @throws XlalignError for an unknown pooling/dtype, a missing folder, a folder without an
- *   ONNX file for `dtype`, or a hub id that cannot be fetched (the message says this
- *   machine has no network access to the hub and how to bring the model as a folder).
+ *   ONNX file for `dtype`, a `maxLength` above the tokenizer's `model_max_length`, or a hub
+ *   id that cannot be fetched (the message gives the cause: offline/DNS, not found (404),
+ *   permission (401/403), remote models disabled; and how to bring the model as a folder).
  * @example
  * const emb = await loadEmbedder('models/default');
  * const v = await emb.embed(['Wo schläft die Katze?'], { kind: 'query' }); // Float32Array(emb.dim)
@@ -55,6 +68,8 @@ export async function loadEmbedder(model: string, options: EmbedOptions = {}): P
   const o: Resolved = {
     ...EMBED_DEFAULTS,
     cache: '.cache/embeddings',
+    threads: defaultThreads(),
+    force: false,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as Resolved;
   checkOneOf(where, 'pooling', o.pooling, POOLINGS);
@@ -62,15 +77,21 @@ export async function loadEmbedder(model: string, options: EmbedOptions = {}): P
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw xlError(where, `batchSize must be an integer >= 1, got ${o.batchSize}`);
   if (!Number.isInteger(o.maxLength) || o.maxLength < 1) throw xlError(where, `maxLength must be an integer >= 1, got ${o.maxLength}`);
   if (o.adapter !== undefined && typeof o.adapter.apply !== 'function') throw xlError(where, 'adapter must have apply(vectors, n, dim)');
+  if (!Number.isInteger(o.threads) || o.threads < 1) throw xlError(where, `threads must be an integer >= 1, got ${o.threads}`);
 
   const source = resolveModelSource(model);
   const cacheRoot = o.cache === false ? undefined : o.cache;
   const id = modelIdentity(source, { dtype: o.dtype, revision: o.revision, hashMemo: cacheRoot });
   const { tokenizer, encoder } = await loadParts(source, o);
-  if (options.maxLength === undefined) {
+  const modelMax = Number((tokenizer as unknown as { model_max_length?: number }).model_max_length);
+  if (Number.isInteger(modelMax) && modelMax > 0 && modelMax <= 1_000_000) {
+    o.modelMaxLength = modelMax;
     // Not asked for: the model's own limit (a static model: 8192; e5: 512), else 512.
-    const modelMax = Number((tokenizer as unknown as { model_max_length?: number }).model_max_length);
-    if (Number.isInteger(modelMax) && modelMax > 0 && modelMax <= 1_000_000) o.maxLength = modelMax;
+    if (options.maxLength === undefined) o.maxLength = modelMax;
+    else if (o.maxLength > modelMax) {
+      await encoder.dispose();
+      throw xlError(where, `maxLength ${o.maxLength} is above the limit of ${model} (tokenizer model_max_length ${modelMax}); use --max-length ${modelMax} or less`);
+    }
   }
   const embedder = new TransformersEmbedder(id, tokenizer, encoder, o);
   await embedder.init(cacheRoot);
@@ -83,7 +104,9 @@ async function loadParts(source: ModelSource, o: Resolved): Promise<{ tokenizer:
   const common = { revision: o.revision, local_files_only: local || o.localFilesOnly };
   try {
     const tokenizer = await AutoTokenizer.from_pretrained(path, common);
-    const encoder = await AutoModel.from_pretrained(path, { ...common, dtype: o.dtype, device: 'cpu' });
+    // Every ONNX Runtime session on all cores by default (ORT's own default here is one).
+    const session_options = { intraOpNumThreads: o.threads, interOpNumThreads: 1 };
+    const encoder = await AutoModel.from_pretrained(path, { ...common, dtype: o.dtype, device: 'cpu', session_options });
     return { tokenizer, encoder };
   } catch (e) {
     const cause = (e as Error)?.message ?? String(e);
@@ -91,10 +114,11 @@ async function loadParts(source: ModelSource, o: Resolved): Promise<{ tokenizer:
       throw xlError('loadEmbedder', `cannot load the model folder ${path} with transformers.js (dtype '${o.dtype}'): ${cause}. Expected layout: config.json, tokenizer.json, tokenizer_config.json, onnx/model${o.dtype === 'fp32' ? '' : '_<dtype suffix>'}.onnx`, { cause: e });
     }
     const remote = env.allowRemoteModels && !o.localFilesOnly;
+    const why = remote ? (await probeHubFailure(path, o.revision, env, e)).message : 'remote models are disabled (env.allowRemoteModels is false or localFilesOnly is set)';
     throw xlError(
       'loadEmbedder',
-      `could not fetch '${path}' (revision '${o.revision}', dtype '${o.dtype}') from the Hugging Face hub${remote ? '' : ' (remote models are disabled: env.allowRemoteModels is false or localFilesOnly is set)'}. ` +
-        `This machine has no network access to the hub (only the npm registry and Debian apt). To use this model: on a machine with network, download it ` +
+      `could not fetch '${path}' (revision '${o.revision}', dtype '${o.dtype}') from the Hugging Face hub (${env.remoteHost}): ${why}. ` +
+        `To use this model without the hub: on a machine with network, download it ` +
         `(e.g. \`huggingface-cli download ${path} --local-dir ${basename(path)}\` or \`git lfs install && git clone https://huggingface.co/${path}\`), copy the folder here and pass its path, ` +
         `e.g. loadEmbedder('models/${basename(path)}'). The folder must hold config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx ` +
         `(onnx/model_quantized.onnx for dtype 'q8', onnx/model_fp16.onnx for 'fp16'). (transformers.js said: ${cause})`,
@@ -108,7 +132,8 @@ export class TransformersEmbedder implements Embedder {
   readonly id: string;
   private dimension = 0;
   /** Counters since load; see {@link EmbedStats}. */
-  readonly stats: EmbedStats = { requested: 0, cacheHits: 0, computed: 0, batches: 0 };
+  readonly stats: EmbedStats = { requested: 0, cacheHits: 0, computed: 0, batches: 0, truncated: 0 };
+  private readonly truncatedMemo = new Map<string, boolean>();
   /** The open cache namespace, if caching is on (and no adapter without id is set). */
   cache?: EmbeddingCache;
 
@@ -132,10 +157,6 @@ export class TransformersEmbedder implements Embedder {
 
   /** @internal Probe the output size and open the cache. */
   async init(cacheRoot?: string): Promise<void> {
-    // As transformers.js and Python tokenizers do: never more tokens than the tokenizer's
-    // model_max_length (e5: 512), which also keeps within the position embeddings.
-    const modelMax = Number((this.tokenizer as unknown as { model_max_length?: number }).model_max_length);
-    if (Number.isInteger(modelMax) && modelMax > 0 && modelMax < this.options.maxLength) this.options.maxLength = modelMax;
     this.dimension = (await this.forward(['a'])).length;
     const { adapter } = this.options;
     if (cacheRoot && (!adapter || adapter.id)) {
@@ -162,7 +183,7 @@ export class TransformersEmbedder implements Embedder {
     if (this.cache) {
       keys = inputs.map(textKey);
       this.cache.refresh();
-      found = this.cache.getInto(keys, out, dim);
+      if (!this.options.force) found = this.cache.getInto(keys, out, dim);
       this.stats.cacheHits += found.filter(Boolean).length;
     }
     // Distinct missing texts, longest first (ties by first position, so the order is deterministic).
@@ -175,11 +196,8 @@ export class TransformersEmbedder implements Embedder {
     });
     const todo = [...rowsOf.keys()].sort((a, b) => b.length - a.length || rowsOf.get(a)![0] - rowsOf.get(b)![0]);
     const nBatches = Math.ceil(todo.length / this.options.batchSize);
-    const showBar = this.options.progress ?? (Boolean(process.stderr.isTTY) && nBatches > 4);
-    const bar = showBar
-      ? new cliProgress.SingleBar({ format: `embed ${basename(this.id)} [{bar}] {value}/{total} texts | {eta_formatted} left`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 }, cliProgress.Presets.shades_classic)
-      : undefined;
-    bar?.start(todo.length, 0);
+    const show = this.options.progress ?? nBatches > 4;
+    const bar = show ? createProgress({ stage: `embed ${basename(this.id)}`, total: todo.length, unit: 'texts', final: this.options.progress === true }) : undefined;
     try {
       for (let s = 0; s < todo.length; s += this.options.batchSize) {
         const batch = todo.slice(s, s + this.options.batchSize);
@@ -190,13 +208,38 @@ export class TransformersEmbedder implements Embedder {
         if (this.cache && keys) this.cache.put(batch.map((t) => keys![rowsOf.get(t)![0]]), vecs, dim);
         this.stats.computed += batch.length;
         this.stats.batches += 1;
-        bar?.increment(batch.length);
+        bar?.tick(batch.length);
       }
     } finally {
-      bar?.stop();
+      bar?.done();
     }
     if (this.cache && todo.length > 0) this.cache.compact();
     return out;
+  }
+
+  /**
+   * How many of `texts` (with the prefix of `kind`) are longer than `maxLength` tokens and so
+   * are cut before the model sees them. Memoised per text; a text of at most
+   * `(maxLength - 8) / 4` characters is never tokenized (no tokenizer makes more than 4
+   * tokens of one UTF-16 unit, special tokens aside). Adds newly found ones to `stats.truncated`.
+   * @example const cut = await emb.countTruncated(pool.docs.map((d) => d.text), 'passage');
+   */
+  countTruncated(texts: readonly string[], kind: EmbedKind = 'passage'): number {
+    const prefix = kind === 'query' ? this.options.queryPrefix : this.options.passagePrefix;
+    const { maxLength } = this.options;
+    let n = 0;
+    for (const t of texts) {
+      const text = prefix + t;
+      if (4 * text.length + 8 <= maxLength) continue;
+      let cut = this.truncatedMemo.get(text);
+      if (cut === undefined) {
+        cut = (this.tokenizer.encode(text) as number[]).length > maxLength;
+        this.truncatedMemo.set(text, cut);
+        if (cut) this.stats.truncated++;
+      }
+      if (cut) n++;
+    }
+    return n;
   }
 
   /** Tokenize, run the encoder, pool, adapt, normalise one batch; returns `batch.length x dim`. */

@@ -56,7 +56,7 @@ export interface EmbedOptions {
    * model has no position limit: 8192; e5: 512), else `512`.
    */
   maxLength?: number;
-  /** A progress bar on stderr (cli-progress; when stderr is not a TTY, a status line every 5 s). Default: `true` when stderr is a TTY and there are more than 4 batches to compute. */
+  /** Progress on stderr (`lib/util/progress.ts`: a bar on a TTY, a line every ~10 s off a TTY). Default: `true` when there are more than 4 batches to compute. */
   progress?: boolean;
   /** Folder of the embedding cache, or `false` for none. Default `.cache/embeddings` under `process.cwd()`. */
   cache?: string | false;
@@ -66,6 +66,10 @@ export interface EmbedOptions {
   revision?: string;
   /** Transform after pooling, before normalisation. Default none. */
   adapter?: VectorAdapter;
+  /** ONNX Runtime intra-op threads of the encoder session. Default: every available core (`defaultThreads()`, `--threads`). */
+  threads?: number;
+  /** Recompute every vector (never read the cache; fresh vectors are still written). Default `false`. */
+  force?: boolean;
 }
 
 /** The defaults of {@link EmbedOptions} (`progress` and `cache` are resolved at load time). */

@@ -1,6 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { sha256, writeFileAtomic } from '../util/fs.js';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { z } from 'zod';
+import { sha256, sha256File } from '../util/fs.js';
+import { codeKey } from '../util/code-key.js';
+import { setProgressContext } from '../util/progress.js';
+import { removeStaleTemp } from '../util/stale-temp.js';
+import { discardBadEntry, readVerifiedJson, writeVerifiedJson } from '../util/verified-json.js';
 import type { ParallelCorpus } from '../data/parallel.js';
 import { evaluate } from '../metrics/evaluate.js';
 import { writeQrels, writeRun } from '../runs/trec-io.js';
@@ -48,21 +53,58 @@ export interface RunEvaluationOptions {
    */
   runDepth?: number;
   /**
-   * Reuse finished pools: each pool's scores are stored in `<cacheDir>/<key>.json`, keyed by
-   * the retriever's identity, the pool's content, the pivot and the metrics; a re-run (or a
-   * run killed halfway and started again) loads them instead of ranking again, as long as
-   * the TREC run file is there too when `out` is set. Default: `<out>/.pools` when `out` is
-   * set and the retriever has an identity; `false` turns it off.
+   * Reuse finished pools: each pool's scores are stored in `<cacheDir>/<key>.json` (a
+   * verified JSON file: format, sha256, schema), keyed by the code key (package version and
+   * code hash), the retriever's identity, the pool's content, the pivot, the metrics, the run
+   * depth and compression; a re-run (or a run killed halfway and started again) loads them
+   * instead of ranking again, as long as the TREC run file is there too, with the size and
+   * sha256 the entry recorded, when `out` is set. A bad entry or run file is named in a
+   * notice, removed and recomputed. Default: `<out>/.pools` when `out` is set and the
+   * retriever has an identity; `false` turns it off.
    */
   cacheDir?: string | false;
   /** Called after each pool with its rows (for progress output); `cached` when reused. */
   onPool?: (pool: Pool, rows: MetricRow[], seconds: number, cached: boolean) => void;
+  /** Recompute every pool: never read a cached entry (fresh entries are still written). Default `false`. */
+  force?: boolean;
+  /** Write run files gzip-compressed (`<scenario>.<lang>.run.gz`; `readRun` reads them back). Default `false`. */
+  compressRuns?: boolean;
+  /**
+   * The code part of every pool-cache key. Default {@link codeKey}: the package version and
+   * a hash of the code that builds pools, ranks and computes metrics.
+   */
+  codeKey?: string;
+  /** One-line notices (a bad cache entry removed, an incomplete run file). Default: stderr. */
+  notice?: (line: string) => void;
 }
+
+/** Texts longer than the model's token limit in one pool (cut before embedding). */
+export interface PoolTruncation {
+  /** Queries cut. */
+  queries: number;
+  /** Documents cut. */
+  docs: number;
+  /** The token limit applied. */
+  maxLength: number;
+}
+
+/** The on-disk format of one finished pool (a verified JSON file, see `lib/util/verified-json.ts`). */
+export const POOL_CACHE_FORMAT = 'xlalign-pool/2';
+const PoolEntry = z.object({
+  identity: z.string(),
+  code: z.string(),
+  rows: z.array(z.looseObject({ dataset: z.string(), retriever: z.string(), scenario: z.string(), lang: z.string(), metric: z.string(), value: z.number() })),
+  perQuery: z.record(z.string(), z.record(z.string(), z.number())),
+  run: z.object({ file: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), lines: z.number().int().nonnegative() }).nullable(),
+  truncation: z.object({ queries: z.number().int(), docs: z.number().int(), maxLength: z.number().int() }).nullable(),
+});
 
 /** Result of {@link runEvaluation}: the rows, and per pool (key `poolName(pool)`) the per-query scores. */
 export interface EvaluationResult {
   rows: MetricRow[];
   perQuery: Record<string, Record<string, Record<string, number>>>;
+  /** Per pool (`<scenario>.<lang>`), texts cut at the model's token limit (dense retrievers). */
+  truncation?: Record<string, PoolTruncation>;
 }
 
 /** A file-name-safe form of a retriever name (`Xenova/multilingual-e5-small` -> `Xenova_multilingual-e5-small`). */
@@ -84,26 +126,39 @@ export function safeName(name: string): string {
  * const { rows } = await runEvaluation(xquadCorpus(), new Bm25Retriever(), { scenarios: ['mixed'], langs: ['de'] });
  */
 export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever, options: RunEvaluationOptions = {}): Promise<EvaluationResult> {
-  const { pivot = 'en', metrics = DEFAULT_METRICS, out, onPool } = options;
+  const { pivot = 'en', metrics = DEFAULT_METRICS, out, onPool, force = false, compressRuns = false } = options;
+  const notice = options.notice ?? ((line: string) => process.stderr.write(line + '\n'));
   const cacheDir = options.cacheDir ?? (out && retriever.identity ? resolve(out, '.pools') : false);
+  const code = options.codeKey ?? codeKey();
   const plan = poolPlan(corpus, { scenarios: options.scenarios, langs: options.langs, pivot, queryLangs: options.queryLangs });
   const units = docUnitCorpus(corpus, options.docUnit ?? 'paragraph');
   const rows: MetricRow[] = [];
   const perQuery: EvaluationResult['perQuery'] = {};
+  const truncation: EvaluationResult['truncation'] = {};
+  // temporary files of a killed run (SIGKILL between write and rename)
+  for (const dir of [out && resolve(out, 'runs'), out && resolve(out, 'qrels'), cacheDir]) if (dir) removeStaleTemp(dir);
+  const embedder = (retriever as { embedder?: { countTruncated?: (t: readonly string[], k: 'query' | 'passage') => number; config?: { maxLength?: number } } }).embedder;
   for (const { scenario, lang, queries } of plan) {
     const t0 = performance.now();
     const pool = buildPool(units, { scenario, lang, pivot, queries });
     const name = poolName(pool);
-    const runFile = out ? resolve(out, 'runs', safeName(retriever.name), `${name}.run`) : undefined;
-    const cacheFile = cacheDir && retriever.identity ? resolve(cacheDir, `${poolKey(pool, retriever.identity, metrics, options.runDepth)}.json`) : undefined;
-    if (cacheFile && existsSync(cacheFile) && (!runFile || existsSync(runFile))) {
-      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { rows: MetricRow[]; perQuery: Record<string, Record<string, number>> };
-      // rows cached before query languages and the registry's pool filter: complete them
-      const poolRows = cached.rows.filter((r) => definedForPool(r.metric, poolFacts(pool))).map((r) => ({ ...r, retriever: retriever.name, queryLang: pool.queryLang }));
+    setProgressContext(`${retriever.name} ${name}`);
+    const runFile = out ? resolve(out, 'runs', safeName(retriever.name), `${name}.run${compressRuns ? '.gz' : ''}`) : undefined;
+    const cacheFile = cacheDir && retriever.identity ? resolve(cacheDir, `${poolKey(pool, retriever.identity, metrics, options.runDepth, code, compressRuns)}.json`) : undefined;
+    const cached = cacheFile && !force ? readPoolEntry(cacheFile, runFile, notice) : undefined;
+    if (cached) {
+      const poolRows = cached.rows.filter((r) => definedForPool(r.metric, poolFacts(pool))).map((r) => ({ ...r, retriever: retriever.name, queryLang: pool.queryLang })) as MetricRow[];
       rows.push(...poolRows);
       perQuery[name] = cached.perQuery;
+      if (cached.truncation) truncation[name] = cached.truncation;
+      if (out && !existsSync(resolve(out, 'qrels', `${name}.qrels`))) writeQrels(resolve(out, 'qrels', `${name}.qrels`), pool.qrels);
       onPool?.(pool, poolRows, (performance.now() - t0) / 1000, true);
       continue;
+    }
+    let cut: PoolTruncation | null = null;
+    if (embedder?.countTruncated && embedder.config?.maxLength) {
+      cut = { queries: embedder.countTruncated(pool.queries.map((q) => q.text), 'query'), docs: embedder.countTruncated(pool.docs.map((d) => d.text), 'passage'), maxLength: embedder.config.maxLength };
+      truncation[name] = cut;
     }
     const run: Run = await retriever.retrieve(pool.queries, pool.docs, { exclude: pool.exclude });
     // the registry says which metrics a pool defines (no pivot metrics without pivot documents ...)
@@ -117,24 +172,62 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
     }
     rows.push(...poolRows);
     perQuery[name] = ev.perQuery;
+    let written: { file: string; bytes: number; sha256: string; lines: number } | null = null;
     if (out && runFile) {
       // cut and written in the metrics' tie order (the pool's qrels order ties)
-      const written = options.runDepth ? truncateRun(run, options.runDepth, pool.qrels) : run;
-      writeRun(runFile, written, { tag: safeName(retriever.name), exclude: pool.exclude, qrels: pool.qrels });
+      const cutRun = options.runDepth ? truncateRun(run, options.runDepth, pool.qrels) : run;
+      const w = writeRun(runFile, cutRun, { tag: safeName(retriever.name), exclude: pool.exclude, qrels: pool.qrels });
+      written = { file: basename(runFile), bytes: w.bytes, sha256: w.sha256, lines: w.lines };
       writeQrels(resolve(out, 'qrels', `${name}.qrels`), pool.qrels);
     }
-    // written last: a pool counts as finished only once its run file is complete
-    if (cacheFile) writeFileAtomic(cacheFile, JSON.stringify({ identity: retriever.identity, rows: poolRows, perQuery: ev.perQuery }));
+    // written last: a pool counts as finished only once its run file is complete; the entry
+    // records the run file's size and sha256, checked when the entry is reused
+    if (cacheFile) writeVerifiedJson(cacheFile, POOL_CACHE_FORMAT, { identity: retriever.identity!, code, rows: poolRows, perQuery: ev.perQuery, run: written, truncation: cut });
     onPool?.(pool, poolRows, (performance.now() - t0) / 1000, false);
   }
-  return { rows, perQuery };
+  setProgressContext('');
+  return { rows, perQuery, truncation };
 }
 
-/** Content key of one pool's evaluation: retriever identity, pool content, pivot, metrics, run depth. */
-function poolKey(pool: Pool, identity: string, metrics: readonly string[], runDepth: number | undefined): string {
+/**
+ * A finished pool's cache entry, verified: format, checksum and schema of the entry, and
+ * (when a run file belongs to it) the run file's size and sha256. A bad entry or an
+ * incomplete run file is named in one notice and removed; the pool is then recomputed.
+ */
+function readPoolEntry(cacheFile: string, runFile: string | undefined, notice: (line: string) => void): z.infer<typeof PoolEntry> | undefined {
+  const r = readVerifiedJson(cacheFile, POOL_CACHE_FORMAT, PoolEntry);
+  if (!r.ok) {
+    if (!r.missing) discardBadEntry(cacheFile, `bad pool cache entry (${r.reason})`, notice);
+    return undefined;
+  }
+  if (!runFile) return r.value;
+  const want = r.value.run;
+  const bytes = existsSync(runFile) ? statSync(runFile).size : -1;
+  let bad: string | undefined;
+  if (!want) bad = 'the entry records no run file';
+  else if (bytes < 0) bad = `run file ${runFile} is missing`;
+  else if (bytes !== want.bytes) bad = `run file ${runFile} is incomplete (${bytes} of ${want.bytes} bytes)`;
+  else if (sha256File(runFile) !== want.sha256) bad = `run file ${runFile} does not match its recorded sha256`;
+  if (!bad) return r.value;
+  notice(`notice: ${bad}; recomputing the pool`);
+  for (const f of [cacheFile, ...(bytes >= 0 ? [runFile] : [])]) {
+    try {
+      unlinkSync(f);
+    } catch {
+      // gone already
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Content key of one pool's evaluation: the code key (package version + code hash), the
+ * retriever identity, pool content, pivot, metrics, run depth and run-file compression.
+ */
+function poolKey(pool: Pool, identity: string, metrics: readonly string[], runDepth: number | undefined, code: string, compressRuns: boolean): string {
   const h = sha256(
     JSON.stringify({
-      identity, runDepth: runDepth ?? 'all', dataset: pool.dataset, scenario: pool.scenario, lang: pool.lang, pivot: pool.pivot, metrics,
+      code, compressRuns, identity, runDepth: runDepth ?? 'all', dataset: pool.dataset, scenario: pool.scenario, lang: pool.lang, pivot: pool.pivot, metrics,
       queries: pool.queries.map((q) => [q.id, q.text]), docs: pool.docs.map((d) => [d.id, d.text]), qrels: pool.qrels, exclude: pool.exclude,
     }),
   );

@@ -90,6 +90,10 @@ export interface ExperimentOptions {
   resamples?: number;
   /** Progress lines (stderr). [none] */
   log?: (line: string) => void;
+  /** Documents per query in the before/after run files. [all] */
+  runDepth?: number;
+  /** gzip the before/after run files (`.run.gz`). [true] */
+  compressRuns?: boolean;
 }
 
 /** What {@link runAlignmentExperiment} returns (and writes into `out`). */
@@ -145,7 +149,9 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   const samples = options.samples ?? buildTrainingSamples({ size: options.size ?? 2800, seed, split, pivot, corpus, grouping });
   saveTrainingJsonl(resolve(out, 'train-samples.jsonl'), samples);
   const evalCorpus = splitCorpus(corpus, split, 'eval', grouping);
-  const evalOpts = { scenarios: options.scenarios, langs: options.langs, queryLangs: options.queryLangs, pivot, metrics: EXPERIMENT_METRICS };
+  const evalOpts = { scenarios: options.scenarios, langs: options.langs, queryLangs: options.queryLangs, pivot, metrics: EXPERIMENT_METRICS, runDepth: options.runDepth, compressRuns: options.compressRuns ?? true,
+    // --no-cache / --force reach the pool cache too
+    ...(embed.cache === false ? { cacheDir: false as const } : {}), force: embed.force ?? false };
   const modelPath = model === 'default' ? defaultModelPath() : model;
   const lossFn = makeLoss(variant, { lambda, temperature, jsdTemperature, jsdNormalize });
   const loop = { ...options.loop, seed, loss: lossFn, lossCsv: resolve(out, 'loss.csv') };
@@ -198,6 +204,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   writeFileAtomic(resolve(out, 'deltas.md'), markdown);
   const config = {
     experiment: 'alignment', model, head, loss: variant, lambda, temperature, jsdTemperature, jsdNormalize, lossParts: lossPartsByEpoch(training.history), seed, splitSeed: split.seed,
+    runDepth: options.runDepth ?? 'all', runFormat: (options.compressRuns ?? true) ? 'gz' : 'plain',
     ...(isXquad ? { trainArticles: split.train, evalArticles: split.eval } : { dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval }), samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
     finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, node: process.version, date: new Date().toISOString(),
   };

@@ -26,6 +26,8 @@
  * in `js`), so near-ties (differences around 1e-7) may order differently between backends.
  */
 import { xlError } from '../util/errors.js';
+import { defaultThreads } from '../util/threads.js';
+import { createProgress } from '../util/progress.js';
 import { buildTopKModel, TOPK_GRAPH_IO } from './topk-graph.js';
 
 /** Backends of {@link exactTopK}. */
@@ -47,7 +49,7 @@ export interface ExactTopKOptions {
    * loads, else `js`. An explicit `ort` that cannot load is an error.
    */
   backend?: TopKBackend;
-  /** ONNX Runtime intra-op threads (default 0 = ORT's choice, one per physical core). */
+  /** ONNX Runtime intra-op threads (default: every available core, `defaultThreads()`; ORT's own default used one of two here). */
   threads?: number;
 }
 
@@ -74,7 +76,7 @@ type BlockFn = (q: Float32Array, m: number, docs: Float32Array, n: number, dim: 
 
 // blockSize: 16384 measured ~20% faster than 8192 (bench child, 10k x 50k x 384, two A/B
 // pairs: 70-72 vs 59-61 GFLOPS per CPU-second) for +128 MiB peak; 32768 gave no more.
-const DEFAULTS = { blockSize: 16384, queryBlockSize: 2048, threads: 0 };
+const DEFAULTS = { blockSize: 16384, queryBlockSize: 2048 };
 
 /**
  * Exact top-k by dot product of `queries` (Q x dim, row-major) against `docs` (N x dim).
@@ -117,7 +119,7 @@ export async function exactTopK(
   const nq = queries.length / dim;
   const nd = docs.length / dim;
 
-  const { backend, block } = await resolveBackend(options.backend, options.threads ?? DEFAULTS.threads);
+  const { backend, block } = await resolveBackend(options.backend, options.threads ?? defaultThreads());
   const indices = new Int32Array(nq * k).fill(-1);
   const scores = new Float32Array(nq * k).fill(-Infinity);
   if (nq === 0 || nd === 0) return { k, indices, scores, backend };
@@ -143,6 +145,9 @@ export async function exactTopK(
   const counts = new Int32Array(nq); // valid entries in each running row
   const mergeIdx = new Int32Array(k);
   const mergeVal = new Float32Array(k);
+  // progress (a bar on a TTY, a line every ~10 s otherwise) for jobs of more than 8 block pairs
+  const pairs = Math.ceil(nd / blockSize) * Math.ceil(nq / queryBlockSize);
+  const progress = createProgress({ stage: 'retrieve', total: nq * nd, unit: 'scores', mode: pairs > 8 ? undefined : 'off' });
   for (let b0 = 0; b0 < nd; b0 += blockSize) {
     const b1 = Math.min(nd, b0 + blockSize);
     const nb = b1 - b0;
@@ -157,6 +162,7 @@ export async function exactTopK(
       }
       const kk = Math.min(nb, k + extra);
       const top = await block(queries.subarray(q0 * dim, q1 * dim), q1 - q0, docBlock, nb, dim, kk);
+      progress.tick((q1 - q0) * nb);
       for (let q = q0; q < q1; q++) {
         const ex = excluded[q];
         const row = (q - q0) * kk;
@@ -189,6 +195,7 @@ export async function exactTopK(
       }
     }
   }
+  progress.done();
   return { k, indices, scores, backend };
 }
 
@@ -228,6 +235,7 @@ async function resolveBackend(requested: string | undefined, threads: number): P
   if (requested !== undefined && !(TOPK_BACKENDS as readonly string[]).includes(requested)) {
     throw xlError('exactTopK', `unsupported options.backend '${requested}'; use 'ort' or 'js'`);
   }
+  if (!(Number.isInteger(threads) && threads >= 1)) throw xlError('exactTopK', `options.threads = ${threads} is not valid; use an integer >= 1`);
   if (requested === 'js') return { backend: 'js', block: jsBlockTopK };
   const ort = await loadOrt();
   if (!ort) {

@@ -15,8 +15,13 @@
  * stream to a temporary file beside the target and rename it at the end (atomic, like
  * `writeFileAtomic`, without holding a 300 MB string in memory).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { ParsedRange } from './trec-parse-worker.js';
+import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
+import { constants as zlibConstants, gzipSync } from 'node:zlib';
+import { decode, IdCache, isGzipPath, parseNumber, sameBytes, scanFields } from './trec-scan.js';
 import { xlError } from '../util/errors.js';
 import type { Exclusions } from './types.js';
 import type { Qrels } from './types.js';
@@ -44,6 +49,17 @@ const WRITE_CHUNK = 1 << 22; // 4 MiB
 export interface ReadOptions {
   /** Bytes read per `readSync` (default 16 MiB); grows by itself for longer lines. */
   chunkSize?: number;
+  /**
+   * readRun: threads for a large plain file (this one plus `threads - 1` workers). Default 1:
+   * measured on the shared 2-core machine, the parallel path used 1.5-1.7x the CPU seconds of
+   * one thread (interning 200k random ids is memory-bound) and was slower under load; pass
+   * `defaultThreads()` on an idle many-core machine.
+   */
+  threads?: number;
+  /** readRun: files from this size up are parsed by worker threads (default 32 MiB). */
+  parallelMinBytes?: number;
+  /** readRun: told how the file was parsed: `parallel` (n threads) or `single` (with the reason when workers could not load). */
+  onMode?: (mode: 'parallel' | 'single', detail: string) => void;
 }
 
 function readChunk(where: string, options: ReadOptions): number {
@@ -52,8 +68,23 @@ function readChunk(where: string, options: ReadOptions): number {
   return c;
 }
 
+/** What a writer put on disk: for completeness checks of resumable files. */
+export interface WrittenFile {
+  path: string;
+  /** Bytes on disk (compressed bytes for `.gz`). */
+  bytes: number;
+  /** sha256 (hex) of the bytes on disk. */
+  sha256: string;
+  /** Lines written (uncompressed). */
+  lines: number;
+}
+
+export { isGzipPath };
+
 /**
- * A file written through a temporary file, renamed over the target on `commit()`. Lines are
+ * A file written through a temporary file, renamed over the target on `commit()`. A `.gz`
+ * path is gzip-compressed (level 4; one gzip member per 4 MiB block, which gunzip, zcat and
+ * readRun read as one stream). The bytes on disk are hashed as they are written. Lines are
  * encoded straight into a reused 4 MiB buffer (no array of pending strings: with a large run
  * in the heap, keeping millions of short strings alive until a flush made the writer mostly
  * garbage-collector time).
@@ -63,7 +94,12 @@ class AtomicWriter {
   private readonly fd: number;
   private readonly buf = Buffer.allocUnsafe(WRITE_CHUNK);
   private pos = 0;
+  private readonly hash: Hash = createHash('sha256');
+  private readonly gzip: boolean;
+  private bytes = 0;
+  lines = 0;
   constructor(readonly path: string) {
+    this.gzip = isGzipPath(path);
     mkdirSync(dirname(path), { recursive: true });
     this.tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     this.fd = openSync(this.tmp, 'w');
@@ -73,22 +109,34 @@ class AtomicWriter {
     if (this.pos + 3 * s.length > this.buf.length) {
       this.flush();
       if (3 * s.length > this.buf.length) {
-        writeSync(this.fd, s);
+        // longer than the buffer: encode alone (hashed and compressed like the rest)
+        const b = Buffer.from(s, 'utf8');
+        for (let o = 0; o < b.length; o += this.buf.length) {
+          const part = b.subarray(o, o + this.buf.length);
+          part.copy(this.buf, 0);
+          this.pos = part.length;
+          this.flush();
+        }
         return;
       }
     }
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
   private flush(): void {
+    if (this.pos === 0) return;
+    const data = this.gzip ? gzipSync(this.buf.subarray(0, this.pos), { level: 4, strategy: zlibConstants.Z_DEFAULT_STRATEGY }) : this.buf.subarray(0, this.pos);
+    this.hash.update(data);
+    this.bytes += data.length;
     let off = 0;
-    while (off < this.pos) off += writeSync(this.fd, this.buf, off, this.pos - off);
+    while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
     this.pos = 0;
   }
-  commit(): void {
+  commit(): WrittenFile {
     this.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
     renameSync(this.tmp, this.path);
+    return { path: this.path, bytes: this.bytes, sha256: this.hash.digest('hex'), lines: this.lines };
   }
   abort(): void {
     try {
@@ -120,12 +168,16 @@ function hasSpace(s: string): boolean {
  * Scores are printed with `digits` significant digits (`toPrecision`), so float32 scores
  * read back bit-exactly (float64 scores are rounded to 9 digits).
  *
+ * A path ending in `.gz` is written gzip-compressed ({@link readRun} reads it back
+ * transparently; `zcat f.run.gz | trec_eval ...` for other tools). Returns the bytes and
+ * sha256 on disk and the line count (for completeness checks of resumed runs).
+ *
  * @throws XlalignError when the tag or an id is empty or has whitespace, a ranking's ids and
  *   scores differ in length, or a score is NaN.
  * @example
  * writeRun('runs/bm25.de.trec', run, { tag: 'bm25', exclude: pool.exclude });
  */
-export function writeRun(path: string, run: Run, options: WriteRunOptions): void {
+export function writeRun(path: string, run: Run, options: WriteRunOptions): WrittenFile {
   const where = 'writeRun';
   const { tag, exclude, qrels } = options;
   const digits = options.digits ?? 9;
@@ -156,8 +208,9 @@ export function writeRun(path: string, run: Run, options: WriteRunOptions): void
         const i = order[r];
         out.write(`${head}${ids[i]} ${r + 1} ${scores[i].toPrecision(digits)}${tail}`);
       }
+      out.lines += order.length;
     }
-    out.commit();
+    return out.commit();
   } catch (e) {
     out.abort();
     throw e;
@@ -166,10 +219,11 @@ export function writeRun(path: string, run: Run, options: WriteRunOptions): void
 
 /**
  * Write qrels in TREC format (`qid 0 docno rel`), in the qrels' key order.
+ * A `.gz` path is written gzip-compressed.
  * @throws XlalignError when an id is empty or has whitespace or a relevance is not an integer.
  * @example writeQrels('runs/xquad.de.qrels', pool.qrels);
  */
-export function writeQrels(path: string, qrels: Qrels): void {
+export function writeQrels(path: string, qrels: Qrels): WrittenFile {
   const where = 'writeQrels';
   const out = new AtomicWriter(path);
   try {
@@ -181,9 +235,10 @@ export function writeQrels(path: string, qrels: Qrels): void {
         const rel = row[doc];
         if (!Number.isInteger(rel)) throw xlError(where, `${path}: qrels['${qid}']['${doc}'] = ${rel}; relevance must be an integer`);
         out.write(`${qid} 0 ${doc} ${rel}\n`);
+        out.lines++;
       }
     }
-    out.commit();
+    return out.commit();
   } catch (e) {
     out.abort();
     throw e;
@@ -191,206 +246,8 @@ export function writeQrels(path: string, qrels: Qrels): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading
-
-/**
- * Call `onLine(buf, starts, ends, nFields, lineNo)` for every non-blank line of `path`, with
- * the byte ranges of up to `maxFields` whitespace-separated fields (`nFields` counts all of
- * them). Reads the file in 16 MiB chunks with `readSync`; a line that straddles two chunks
- * is moved to the front of the buffer.
- */
-function scanFields(
-  where: string,
-  path: string,
-  chunkSize: number,
-  maxFields: number,
-  onLine: (buf: Buffer, starts: Int32Array, ends: Int32Array, nFields: number, lineNo: number) => void,
-): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw xlError(where, `cannot open ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    let buf = Buffer.allocUnsafe(chunkSize);
-    let filled = 0; // bytes valid in buf
-    let lineNo = 0;
-    const starts = new Int32Array(maxFields);
-    const ends = new Int32Array(maxFields);
-    let eof = false;
-    while (!eof) {
-      if (filled === buf.length) {
-        // A single line longer than the buffer: grow it.
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const n = readSync(fd, buf, filled, buf.length - filled, null);
-      if (n === 0) eof = true;
-      const end = filled + n;
-      // Lines up to `limit` all end with '\n', so the byte loops below need no bounds checks
-      // (one pass over each byte, no per-line native call). At EOF a final line without
-      // '\n' gets one appended in the buffer.
-      let limit: number;
-      if (eof) {
-        limit = end;
-        if (end > 0 && buf[end - 1] !== 10) {
-          if (end === buf.length) {
-            const bigger = Buffer.allocUnsafe(buf.length + 1);
-            buf.copy(bigger, 0, 0, end);
-            buf = bigger;
-          }
-          buf[end] = 10;
-          limit = end + 1;
-        }
-      } else {
-        limit = end > 0 ? buf.lastIndexOf(10, end - 1) + 1 : 0;
-      }
-      let i = 0;
-      while (i < limit) {
-        lineNo++;
-        let nFields = 0;
-        let c = buf[i];
-        for (;;) {
-          while (c === 32 || c === 9 || c === 13) c = buf[++i];
-          if (c === 10) break;
-          const s = i;
-          while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
-          if (nFields < maxFields) {
-            starts[nFields] = s;
-            ends[nFields] = i;
-          }
-          nFields++;
-        }
-        i++; // past '\n'
-        if (nFields > 0) onLine(buf, starts, ends, nFields, lineNo);
-      }
-      // Move the partial last line to the front.
-      if (limit < end) buf.copy(buf, 0, limit, end);
-      filled = end > limit ? end - limit : 0;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
-
-/**
- * Parse a decimal number from bytes [s, e). Fast path (Clinger): when the digits form an
- * integer below 2^53 and the decimal exponent is within ±22, `digits / 10^p` (or `* 10^p`)
- * is one correctly rounded operation on exact operands, so the result equals `Number(text)`.
- * Anything else (more digits, big exponents, inf/nan spellings) goes through `Number`.
- * Returns NaN when the text is not a number.
- */
-function parseNumber(buf: Buffer, s: number, e: number): number {
-  let i = s;
-  let neg = false;
-  let c = buf[i];
-  if (c === 45 /* - */ || c === 43 /* + */) {
-    neg = c === 45;
-    c = buf[++i];
-  }
-  let mant = 0;
-  let nDigits = 0;
-  let exp10 = 0;
-  let sawDigit = false;
-  while (i < e && c >= 48 && c <= 57) {
-    if (mant !== 0 || c !== 48) nDigits++;
-    mant = mant * 10 + (c - 48);
-    sawDigit = true;
-    c = buf[++i];
-  }
-  if (i < e && c === 46 /* . */) {
-    c = buf[++i];
-    while (i < e && c >= 48 && c <= 57) {
-      if (mant !== 0 || c !== 48) nDigits++;
-      mant = mant * 10 + (c - 48);
-      exp10--;
-      sawDigit = true;
-      c = buf[++i];
-    }
-  }
-  if (sawDigit && i < e && (c === 101 || c === 69) /* e E */) {
-    c = buf[++i];
-    let eneg = false;
-    if (c === 45 || c === 43) {
-      eneg = c === 45;
-      c = buf[++i];
-    }
-    let ev = 0;
-    let sawExp = false;
-    while (i < e && c >= 48 && c <= 57 && ev < 10000) {
-      ev = ev * 10 + (c - 48);
-      sawExp = true;
-      c = buf[++i];
-    }
-    if (!sawExp) return NaN;
-    exp10 += eneg ? -ev : ev;
-  }
-  if (i === e && sawDigit && nDigits <= 15 && exp10 >= -22 && exp10 <= 22) {
-    const v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
-    return neg ? -v : v;
-  }
-  // Slow path: let Number parse, after checking the text is decimal (Number('') is 0 and
-  // Number('0x10') is 16; trec_eval's atof would not read those as such).
-  const text = buf.toString('latin1', s, e);
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return Number(text);
-  if (/^[+-]?inf(inity)?$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
-  return NaN;
-}
-
-/** Decode bytes [s, e) as a string: latin1 when all bytes are ASCII (fast), else UTF-8. */
-function decode(buf: Buffer, s: number, e: number): string {
-  for (let i = s; i < e; i++) if (buf[i] >= 128) return buf.toString('utf8', s, e);
-  return buf.toString('latin1', s, e);
-}
-
-/**
- * A small direct-mapped cache of ids read from bytes. A run repeats document ids across
- * queries, and for the pools of this project (hundreds to thousands of documents) almost
- * every docno is a cache hit, so no string is allocated per line. The 32-bit FNV-1a hash of
- * the bytes picks one of 8192 slots; a hit is confirmed byte by byte; a miss decodes and
- * replaces the slot. Measured on a 10 M-line run over a 200,000-document pool (random
- * access, ~2% hits), a full hash table of all ids was slower than decoding every line
- * (cache misses on a multi-MB table), while this cache costs only the hash; hence a small
- * cache rather than full interning. Non-ASCII ids are always decoded (UTF-8).
- */
-class IdCache {
-  private static readonly SIZE = 8192;
-  private readonly hashes = new Int32Array(IdCache.SIZE);
-  private readonly strings: string[] = new Array<string>(IdCache.SIZE).fill('');
-  get(buf: Buffer, s: number, e: number): string {
-    let h = 0x811c9dc5 | 0;
-    for (let i = s; i < e; i++) {
-      const c = buf[i];
-      if (c >= 128) return buf.toString('utf8', s, e);
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    const slot = (h ^ (h >>> 13)) & (IdCache.SIZE - 1);
-    const len = e - s;
-    if (this.hashes[slot] === h) {
-      const str = this.strings[slot];
-      if (str.length === len) {
-        let i = 0;
-        while (i < len && str.charCodeAt(i) === buf[s + i]) i++;
-        if (i === len) return str;
-      }
-    }
-    const id = buf.toString('latin1', s, e);
-    this.hashes[slot] = h;
-    this.strings[slot] = id;
-    return id;
-  }
-}
-
-/** True when bytes [s, e) of `buf` equal bytes [ps, pe) of `prev`. */
-function sameBytes(buf: Buffer, s: number, e: number, prev: Buffer, plen: number): boolean {
-  if (e - s !== plen) return false;
-  for (let i = 0; i < plen; i++) if (buf[s + i] !== prev[i]) return false;
-  return true;
-}
+// Reading (the byte-level scanner and number parser live in trec-scan.ts, shared with the
+// parallel parse workers)
 
 /**
  * Read a TREC run file into a {@link Run}: per query, ids and scores (a Float64Array) in
@@ -407,7 +264,35 @@ function sameBytes(buf: Buffer, s: number, e: number, prev: Buffer, plen: number
  */
 export function readRun(path: string, options: ReadOptions = {}): Run {
   const where = 'readRun';
+  const threads = options.threads ?? 1;
+  if (threads > 1 && !isGzipPath(path)) {
+    let size = -1;
+    try {
+      size = statSync(path).size;
+    } catch {
+      // not there: the single-threaded path reports it
+    }
+    if (size >= (options.parallelMinBytes ?? 32 << 20)) {
+      const parallel = readRunParallel(path, size, threads, readChunk(where, options));
+      if (parallel.run) {
+        options.onMode?.('parallel', `${parallel.threads} threads`);
+        return parallel.run;
+      }
+      options.onMode?.('single', parallel.reason ?? '');
+    }
+  }
   const run: Run = {};
+  parseRunInto(run, path, readChunk(where, options));
+  return run;
+}
+
+/**
+ * Parse run lines of `path` (or bytes [start, end) of it, line numbers counted from
+ * `range.lineBase`) into `run` on this thread; returns the number of lines seen.
+ */
+function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start: number; end: number; lineBase: number }): number {
+  const where = 'readRun';
+  const lineBase = range?.lineBase ?? 0;
   let qid = '';
   const prevQ = Buffer.alloc(1024);
   let prevLen = -1;
@@ -428,9 +313,9 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
       run[qid] = { ids, scores: s };
     }
   };
-  scanFields(where, path, readChunk(where, options), 6, (buf, st, en, nf, line) => {
+  const lines = scanFields(where, path, chunkSize, 6, (buf, st, en, nf, line) => {
     if (nf !== 6) {
-      throw xlError(where, `${path}:${line}: expected 6 fields 'qid Q0 docno rank score tag', found ${nf}`);
+      throw xlError(where, `${path}:${lineBase + line}: expected 6 fields 'qid Q0 docno rank score tag', found ${nf}`);
     }
     const qlen = en[0] - st[0];
     if (prevLen < 0 || !sameBytes(buf, st[0], en[0], prevQ, prevLen)) {
@@ -447,11 +332,11 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
     }
     const rank = parseNumber(buf, st[3], en[3]);
     if (!Number.isInteger(rank)) {
-      throw xlError(where, `${path}:${line}: rank '${buf.toString('utf8', st[3], en[3])}' is not an integer`);
+      throw xlError(where, `${path}:${lineBase + line}: rank '${buf.toString('utf8', st[3], en[3])}' is not an integer`);
     }
     const score = parseNumber(buf, st[4], en[4]);
     if (Number.isNaN(score)) {
-      throw xlError(where, `${path}:${line}: score '${buf.toString('utf8', st[4], en[4])}' is not a number`);
+      throw xlError(where, `${path}:${lineBase + line}: score '${buf.toString('utf8', st[4], en[4])}' is not a number`);
     }
     if (n === scores.length) {
       const bigger = new Float64Array(scores.length * 2);
@@ -460,9 +345,136 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
     }
     scores[n++] = score;
     ids.push(docIds.get(buf, st[2], en[2]));
-  });
+  }, range);
   flush();
-  return run;
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------
+// Parallel reading: byte ranges parsed by worker threads (trec-parse-worker.ts), waited for
+// synchronously (Atomics.wait + receiveMessageOnPort), so readRun stays a plain function.
+
+/** Worker bootstrap (CommonJS, eval): import the range parser and post its result. */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const { port, flag, url, tsxApi, path, start, end, chunkSize } = workerData;
+const done = () => { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); };
+// under tsx (sources, tests) the worker registers tsx itself: --import hooks do not reach workers
+(tsxApi ? import(tsxApi).then((api) => { api.register(); return import(url); }) : import(url)).then((m) => {
+  let r;
+  try { r = m.parseRunRange(path, start, end, chunkSize); }
+  catch (e) { port.postMessage({ fatal: String((e && e.message) || e) }); done(); return; }
+  port.postMessage(r, [r.docIdx.buffer, r.scores.buffer, r.arena.buffer, r.offs.buffer, r.lens.buffer, r.segCount.buffer]);
+  done();
+}, (e) => { port.postMessage({ loadError: String((e && e.message) || e) }); done(); });
+`;
+
+/** Line-aligned split points of a file into `parts` ranges. */
+function splitRanges(path: string, size: number, parts: number): { start: number; end: number }[] {
+  const cuts = [0];
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 16);
+    for (let k = 1; k < parts; k++) {
+      let p = Math.max(cuts[cuts.length - 1], Math.floor((size * k) / parts) - 1);
+      let cut = -1;
+      while (cut < 0 && p < size) {
+        const n = readSync(fd, buf, 0, buf.length, p);
+        if (n <= 0) break;
+        const i = buf.subarray(0, n).indexOf(10);
+        if (i >= 0) cut = p + i + 1;
+        else p += n;
+      }
+      if (cut < 0 || cut >= size) break;
+      if (cut > cuts[cuts.length - 1]) cuts.push(cut);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return cuts.map((start, i) => ({ start, end: i + 1 < cuts.length ? cuts[i + 1] : size }));
+}
+
+/**
+ * readRun on `threads` worker threads, one line-aligned byte range each; returns undefined
+ * when the workers cannot load (then the caller parses on this thread). Same result as the
+ * single-threaded path: queries in order of first appearance, lines of one query in file
+ * order, the same ids and bit-identical scores, and the same `path:line` errors.
+ */
+function readRunParallel(path: string, size: number, threads: number, chunkSize: number): { run?: Run; threads: number; reason?: string } {
+  const ranges = splitRanges(path, size, threads);
+  const self = import.meta.url;
+  const url = new URL(self.endsWith('.ts') ? './trec-parse-worker.ts' : './trec-parse-worker.js', self).href;
+  let tsxApi: string | undefined;
+  if (self.endsWith('.ts')) {
+    try {
+      tsxApi = import.meta.resolve('tsx/esm/api');
+    } catch {
+      return { threads: 1, reason: 'tsx cannot be resolved to load the TypeScript worker' }; // parse on this thread
+    }
+  }
+  // ranges 1.. go to workers; this thread parses range 0 meanwhile (into `run`, as readRun does)
+  const jobs = ranges.slice(1).map(({ start, end }) => {
+    const { port1, port2 } = new MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { port: port2, flag, url, tsxApi, path, start, end, chunkSize }, transferList: [port2] });
+    worker.unref();
+    return { port: port1, flag, worker };
+  });
+  const run: Run = {};
+  let mainLines: number;
+  try {
+    mainLines = parseRunInto(run, path, chunkSize, { ...ranges[0], lineBase: 0 });
+  } catch (e) {
+    for (const job of jobs) void job.worker.terminate();
+    throw e;
+  }
+  const parts: ParsedRange[] = [];
+  let failed: string | undefined;
+  for (const job of jobs) {
+    while (Atomics.load(job.flag, 0) === 0) Atomics.wait(job.flag, 0, 0, 1000);
+    const msg = receiveMessageOnPort(job.port)?.message as (ParsedRange & { fatal?: string; loadError?: string }) | undefined;
+    job.port.close();
+    if (!msg || msg.loadError) failed ??= msg?.loadError ?? 'no result';
+    else if (msg.fatal) failed ??= `fatal: ${msg.fatal}`;
+    else parts.push(msg);
+  }
+  if (failed) {
+    if (failed.startsWith('fatal: ')) throw xlError('readRun', `${path}: ${failed.slice(7)}`);
+    return { threads: 1, reason: failed }; // workers could not load the parser: parse on this thread
+  }
+  let lineBase = mainLines;
+  for (const p of parts) {
+    if (p.error) throw xlError('readRun', `${path}:${lineBase + p.error.line}: ${p.error.message}`);
+    lineBase += p.lines;
+  }
+  for (const p of parts) assembleRange(run, p);
+  return { run, threads: ranges.length };
+}
+
+/**
+ * Add a parsed range to `run`: one string per distinct id of the range, then per segment
+ * the ids and a copy of its scores; a query seen before (earlier in the file) is extended.
+ */
+function assembleRange(run: Run, p: ParsedRange): void {
+  const arena = Buffer.from(p.arena.buffer, p.arena.byteOffset, p.arena.length);
+  const strings: string[] = new Array(p.offs.length);
+  for (let d = 0; d < strings.length; d++) strings[d] = decode(arena, p.offs[d], p.offs[d] + p.lens[d]);
+  let e = 0;
+  for (let sgm = 0; sgm < p.qids.length; sgm++) {
+    const qid = p.qids[sgm];
+    const n = p.segCount[sgm];
+    const ids: string[] = new Array(n);
+    for (let j = 0; j < n; j++) ids[j] = strings[p.docIdx[e + j]];
+    const scores = p.scores.slice(e, e + n);
+    e += n;
+    const old = run[qid];
+    if (old) {
+      const merged = new Float64Array(old.scores.length + n);
+      merged.set(old.scores as Float64Array);
+      merged.set(scores, old.scores.length);
+      run[qid] = { ids: old.ids.concat(ids), scores: merged };
+    } else run[qid] = { ids, scores };
+  }
 }
 
 /**

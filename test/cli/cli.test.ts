@@ -36,15 +36,15 @@ test('xlalign eval writes metrics.json/csv/md, TREC files and a table per scenar
   assert.deepEqual(config.scenarios, ['mono', 'mixed-target']);
 });
 
-test('bad input: a clear message and exit code 1', () => {
+test('bad input: a clear message and exit code 2 (usage error)', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'cli-bad-'));
   let r = xlalign(['eval', '--langs', 'de,xx', '--out', 'o'], cwd);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /error: xlalign eval: --langs: 'xx' is not a language of xquad; use ar, de/);
   r = xlalign(['eval', '--scenarios', 'mixed,other', '--out', 'o'], cwd);
   assert.match(r.stderr, /unknown scenario 'other'/);
   r = xlalign(['eval', '--retriever', join(cwd, 'no-such-model'), '--scenarios', 'mono', '--langs', 'de', '--out', 'o'], cwd);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /no-such-model/);
 });
 
