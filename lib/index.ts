@@ -56,10 +56,24 @@ export * from './eval/run-evaluation.js';
 export * from './eval/compare.js';
 export * from './eval/bootstrap.js';
 
-// Alignment training (lib/train/index.ts is the training API; the static model's head and
-// its bitext accuracy are added for notebooks)
-export * from './train/index.js';
-export * from './models/static/table.js';
+// Alignment training: what a researcher drives (heads, losses, the loop, samples). The
+// numerical kernels (infoNCE/JSD on score matrices, matrix ops, batching, the static table's
+// forward/backward) stay in their modules and in the `xlalign/train` entry point.
+export {
+  AlignmentAdapter, loadAdapter, saveAdapter, type AdapterConfig, type AdapterOptions,
+  buildTrainingSamples, loadTrainingJsonl, saveTrainingJsonl, TrainingSampleSchema, type TrainingSample, type TrainingSetOptions,
+  fineTuneStaticModel, type FineTuneStaticOptions, type FineTuneStaticResult,
+  AdapterHead, StaticParallelHead, StaticPairHead, type ParallelEmbeddings, type PairText, type StaticPairHeadOptions, type TrainableHead,
+  AlignmentLoss, InfoNCELoss, JensenShannonLoss, SymmetricInfoNCELoss, StudyInfoNCELoss, StudyJsdLoss, StudyLoss, STUDY_ALIGNMENT_TERMS,
+  type AlignmentLossOptions, type InfoNCELossOptions, type JensenShannonLossOptions, type SymmetricInfoNCELossOptions,
+  type StudyInfoNCELossOptions, type StudyJsdLossOptions, type StudyLossOptions,
+  type BatchLoss, type LossResult, type PairBatch, type PairGrads, type ParallelBatch, type ParallelGrads, type ParallelLoss,
+  trainStaticModel, type TrainStaticOptions, type TrainStaticResult,
+  DEFAULT_SPLIT_SEED, filterXquad, splitCorpus, splitPartOf, splitXquadArticles, xquadArticleOf, type SplitPart, type XquadSplit,
+  embedTrainingSamples, trainAdapter, type TrainAdapterOptions, type TrainAdapterResult, type TrainingEmbedder,
+  trainLoop, TRAIN_DEFAULTS, type LossRow, type LrSchedule, type TrainLoopOptions, type TrainLoopResult,
+} from './train/index.js';
+export { StaticEmbeddingModel, type CreateStaticOptions, type SaveStaticOptions } from './models/static/table.js';
 export * from './metrics/bitext-accuracy.js';
 export * from './experiments/alignment.js';
 // Transformer encoders (BERT, XLM-R): forward/backward on ONNX Runtime, fine-tuning

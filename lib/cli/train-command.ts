@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { xlError } from '../util/errors.js';
-import { SCENARIOS, type Scenario } from '../pools/types.js';
+import { QUERY_LANGS, SCENARIOS, type QueryLangRole, type Scenario } from '../pools/types.js';
 import { loadTrainingJsonl } from '../train/samples.js';
 import type { ExperimentOptions } from '../experiments/alignment.js';
 import { ABLATION_VARIANTS, DEFAULT_LOSS, LOSS_VARIANT_TABLE, LOSS_VARIANTS, type LossVariant } from '../experiments/loss-variants.js';
 import { XQUAD_LANGS } from '../data/xquad.js';
+import { resolveDataset } from '../data/registry.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { addEmbedOptions, embedOptionsFrom, list } from './options.js';
 import { checkExists, checkInt, checkLangs, checkNumber, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, isStaticModelFolder, usageError } from './validate.js';
@@ -46,9 +47,14 @@ function validateTrainOptions(where: string, opts: Record<string, string | undef
   checkInt(where, '--resamples', opts.resamples, 1);
   if (opts.runDepth !== 'all') checkInt(where, "--run-depth (or 'all')", opts.runDepth, 1);
   if (opts.runFormat !== 'gz' && opts.runFormat !== 'plain') throw usageError(where, `--run-format must be gz or plain, got '${opts.runFormat}'`);
-  checkLangs(where, [opts.pivot!], XQUAD_LANGS, '--pivot');
+  // the dataset (a registered name or a folder, validated now) gives the known languages and the pivot
+  const dataset = resolveDataset(opts.dataset!);
+  const known = dataset.languages ?? XQUAD_LANGS;
+  opts.pivot ??= dataset.defaultPivot;
+  checkLangs(where, [opts.pivot], known, '--pivot');
+  for (const q of list(opts.queryLangs!)) if (!(QUERY_LANGS as readonly string[]).includes(q)) throw usageError(where, `--query-langs: unknown '${q}'; use ${QUERY_LANGS.join(', ')} (comma-separated)`);
   const scenarios = checkScenarios(where, opts.scenarios === 'all' ? 'all' : list(opts.scenarios!));
-  if (opts.langs !== 'all') checkSomethingToEvaluate(where, scenarios, checkLangs(where, list(opts.langs!), XQUAD_LANGS), opts.pivot!);
+  if (opts.langs !== 'all') checkSomethingToEvaluate(where, scenarios, checkLangs(where, list(opts.langs!), known), opts.pivot);
 }
 
 /** The options shared by `train` and `ablate`. */
@@ -72,8 +78,10 @@ function addTrainOptions(cmd: Command): Command {
     .option('--rank <r>', 'adapter: low-rank residual W = I + U·V of this rank (default full rank)')
     .option('--seed <n>', 'seed of sampling, initialisation, batch order and bootstrap', '42')
     .option('--split-seed <n>', 'seed of the train/eval article split (default 20240)')
-    .option('--pivot <lang>', 'pivot language', 'en')
+    .option('--dataset <name|folder>', "parallel data trained and evaluated on: 'xquad', or a folder (docs.jsonl + queries.jsonl with optional 'group' kept whole by the split; BEIR)", 'xquad')
+    .option('--pivot <lang>', "pivot language (default: the dataset's, en for XQuAD)")
     .option('--langs <list>', "query languages evaluated, or 'all'", 'all')
+    .option('--query-langs <list>', `query languages of cross and mixed* pools: ${QUERY_LANGS.join(', ')} (comma-separated; both give the study's Query Tgt / Query En)`, 'target')
     .option('--scenarios <list>', `scenarios evaluated, or 'all': ${SCENARIOS.join(', ')}`, 'all')
     .option('--resamples <n>', 'bootstrap resamples for the 95% interval of each delta', '1000')
     .option('--run-depth <n>', "documents per query in the before/after run files, or 'all'", 'all')
@@ -93,6 +101,7 @@ function experimentOptions(opts: Record<string, string | undefined>, variant: Lo
     samples: opts.trainFile ? loadTrainingJsonl(resolve(opts.trainFile)) : undefined, size: num('samples', opts.samples),
     lambda: num('lambda', opts.lambda), temperature: num('temperature', opts.temperature),
     jsdTemperature: num('jsd-temperature', opts.jsdTemperature), jsdNormalize: !opts.jsdRaw, seed: num('seed', opts.seed),
+    dataset: opts.dataset, queryLangs: list(opts.queryLangs!) as QueryLangRole[],
     splitSeed: num('split-seed', opts.splitSeed), pivot: opts.pivot, langs: opts.langs === 'all' ? undefined : list(opts.langs!),
     scenarios, loop, rank: num('rank', opts.rank), embed: embedOptionsFrom(opts), resamples: num('resamples', opts.resamples),
     runDepth: opts.runDepth === 'all' ? undefined : Number(opts.runDepth), compressRuns: opts.runFormat !== 'plain',

@@ -1,5 +1,5 @@
 import { xlError } from '../util/errors.js';
-import type { ParallelCorpus } from './parallel.js';
+import { relevantDocIds, type ParallelCorpus } from './parallel.js';
 import { XQUAD_ARTICLES, type XquadLanguage } from './xquad.js';
 import { createRng, shuffled } from '../util/rng.js';
 
@@ -174,7 +174,9 @@ export function splitCorpus(corpus: ParallelCorpus, split: CorpusSplit, part: Sp
   const queries: ParallelCorpus['queries'] = {};
   for (const lang of corpus.langs) {
     docs[lang] = (corpus.docs[lang] ?? []).filter((d) => inPart(d.id));
-    queries[lang] = (corpus.queries[lang] ?? []).filter((q) => inPart(q.docId));
+    // a query belongs to a part only when all its relevant documents do: a query whose
+    // relevant documents span both parts would leak, so it is in neither
+    queries[lang] = (corpus.queries[lang] ?? []).filter((q) => relevantDocIds(q).every(inPart));
   }
   return { ...corpus, name: `${corpus.name}-${part}`, docs, queries };
 }

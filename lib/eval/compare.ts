@@ -1,10 +1,13 @@
 import { pairedBootstrap, pairedBootstrapOfGroupMean, type BootstrapOptions } from './bootstrap.js';
 import type { EvaluationResult } from './run-evaluation.js';
+import { poolName, type Scenario } from '../pools/types.js';
 
 /** One metric of one pool, before and after, with a paired bootstrap interval of the change. */
 export interface DeltaRow {
   scenario: string;
   lang: string;
+  /** Language of the queries (the pool's `lang` unless pivot-language queries were asked for). */
+  queryLang?: string;
   metric: string;
   before: number;
   after: number;
@@ -27,13 +30,15 @@ export interface DeltaRow {
  */
 export function compareEvaluations(before: EvaluationResult, after: EvaluationResult, options: BootstrapOptions = {}): DeltaRow[] {
   const out: DeltaRow[] = [];
-  const afterRows = new Map(after.rows.map((r) => [`${r.scenario}\u0000${r.lang}\u0000${r.metric}`, r.value]));
+  const key = (r: { scenario: string; lang: string; queryLang?: string; metric: string }) => `${r.scenario}\u0000${r.lang}\u0000${r.queryLang ?? r.lang}\u0000${r.metric}`;
+  const afterRows = new Map(after.rows.map((r) => [key(r), r.value]));
   for (const b of before.rows) {
-    const a = afterRows.get(`${b.scenario}\u0000${b.lang}\u0000${b.metric}`);
+    const a = afterRows.get(key(b));
     if (a === undefined) continue;
-    const row: DeltaRow = { scenario: b.scenario, lang: b.lang, metric: b.metric, before: b.value, after: a, delta: a - b.value };
+    const queryLang = b.queryLang ?? b.lang;
+    const row: DeltaRow = { scenario: b.scenario, lang: b.lang, ...(queryLang !== b.lang ? { queryLang } : {}), metric: b.metric, before: b.value, after: a, delta: a - b.value };
     if (!b.metric.endsWith('.median')) {
-      const { pb, pa } = pairedScores(before, after, b.scenario, b.lang, b.metric);
+      const { pb, pa } = pairedScores(before, after, b.scenario, b.lang, queryLang, b.metric);
       if (Object.keys(pb).some((q) => q in pa)) {
         const ci = pairedBootstrap(pb, pa, options);
         Object.assign(row, { deltaLow: ci.low, deltaHigh: ci.high, queries: ci.queries });
@@ -45,8 +50,8 @@ export function compareEvaluations(before: EvaluationResult, after: EvaluationRe
 }
 
 /** Per-query scores of one metric in one pool, before and after (finite values only). */
-function pairedScores(before: EvaluationResult, after: EvaluationResult, scenario: string, lang: string, metric: string) {
-  const key = `${scenario}.${lang}`;
+function pairedScores(before: EvaluationResult, after: EvaluationResult, scenario: string, lang: string, queryLang: string, metric: string) {
+  const key = poolName({ scenario: scenario as Scenario, lang, queryLang });
   const pick = (pq: Record<string, Record<string, number>> | undefined) => {
     const m: Record<string, number> = {};
     for (const [qid, scores] of Object.entries(pq ?? {})) if (Number.isFinite(scores[metric])) m[qid] = scores[metric];
@@ -58,6 +63,8 @@ function pairedScores(before: EvaluationResult, after: EvaluationResult, scenari
 /** One metric of one scenario averaged over languages, before and after, with the interval of that mean. */
 export interface MeanDeltaRow {
   scenario: string;
+  /** Query languages: absent = each pool's own language; else the pivot (`queryLang` of the rows). */
+  queryLang?: string;
   metric: string;
   /** The languages averaged (each weighs 1/G). */
   langs: string[];
@@ -86,19 +93,19 @@ export function compareMeansOverLanguages(before: EvaluationResult, after: Evalu
   const perLang = compareEvaluations(before, after, { ...options, resamples: 1 });
   const groups = new Map<string, DeltaRow[]>();
   for (const r of perLang) {
-    const key = `${r.scenario}\u0000${r.metric}`;
+    const key = `${r.scenario}\u0000${r.queryLang ?? ''}\u0000${r.metric}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }
   const out: MeanDeltaRow[] = [];
   for (const rs of groups.values()) {
-    const { scenario, metric } = rs[0];
+    const { scenario, metric, queryLang } = rs[0];
     const mean = (k: 'before' | 'after') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
-    const row: MeanDeltaRow = { scenario, metric, langs: rs.map((r) => r.lang), before: mean('before'), after: mean('after'), delta: mean('after') - mean('before') };
+    const row: MeanDeltaRow = { scenario, ...(queryLang ? { queryLang } : {}), metric, langs: rs.map((r) => r.lang), before: mean('before'), after: mean('after'), delta: mean('after') - mean('before') };
     if (!metric.endsWith('.median')) {
       const input: Record<string, { before: Record<string, number>; after: Record<string, number> }> = {};
       for (const r of rs) {
-        const { pb, pa } = pairedScores(before, after, scenario, r.lang, metric);
+        const { pb, pa } = pairedScores(before, after, scenario, r.lang, r.queryLang ?? r.lang, metric);
         if (Object.keys(pb).some((q) => q in pa)) input[r.lang] = { before: pb, after: pa };
       }
       if (Object.keys(input).length === rs.length) {
@@ -122,14 +129,15 @@ export function deltaTables(rows: DeltaRow[], options: { metrics?: readonly stri
   const f = (v: number | undefined) => (v === undefined ? '' : v.toFixed(digits));
   const ci = (r: { deltaLow?: number; deltaHigh?: number } | undefined) => (r?.deltaLow === undefined ? '' : `[${f(r.deltaLow)}, ${f(r.deltaHigh)}]`);
   const out: string[] = [];
-  for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
+  const views = [...new Set(rows.map((r) => `${r.scenario}\u0000${r.queryLang ?? ''}`))].map((v) => v.split('\u0000'));
+  for (const [scenario, queryLang] of views) {
     for (const metric of metrics) {
-      const rs = rows.filter((r) => r.scenario === scenario && r.metric === metric);
+      const rs = rows.filter((r) => r.scenario === scenario && (r.queryLang ?? '') === queryLang && r.metric === metric);
       if (!rs.length) continue;
-      out.push(`#### ${scenario} · ${metric}`, '', '| lang | before | after | Δ | 95% CI of Δ |', '|---|---:|---:|---:|---|');
+      out.push(`#### ${scenario}${queryLang ? ` (${queryLang} queries)` : ''} · ${metric}`, '', '| lang | before | after | Δ | 95% CI of Δ |', '|---|---:|---:|---:|---|');
       for (const r of rs) out.push(`| ${r.lang} | ${f(r.before)} | ${f(r.after)} | ${r.delta >= 0 ? '+' : ''}${f(r.delta)} | ${ci(r)} |`);
       const mean = (k: 'before' | 'after' | 'delta') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
-      const m = options.means?.find((x) => x.scenario === scenario && x.metric === metric);
+      const m = options.means?.find((x) => x.scenario === scenario && (x.queryLang ?? '') === queryLang && x.metric === metric);
       if (rs.length > 1) out.push(`| **mean** | ${f(mean('before'))} | ${f(mean('after'))} | ${mean('delta') >= 0 ? '+' : ''}${f(mean('delta'))} | ${ci(m)} |`);
       out.push('');
     }

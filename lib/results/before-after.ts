@@ -19,6 +19,7 @@ export const BeforeAfterRowSchema = z.looseObject({
   /** Scenario of the pool (`mono`, `mixed`, ...). Optional for hand-made figure input. */
   scenario: z.string().min(1).optional(),
   lang: z.string().min(1),
+  queryLang: z.string().min(1).optional(),
   metric: z.string().min(1),
   before: z.number(),
   after: z.number(),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
 import { XQUAD_ARTICLES, XQUAD_LANGS, type XquadOptions } from '../data/xquad.js';
-import { xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
+import { relevantDocIds, xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { createRng, shuffled } from '../util/rng.js';
 import { BY_DOCUMENT, inSplitPart, splitGroups, type CorpusSplit, type DocGrouping } from '../data/split.js';
@@ -94,13 +94,13 @@ export function buildTrainingSamples(options: TrainingSetOptions = {}): Training
   }
   const split = options.split ?? splitGroups(corpus, grouping);
   const inTrain = inSplitPart(split, 'train', grouping);
-  const pivotQueries = new Map(corpus.queries[pivot].filter((q) => inTrain(q.docId)).map((q) => [q.id, q]));
+  const pivotQueries = new Map(corpus.queries[pivot].filter((q) => relevantDocIds(q).every(inTrain)).map((q) => [q.id, q]));
   const pivotDocs = new Map(corpus.docs[pivot].filter((d) => inTrain(d.id)).map((d) => [d.id, d]));
   const rng = createRng(seed);
   const out: TrainingSample[] = [];
   langs.forEach((lang, li) => {
     const want = Math.floor(size / langs.length) + (li < size % langs.length ? 1 : 0);
-    const queries = corpus.queries[lang].filter((q) => inTrain(q.docId));
+    const queries = corpus.queries[lang].filter((q) => relevantDocIds(q).every(inTrain));
     const docs = new Map(corpus.docs[lang].filter((d) => inTrain(d.id)).map((d) => [d.id, d]));
     if (want > queries.length) {
       throw xlError('buildTrainingSamples', `${lang}: ${want} samples asked but the train ${grouping.name}s hold only ${queries.length} questions`);
