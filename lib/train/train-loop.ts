@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { createProgress } from '../util/progress.js';
 import { checkOneOf, xlError } from '../util/errors.js';
 import { createRng, shuffled, type Rng } from '../util/rng.js';
 import { writeLossCsv, type LossRow } from '../results/loss-curve.js';
@@ -50,7 +51,11 @@ export interface TrainLoopOptions<B = ParallelBatch, G = ParallelGrads> {
    * {@link makeBatches} (`batchSize`, `groupOf`). The pretraining uses one-language batches.
    */
   batches?: (rng: Rng) => number[][];
-  /** A cli-progress bar on stderr with the running loss. Default: when stderr is a TTY. */
+  /**
+   * A cli-progress bar on stderr with the running loss. Default: when stderr is a TTY; off a
+   * terminal (CI, nohup) one progress line every ~10 s instead (`lib/util/progress.ts`).
+   * `false`: silent.
+   */
   progress?: boolean;
   /** Write the loss curve (`lib/results/loss-curve.ts`) to this CSV file, atomically, after each epoch. Default none. */
   lossCsv?: string;
@@ -157,6 +162,7 @@ export async function trainLoop<B = ParallelBatch, G = ParallelGrads>(
       )
     : undefined;
   bar?.start(total, 0, { epoch: 1, loss: '-' });
+  const lines = options.progress === undefined && !bar ? createProgress({ stage: 'train', total, unit: 'steps', mode: 'lines' }) : undefined;
   const history: LossRow[] = [];
   const epochLosses: number[] = [];
   const start = performance.now();
@@ -179,6 +185,7 @@ export async function trainLoop<B = ParallelBatch, G = ParallelGrads>(
         ema = ema === undefined ? r.loss : 0.9 * ema + 0.1 * r.loss;
         step++;
         bar?.update(step, { epoch: e + 1, loss: ema.toFixed(4) });
+        lines?.tick();
       }
       epochLosses.push(sum / epochs[e].length);
       if (options.lossCsv) writeLossCsv(options.lossCsv, history);
@@ -186,6 +193,7 @@ export async function trainLoop<B = ParallelBatch, G = ParallelGrads>(
     }
   } finally {
     bar?.stop();
+    lines?.done();
   }
   const { batchSize, epochs: numEpochs, seed, lr, warmupRatio } = o;
   return {

@@ -173,3 +173,27 @@ test('trainLoop batches option: custom batches drawn from the seeded generator, 
   assert.equal(r.config.batches, 'custom');
   assert.deepEqual(calls.filter((c) => c.startsWith('forward')), ['forward 3', 'forward 2', 'forward 3', 'forward 2', 'forward 3', 'forward 2']);
 });
+
+test('trainLoop off a terminal: progress lines on stderr (stage, steps done/total), none with progress: false', async () => {
+  const written: string[] = [];
+  const write = process.stderr.write;
+  const tty = process.stderr.isTTY;
+  const env = process.env.XLALIGN_PROGRESS_MS;
+  process.env.XLALIGN_PROGRESS_MS = '0'; // a line on every step instead of every ~10 s
+  (process.stderr as { isTTY?: boolean }).isTTY = false;
+  process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    await trainLoop(recordingHead(8, 20).head, 20, { batchSize: 8, epochs: 1 });
+    const lines = written.filter((l) => l.startsWith('progress: train'));
+    assert.ok(lines.length >= 3, written.join(''));
+    assert.match(lines.at(-1)!, /progress: train 3\/3 steps/);
+    written.length = 0;
+    await trainLoop(recordingHead(8, 20).head, 20, { batchSize: 8, epochs: 1, progress: false });
+    assert.deepEqual(written.filter((l) => l.startsWith('progress:')), []);
+  } finally {
+    process.stderr.write = write;
+    (process.stderr as { isTTY?: boolean }).isTTY = tty;
+    if (env === undefined) delete process.env.XLALIGN_PROGRESS_MS;
+    else process.env.XLALIGN_PROGRESS_MS = env;
+  }
+});
