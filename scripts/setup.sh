@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up the notebook environment of xlalign (idempotent: each step runs only when needed).
-#   1. Debian packages: Jupyter (notebook, nbconvert, ipykernel) and Chromium (figure export),
+#   1. Debian packages: Jupyter (notebook, nbconvert, ipykernel), Chromium (figure export) and
+#      PyTorch with NumPy (the independent reference of the transformer encoder's forward and
+#      gradients in test/models/transformer, and the PyTorch side of `npm run bench`),
 #      installed only when missing. Jupyter comes from Debian's /usr/bin/python3; a pyenv or
 #      venv `python3` earlier on PATH is not used.
 #   2. npm ci when node_modules is missing.
@@ -23,13 +25,14 @@ need=()
 [ -x /usr/bin/jupyter-nbconvert ] || need+=(jupyter-nbconvert)
 "$PY" -c 'import ipykernel' 2>/dev/null || need+=(python3-ipykernel)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+"$PY" -c 'import torch, numpy' 2>/dev/null || need+=(python3-torch python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   say "apt-get install ${need[*]}"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}"
 else
-  say "Debian packages present (jupyter-notebook, jupyter-nbconvert, python3-ipykernel, chromium)"
+  say "Debian packages present (jupyter-notebook, jupyter-nbconvert, python3-ipykernel, chromium, python3-torch, python3-numpy)"
 fi
 
 # 2. npm dependencies --------------------------------------------------------------------
