@@ -1,9 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import cliProgress from 'cli-progress';
 import { checkOneOf, xlError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { createRng, shuffled } from '../util/rng.js';
 import type { AdamWF32State } from '../nn/adamw-f32.js';
 import { TransformerEncoder, type EncoderOptions } from '../models/transformer/encoder.js';
 import { saveEncoderFolder } from '../models/transformer/folder.js';
@@ -15,7 +13,7 @@ import { AlignmentLoss } from './losses/alignment-loss.js';
 import type { ParallelLoss } from './losses/types.js';
 import type { TrainingSample } from './samples.js';
 import { writeLossCsv } from '../results/loss-curve.js';
-import { learningRate, LR_SCHEDULES, makeBatches, type LossRow, type LrSchedule } from './train-loop.js';
+import { LR_SCHEDULES, trainLoop, type LossRow, type LrSchedule } from './train-loop.js';
 
 /** Options of {@link fineTuneEncoder}; all but `modelDir` and `samples` optional. */
 export interface FineTuneEncoderOptions extends EncoderHeadOptions, EncoderOptions {
@@ -72,9 +70,9 @@ interface CheckpointState {
 
 /**
  * Fine-tune a BERT / XLM-R encoder on parallel samples with a {@link ParallelLoss} (default
- * InfoNCE + JSD) through an {@link EncoderHead}, in a loop of its own: seeded batches as
- * `trainLoop` makes them (`makeBatches` over a seeded shuffle per epoch), `learningRate`
- * warm-up/decay, one AdamW step per batch. With `outDir`: a checkpoint every
+ * InfoNCE + JSD) through an {@link EncoderHead}, in the one `trainLoop` (seeded batches,
+ * `learningRate` warm-up/decay, one AdamW step per batch; `resume` and `afterStep` carry the
+ * checkpoints). With `outDir`: a checkpoint every
  * `checkpointEvery` steps (trained parameters in float32 and the AdamW moments in
  * `checkpoint/state-<step>.safetensors`, then `checkpoint/state.json` atomically), so a run
  * killed at any point (SIGKILL included) resumes from the last checkpoint to the same final
@@ -100,16 +98,11 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
   const encoder = await TransformerEncoder.load(await resolveEncoderFolder(modelDir, { localFilesOnly: options.localFilesOnly }), options);
   const head = new EncoderHead(encoder, samples, options);
 
-  const rng = createRng(seed);
-  const indices = samples.map((_, i) => i);
   const groupOf = groupByDoc && samples.every((s) => s.docId !== undefined) ? (i: number) => samples[i].docId : undefined;
-  const plan = Array.from({ length: epochs }, () => makeBatches(shuffled(indices, rng), batchSize, groupOf));
-  const total = plan.reduce((s, e) => s + e.length, 0);
   const fingerprint = { modelDir: resolve(modelDir), samples: samples.length, firstSample: samples[0].id, batchSize, epochs, seed, lr, schedule, warmupRatio, head: head.getConfig(), loss: loss.getConfig() };
 
   const ckDir = outDir ? join(outDir, 'checkpoint') : undefined;
-  let history: LossRow[] = [];
-  let start = 0;
+  let resume: { history: LossRow[] } | undefined;
   if (ckDir && existsSync(join(ckDir, 'state.json'))) {
     const state = JSON.parse(readFileSync(join(ckDir, 'state.json'), 'utf8')) as CheckpointState;
     for (const [k, v] of Object.entries(fingerprint)) {
@@ -118,47 +111,24 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
       }
     }
     restoreCheckpoint(head, join(ckDir, state.file));
-    history = state.history;
-    start = state.step;
+    resume = { history: state.history };
   }
+  const start = resume?.history.length ?? 0;
 
-  const progress = options.progress ?? Boolean(process.stderr.isTTY);
-  const bar = progress
-    ? new cliProgress.SingleBar({ format: 'train encoder {bar} {value}/{total} steps | epoch {epoch} | loss {loss} | {duration_formatted}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
-    : undefined;
-  bar?.start(total, start, { epoch: 1, loss: '-' });
+  // the one training loop (seeded batches, schedule, loss curve, progress); this function
+  // adds the encoder's checkpoints through afterStep and resumes through `resume`
   const t0 = performance.now();
-  let step = 0;
-  let ema: number | undefined;
-  try {
-    for (let e = 0; e < plan.length; e++) {
-      for (const batch of plan[e]) {
-        if (step < start) {
-          step++;
-          continue;
-        }
-        const rate = learningRate(step, total, lr, schedule, warmupRatio);
-        const embeddings = await head.forward(batch);
-        const r = loss.forward(embeddings);
-        if (!Number.isFinite(r.loss)) throw xlError(where, `loss is ${r.loss} at step ${step} (epoch ${e + 1}); lower lr (now ${rate})`);
-        await head.backward(r.grads);
-        await head.step(rate);
-        const row: LossRow = { step, epoch: e + 1, loss: r.loss, lr: rate, parts: r.parts };
-        history.push(row);
-        options.onStep?.(row);
-        ema = ema === undefined ? r.loss : 0.9 * ema + 0.1 * r.loss;
-        step++;
-        bar?.update(step, { epoch: e + 1, loss: ema.toFixed(4) });
-        const epochEnd = batch === plan[e][plan[e].length - 1];
-        if (ckDir && checkpointEvery > 0 && (step % checkpointEvery === 0 || epochEnd) && step < total) {
-          writeCheckpoint(head, ckDir, { step, file: `state-${step}.safetensors`, fingerprint, history });
-        }
+  const run = await trainLoop(head, samples.length, {
+    batchSize, epochs, seed, lr, schedule, warmupRatio, loss, groupOf, progress: options.progress, onStep: options.onStep, resume,
+    lossCsv: outDir ? join(outDir, 'loss.csv') : undefined,
+    afterStep: ({ stepsDone, total, epochEnd, history }) => {
+      if (ckDir && checkpointEvery > 0 && (stepsDone % checkpointEvery === 0 || epochEnd) && stepsDone < total) {
+        writeCheckpoint(head, ckDir, { step: stepsDone, file: `state-${stepsDone}.safetensors`, fingerprint, history: [...history] });
       }
-      if (outDir) writeLossCsv(join(outDir, 'loss.csv'), history);
-    }
-  } finally {
-    bar?.stop();
-  }
+    },
+  });
+  const history = run.history;
+  const step = run.steps;
   const seconds = (performance.now() - t0) / 1000;
   const config = { ...fingerprint, steps: step, stepsThisRun: step - start, resumedFrom: start || undefined };
   if (outDir) {
@@ -167,10 +137,7 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
     writeFileAtomic(join(outDir, 'training.json'), JSON.stringify({ ...config, seconds }, null, 2) + '\n');
     if (ckDir) rmSync(ckDir, { recursive: true, force: true });
   }
-  const epochLosses = plan.map((_, e) => {
-    const rows = history.filter((h) => h.epoch === e + 1);
-    return rows.reduce((sum, h) => sum + h.loss, 0) / rows.length;
-  });
+  const epochLosses = run.epochLosses;
   return { encoder, history, steps: step, stepsThisRun: step - start, seconds, epochLosses, config };
 }
 

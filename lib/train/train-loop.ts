@@ -63,6 +63,18 @@ export interface TrainLoopOptions<B = ParallelBatch, G = ParallelGrads> {
   onStep?: (row: LossRow) => void;
   /** Called after every epoch with its 1-based number and mean loss (Σ loss / steps, in step order). */
   onEpoch?: (epoch: number, meanLoss: number) => void;
+  /**
+   * Awaited after every step, once the head has stepped: where a head checkpoints itself
+   * (parameters and optimizer state) so that a killed run can resume. `stepsDone` counts
+   * from the start of training (resumed steps included); `epochEnd` marks an epoch's last step.
+   */
+  afterStep?: (info: { stepsDone: number; total: number; epochEnd: boolean; history: readonly LossRow[] }) => void | Promise<void>;
+  /**
+   * Resume a run whose first `history.length` steps are done (the head restored from its
+   * checkpoint): the same seeded batches are drawn, the done ones skipped, and `history`
+   * opens the returned history, the loss curve and the epoch means.
+   */
+  resume?: { history: readonly LossRow[] };
 }
 
 /** What {@link trainLoop} returns. */
@@ -163,7 +175,10 @@ export async function trainLoop<B = ParallelBatch, G = ParallelGrads>(
     : undefined;
   bar?.start(total, 0, { epoch: 1, loss: '-' });
   const lines = options.progress === undefined && !bar ? createProgress({ stage: 'train', total, unit: 'steps', mode: 'lines' }) : undefined;
-  const history: LossRow[] = [];
+  const history: LossRow[] = [...(options.resume?.history ?? [])];
+  const resumed = history.length;
+  if (resumed > total) throw xlError('trainLoop', `resume: ${resumed} steps done but the run has ${total}`);
+  bar?.update(resumed);
   const epochLosses: number[] = [];
   const start = performance.now();
   let ema: number | undefined;
@@ -171,7 +186,12 @@ export async function trainLoop<B = ParallelBatch, G = ParallelGrads>(
   try {
     for (let e = 0; e < epochs.length; e++) {
       let sum = 0;
-      for (const batch of epochs[e]) {
+      for (const [b, batch] of epochs[e].entries()) {
+        if (step < resumed) {
+          sum += history[step].loss;
+          step++;
+          continue;
+        }
         const lr = learningRate(step, total, o.lr, schedule, o.warmupRatio, o.lrFloor);
         const embeddings = await head.forward(batch);
         const r = loss.forward(embeddings);
@@ -186,6 +206,7 @@ export async function trainLoop<B = ParallelBatch, G = ParallelGrads>(
         step++;
         bar?.update(step, { epoch: e + 1, loss: ema.toFixed(4) });
         lines?.tick();
+        await options.afterStep?.({ stepsDone: step, total, epochEnd: b === epochs[e].length - 1, history });
       }
       epochLosses.push(sum / epochs[e].length);
       if (options.lossCsv) writeLossCsv(options.lossCsv, history);
@@ -203,6 +224,7 @@ export async function trainLoop<B = ParallelBatch, G = ParallelGrads>(
     epochLosses,
     config: {
       ...{ batchSize, epochs: numEpochs, seed, lr, schedule, warmupRatio, ...(schedule === 'linear-floor' ? { lrFloor: o.lrFloor } : {}), numSamples, steps: step },
+      ...(resumed ? { resumedFrom: resumed } : {}),
       groupedBatches: Boolean(options.groupOf),
       ...(options.batches ? { batches: 'custom' } : {}),
       loss: loss.getConfig(),
