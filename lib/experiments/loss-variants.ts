@@ -38,7 +38,7 @@ export const LOSS_VARIANT_TABLE = {
   'study-ncepsg': { describe: 'study ablation: L_JSD replaced by InfoNCE p_tgt -> p_en, + L_NCE', make: (s) => study(s, { alignment: 'nce-psg' }) },
   'study-no-jsd': { describe: 'study ablation: L_NCE only', make: (s) => study(s, { alignment: 'none' }) },
   'study-no-nce': { describe: 'study ablation: L_JSD only', make: (s) => study(s, { retrieval: false }) },
-  alignment: { describe: 'ours (before issue 10): InfoNCE over both languages + λ·JSD of score distributions', make: (s) => ours(s, 1, s.lambda) },
+  alignment: { describe: 'xlalign\'s earlier formulation: InfoNCE over both languages + λ·JSD of score distributions', make: (s) => ours(s, 1, s.lambda) },
   infonce: { describe: 'ours: the InfoNCE term of `alignment` alone', make: (s) => ours(s, 1, 0) },
   jsd: { describe: 'ours: the score-JSD term of `alignment` alone', make: (s) => ours(s, 0, s.lambda || 1) },
 } satisfies Record<string, LossVariantSpec>;

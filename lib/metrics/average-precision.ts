@@ -6,7 +6,7 @@
  * where R is the number of relevant documents in the qrels (retrieved or not; a relevant
  * document that is not retrieved contributes 0). With a cutoff k only ranks <= k count, R is
  * unchanged (trec_eval's `map_cut`). k = 0 gives 0; a query with no relevant document gives 0.
- * Ties follow the pessimistic policy of `common.ts`.
+ * Ties follow the pessimistic policy of `lib/runs/ranking.ts`.
  *
  * Reference: trec_eval `m_map.c`, `m_map_cut.c`; Manning et al., IIR, section 8.4.
  */

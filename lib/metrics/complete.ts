@@ -13,7 +13,7 @@
  * for a query with a relevant document.
  *
  * Reference: the study's Comp@10 (arXiv 2604.05684: share of queries whose relevant
- * documents are all in the top 10); xlalign issue 10 for the |R_q| > k rule.
+ * documents are all in the top 10). The |R_q| > k rule is xlalign's (see above).
  */
 import type { Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';

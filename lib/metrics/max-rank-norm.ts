@@ -19,7 +19,7 @@
  *   `lib/runs/ranking.ts`.
  *
  * Reference: "Max@R_norm" of the study xlalign reproduces (arXiv 2604.05684, ICLR 2026), as
- * given by a public write-up of the paper (issue 10).
+ * given by a public write-up of the paper.
  */
 import type { MetricDefinition } from './definition.js';
 import { maxRankOf } from './max-rank.js';

@@ -13,10 +13,10 @@
  * - There is no cutoff: `maxr@k` is not a metric.
  *
  * Aggregates: `maxr` is the mean over queries, `maxr.median` the median (the mean of the two
- * middle values for an even count). Ties follow the pessimistic policy of `common.ts`.
+ * middle values for an even count). Ties follow the pessimistic policy of `lib/runs/ranking.ts`.
  *
- * Reference: xlalign (issue 2); cf. the "rank of the last relevant document" of Cooper's
- * expected search length (JASIS 1968).
+ * Reference: Max@R of arXiv 2604.05684 (ICLR 2026): the rank of a query's worst-ranked
+ * relevant document, mean over queries; cf. Cooper's expected search length (JASIS 1968).
  */
 import type { Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';

@@ -8,7 +8,7 @@
  *
  * Linear gain (gain = relevance value), not the exponential `2^rel - 1` of Burges et al.;
  * the two agree on binary judgments. k = 0 gives 0; a query with no relevant document
- * gives 0 (IDCG = 0). Ties follow the pessimistic policy of `common.ts`.
+ * gives 0 (IDCG = 0). Ties follow the pessimistic policy of `lib/runs/ranking.ts`.
  *
  * Reference: Järvelin & Kekäläinen, "Cumulated gain-based evaluation of IR techniques",
  * TOIS 2002; trec_eval `m_ndcg_cut.c` as in the current usnistgov/trec_eval ("i+2 since doc
@@ -41,7 +41,7 @@ export function ndcgAtK(rel: ArrayLike<number>, ideal: ArrayLike<number>, k?: nu
 }
 
 /**
- * nDCG@k of every evaluated query (see `evaluatedQueries` in `common.ts`).
+ * nDCG@k of every evaluated query (see `evaluatedQueries` in `lib/runs/ranking.ts`).
  * @param options.k - cutoff (non-negative integer); default: the whole ranking.
  * @throws XlalignError on a bad `k` or a malformed ranking.
  * @example ndcg({ q: { d1: 1 } }, { q: { ids: ['d0', 'd1'], scores: [2, 1] } }, { k: 10 }) // { q: 0.6309 }

@@ -22,8 +22,10 @@
  * There is no cutoff. Ties follow the pessimistic policy of `lib/runs/ranking.ts` (a tie between a
  * non-relevant pivot document and b puts the pivot document above).
  *
- * Reference: xlalign (issue 2), after the "language preference" analyses of Roy et al.,
- * "LAReQA: Language-agnostic answer retrieval from a multilingual pool", EMNLP 2020.
+ * Reference: the English-inclination setting of arXiv 2604.05684 ("Max@R" study, ICLR 2026:
+ * unrelated English documents ranked above the related same-language one), measured per
+ * query after the "language preference" analyses of Roy et al., "LAReQA: Language-agnostic
+ * answer retrieval from a multilingual pool", EMNLP 2020.
  */
 import type { IdLanguages, Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';

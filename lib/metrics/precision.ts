@@ -2,7 +2,7 @@
  * P@k, precision: (relevant documents in the top k) / k. The denominator is k even when the
  * ranking is shorter than k, as trec_eval's `P_k`. k = 0 gives 0; without k the denominator
  * is the ranking length (0 for an empty ranking gives 0). A query with no relevant document
- * gives 0. Ties follow the pessimistic policy of `common.ts`.
+ * gives 0. Ties follow the pessimistic policy of `lib/runs/ranking.ts`.
  *
  * Reference: trec_eval `m_P.c`.
  */

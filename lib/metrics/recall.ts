@@ -1,7 +1,7 @@
 /**
  * R@k, recall: (relevant documents in the top k) / (relevant documents in the qrels).
  * k = 0 gives 0; a query with no relevant document gives 0. Ties follow the pessimistic
- * policy of `common.ts`.
+ * policy of `lib/runs/ranking.ts`.
  *
  * Reference: trec_eval `recall_k` (Manning, Raghavan & Schütze, IIR, ch. 8).
  */

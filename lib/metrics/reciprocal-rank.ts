@@ -1,7 +1,7 @@
 /**
  * RR@k, reciprocal rank: 1 / (1-based rank of the first relevant document) if that rank is
  * <= k, else 0. Its mean over queries is MRR@k. k = 0 gives 0; a query with no relevant
- * document gives 0. Ties follow the pessimistic policy of `common.ts`.
+ * document gives 0. Ties follow the pessimistic policy of `lib/runs/ranking.ts`.
  *
  * Reference: Voorhees, "The TREC-8 question answering track report", 1999; trec_eval
  * `recip_rank` (without cutoff).

@@ -1,5 +1,6 @@
 /**
- * Alignment fine-tuning (issue 4): the public API of `lib/train` in one place.
+ * Alignment fine-tuning: the public API of `lib/train` in one place (the `xlalign/train`
+ * entry point; `lib/index.ts` re-exports the part a researcher drives, not the kernels).
  *
  * - data: {@link splitXquadArticles} (leakage-free 24/24 article split), {@link buildTrainingSamples}
  *   (2800 balanced parallel samples from the train articles), JSONL load/save;

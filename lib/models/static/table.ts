@@ -132,7 +132,7 @@ export interface SaveStaticOptions {
  * A trainable static embedding model: table + WordPiece tokenizer, loaded from and saved
  * to the folder format of `lib/models/static/format.ts` (which transformers.js loads).
  *
- * Continue training (issue 4):
+ * Continue training (alignment fine-tuning):
  * @example
  * const model = StaticEmbeddingModel.load('data/models/xlalign-static-v1');
  * const opt = new AdamW({ lr: 1e-3, weightDecay: 0 });

@@ -21,7 +21,7 @@ export interface AlignmentLossOptions {
  * {@link ParallelBatch} (defaults w = 1, λ = 1); the loss variant `alignment`. InfoNCE teaches
  * retrieval of both parallel documents from both query languages; JSD makes parallel texts
  * induce the same score distribution over the in-batch candidates. It differs from the
- * study's objective ({@link StudyLoss}, the default since issue 10): the study's InfoNCE has
+ * study's objective ({@link StudyLoss}, the default of `xlalign train`): the study's InfoNCE has
  * one anchor (p_tgt) and one positive (q_en), and its JSD compares two passages' softmaxes
  * over their embedding dimensions (square-rooted), not score distributions over documents.
  * Every choice is an option here and is reported by `getConfig()`.
