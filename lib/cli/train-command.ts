@@ -90,7 +90,12 @@ function addTrainOptions(cmd: Command): Command {
   return addEmbedOptions(cmd);
 }
 
-function experimentOptions(opts: Record<string, string | undefined>, variant: LossVariant, out: string): ExperimentOptions {
+/** Embedding options a model preset may set: left undefined unless given on the command line (as in eval). */
+const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix'] as const;
+
+function experimentOptions(opts: Record<string, string | undefined>, variant: LossVariant, out: string, cmd: Command): ExperimentOptions {
+  const embed = embedOptionsFrom(opts);
+  for (const k of PRESET_KEYS) if (cmd.getOptionValueSource(k) === 'default') delete embed[k];
   const scenarios = (opts.scenarios === 'all' ? undefined : list(opts.scenarios!)) as Scenario[] | undefined;
   for (const s of scenarios ?? []) if (!SCENARIOS.includes(s)) throw xlError('xlalign', `unknown scenario '${s}'; use ${SCENARIOS.join(', ')} or all`);
   const loop = { epochs: num('epochs', opts.epochs), batchSize: num('train-batch-size', opts.trainBatchSize), lr: num('lr', opts.lr), weightDecay: num('weight-decay', opts.weightDecay) };
@@ -103,7 +108,7 @@ function experimentOptions(opts: Record<string, string | undefined>, variant: Lo
     jsdTemperature: num('jsd-temperature', opts.jsdTemperature), jsdNormalize: !opts.jsdRaw, seed: num('seed', opts.seed),
     dataset: opts.dataset, queryLangs: list(opts.queryLangs!) as QueryLangRole[],
     splitSeed: num('split-seed', opts.splitSeed), pivot: opts.pivot, langs: opts.langs === 'all' ? undefined : list(opts.langs!),
-    scenarios, loop, rank: num('rank', opts.rank), embed: embedOptionsFrom(opts), resamples: num('resamples', opts.resamples),
+    scenarios, loop, rank: num('rank', opts.rank), embed, resamples: num('resamples', opts.resamples),
     runDepth: opts.runDepth === 'all' ? undefined : Number(opts.runDepth), compressRuns: opts.runFormat !== 'plain',
     log: (line) => process.stderr.write(line + '\n'),
   };
@@ -116,11 +121,11 @@ export function trainCommand(): Command {
   );
   const variants = LOSS_VARIANTS.map((v) => `${v} = ${LOSS_VARIANT_TABLE[v].describe}`).join('; ');
   addTrainOptions(cmd).addOption(new Option('--loss <variant>', variants).choices([...LOSS_VARIANTS]).default(DEFAULT_LOSS));
-  cmd.action(async (opts) => {
+  cmd.action(async (opts, command: Command) => {
     validateTrainOptions('xlalign train', opts);
     embedOptionsFrom(opts);
     const { runAlignmentExperiment } = await import('../experiments/alignment.js');
-    const r = await runAlignmentExperiment(experimentOptions(opts, opts.loss, resolve(opts.out)));
+    const r = await runAlignmentExperiment(experimentOptions(opts, opts.loss, resolve(opts.out), command));
     process.stdout.write(r.markdown + '\n');
     process.stderr.write(`trained in ${r.trainSeconds.toFixed(1)} s; wrote ${resolve(opts.out)}/before-after.json, deltas.md, metrics.json, loss.csv, config.json\n`);
   });
@@ -140,7 +145,7 @@ export function ablateCommand(): Command {
     "Train each loss variant (default: the study, its ablation rows and the earlier 'alignment' loss) into <out>/<variant>/ and summarise the deltas side by side",
   );
   addTrainOptions(cmd).option('--variants <list>', `loss variants, or 'all': ${LOSS_VARIANTS.join(', ')}`, ABLATION_VARIANTS.join(','));
-  cmd.action(async (opts) => {
+  cmd.action(async (opts, command: Command) => {
     validateTrainOptions('xlalign ablate', opts);
     embedOptionsFrom(opts);
     const variants = (opts.variants === 'all' ? LOSS_VARIANTS : list(opts.variants)) as LossVariant[];
@@ -149,7 +154,7 @@ export function ablateCommand(): Command {
     const results = [];
     for (const variant of variants) {
       process.stderr.write(`ablate: ${variant}\n`);
-      results.push({ variant, r: await runAlignmentExperiment(experimentOptions(opts, variant, resolve(opts.out, variant))) });
+      results.push({ variant, r: await runAlignmentExperiment(experimentOptions(opts, variant, resolve(opts.out, variant), command)) });
     }
     const f = (v: number) => v.toFixed(3);
     const lines = [

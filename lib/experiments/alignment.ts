@@ -4,6 +4,7 @@ import { xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
 import { XQUAD_ARTICLES } from '../data/xquad.js';
 import { resolveDataset } from '../data/registry.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
+import { applyEmbedPreset } from '../embed/presets.js';
 import type { EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaRow, type MeanDeltaRow } from '../eval/compare.js';
@@ -84,8 +85,14 @@ export interface ExperimentOptions {
   loop?: { epochs?: number; batchSize?: number; lr?: number; weightDecay?: number; progress?: boolean };
   /** Adapter: rank of a low-rank residual (full rank when absent). */
   rank?: number;
-  /** Embedding options of the model (pooling, prefixes, cache ...). */
+  /**
+   * Embedding options of the model (pooling, prefixes, cache ...). Options left undefined
+   * take the model's preset (`lib/embed/presets.ts`: e5 prefixes, bge-m3 cls, LaBSE pooler)
+   * unless `preset: false`.
+   */
   embed?: EmbedOptions;
+  /** Apply the model's embedding preset to the options not set in `embed`. [true] */
+  preset?: boolean;
   /** Bootstrap resamples for the intervals. [1000] */
   resamples?: number;
   /** Progress lines (stderr). [none] */
@@ -136,8 +143,11 @@ async function resolveCorpus(dataset: string | ParallelCorpus): Promise<Parallel
 export async function runAlignmentExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
   const {
     model = 'default', head = 'adapter', loss: variant = DEFAULT_LOSS, lambda = 1, temperature = 0.05, jsdTemperature = 1, jsdNormalize = true, seed = 42, pivot = 'en',
-    embed = {}, resamples = 1000, log = () => {},
+    embed: embedGiven = {}, resamples = 1000, log = () => {},
   } = options;
+  const presetResult = options.preset === false ? undefined : applyEmbedPreset(model, embedGiven);
+  const embed = presetResult?.options ?? embedGiven;
+  if (presetResult?.preset) log(`${model}: preset ${presetResult.preset} (${Object.entries(presetResult.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})`);
   if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
@@ -206,7 +216,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     experiment: 'alignment', model, head, loss: variant, lambda, temperature, jsdTemperature, jsdNormalize, lossParts: lossPartsByEpoch(training.history), seed, splitSeed: split.seed,
     runDepth: options.runDepth ?? 'all', runFormat: (options.compressRuns ?? true) ? 'gz' : 'plain',
     ...(isXquad ? { trainArticles: split.train, evalArticles: split.eval } : { dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval }), samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
-    finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, node: process.version, date: new Date().toISOString(),
+    finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: presetResult?.preset ?? null, presetApplied: presetResult?.applied ?? {}, node: process.version, date: new Date().toISOString(),
   };
   writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   return { before, after, deltas, means, training, trainSeconds, name, markdown };
