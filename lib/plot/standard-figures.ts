@@ -85,8 +85,12 @@ export function standardFigureSpecs(fromDir: string, options: { metrics?: readon
   if (!existsSync(metricsFile)) {
     throw xlError('renderStandardFigures', `${metricsFile} not found; run 'xlalign eval --out ${fromDir}' first (it writes metrics.json)`);
   }
-  // these figures show queries in the pool's own language (rows for pivot-language queries, `--query-langs pivot`, are left out)
-  const rows: MetricRow[] = parseMetricRows(readJson(metricsFile, 'renderStandardFigures'), { file: metricsFile }).filter((r) => r.queryLang === undefined || r.queryLang === r.lang);
+  // the per-language figures show queries in the pool's own language; rows of pivot-language
+  // queries (`--query-langs pivot`) get their own figures beside them (`...-query-langs`)
+  const all: MetricRow[] = parseMetricRows(readJson(metricsFile, 'renderStandardFigures'), { file: metricsFile });
+  const ownLang = (r: MetricRow) => r.queryLang === undefined || r.queryLang === r.lang;
+  const rows = all.filter(ownLang);
+  const pivotRows = all.filter((r) => !ownLang(r));
   const wanted = options.metrics ?? STANDARD_METRICS;
   const figs: { name: string; spec: FigureSpec }[] = [];
   for (const dataset of distinct(rows, 'dataset')) {
@@ -106,6 +110,20 @@ export function standardFigureSpecs(fromDir: string, options: { metrics?: readon
           spec: metricBars(sel, metric, { scenarios, yRange, title: `${metric} by language and scenario: ${retriever} on ${dataset}` }),
         });
       }
+      // the study's "Query: En / Tgt": both query languages of a two-language pool side by side
+      for (const retriever of retrievers) {
+        const pv = pivotRows.filter((r) => r.dataset === dataset && r.retriever === retriever && r.metric === metric);
+        for (const scenario of distinct(pv, 'scenario', SCENARIO_ORDER)) {
+          const both = [...dm.filter((r) => r.retriever === retriever && r.scenario === scenario), ...pv.filter((r) => r.scenario === scenario)].map((r) => ({
+            ...r,
+            scenario: ownLang(r) ? 'queries in the target language' : `queries in ${r.queryLang}`,
+          }));
+          figs.push({
+            name: figureName(dataset, retriever, scenario, metric, 'query-langs'),
+            spec: metricBars(both, metric, { scenarios: distinct(both, 'scenario'), yRange, title: `${metric} in ${scenario} by query language: ${retriever} on ${dataset}` }),
+          });
+        }
+      }
       const mixed = dm.filter((r) => r.scenario === 'mixed');
       if (retrievers.length > 1 && distinct(mixed, 'retriever').length > 1) {
         figs.push({
@@ -119,14 +137,18 @@ export function standardFigureSpecs(fromDir: string, options: { metrics?: readon
   if (existsSync(baFile)) {
     const ba = readBeforeAfter(baFile);
     const scenarios = [...new Set(ba.map((r) => r.scenario ?? ''))].sort((a, b) => orderOf(a) - orderOf(b) || a.localeCompare(b));
+    // one figure per scenario, metric and query language (pivot-language queries: `-<lang>-queries`)
+    const queryLangs = [...new Set(ba.map((r) => r.queryLang ?? ''))].sort();
     for (const scenario of scenarios) {
       for (const metric of BEFORE_AFTER_METRICS) {
-        const sel = ba.filter((r) => (r.scenario ?? '') === scenario && r.metric === metric);
-        if (sel.length === 0) continue;
-        figs.push({
-          name: figureName('before-after', ...(scenario ? [scenario] : []), metric),
-          spec: beforeAfterBars(sel, metric, { yRange: metricRange(metric) }),
-        });
+        for (const q of queryLangs) {
+          const sel = ba.filter((r) => (r.scenario ?? '') === scenario && r.metric === metric && (r.queryLang ?? '') === q);
+          if (sel.length === 0) continue;
+          figs.push({
+            name: figureName('before-after', ...(scenario ? [scenario] : []), metric, ...(q ? [`${q}-queries`] : [])),
+            spec: beforeAfterBars(sel, metric, { yRange: metricRange(metric), ...(q ? { title: `${metric} before and after (${scenario}, ${q} queries)` } : {}) }),
+          });
+        }
       }
     }
   }

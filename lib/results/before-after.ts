@@ -36,6 +36,8 @@ export const BeforeAfterRowSchema = z.looseObject({
 export interface BeforeAfterRow {
   scenario?: string;
   lang: string;
+  /** Language of the queries, when not the pool's own (`--query-langs pivot`). */
+  queryLang?: string;
   metric: string;
   before: number;
   after: number;

@@ -75,3 +75,33 @@ test('renderStandardFigures writes PNG + SVG per figure and an index with input 
   assert.deepEqual(index.inputs.map((i: { file: string }) => i.file.split('/').pop()), ['metrics.json', 'before-after.json', 'loss.csv']);
   assert.match(index.inputs[0].sha256, /^[0-9a-f]{64}$/);
 });
+
+test('standardFigureSpecs: pivot-language queries get their own figures (metrics and before/after), never mixed into the own-language bars', () => {
+  const d = mkdtempSync(join(tmpdir(), 'xlalign-std-q-'));
+  try {
+    const q: MetricRow[] = [];
+    for (const [i, lang] of ['de', 'zh'].entries()) {
+      q.push({ dataset: 'xquad', retriever: 'bm25', scenario: 'mixed', lang, metric: 'maxr', value: 10 + i });
+      q.push({ dataset: 'xquad', retriever: 'bm25', scenario: 'mixed', lang, queryLang: 'en', metric: 'maxr', value: 20 + i } as MetricRow);
+    }
+    writeFileSync(join(d, 'metrics.json'), JSON.stringify(q));
+    writeFileSync(join(d, 'before-after.json'), JSON.stringify([
+      { scenario: 'mixed', lang: 'de', metric: 'maxr', before: 10, after: 9, delta: -1 },
+      { scenario: 'mixed', lang: 'de', queryLang: 'en', metric: 'maxr', before: 20, after: 15, delta: -5 },
+    ]));
+    const figs = standardFigureSpecs(d);
+    const names = figs.map((f) => f.name);
+    assert.ok(names.includes('xquad-bm25-mixed-maxr-query-langs'), names.join(' '));
+    assert.ok(names.includes('before-after-mixed-maxr') && names.includes('before-after-mixed-maxr-en-queries'), names.join(' '));
+    // the own-language bars hold only own-language values (10, 11), the query-langs figure both series
+    const ys = (name: string) => (figs.find((f) => f.name === name)!.spec as { data: { y: number[] }[] }).data.flatMap((t) => t.y);
+    assert.deepEqual(ys('xquad-bm25-maxr'), [10, 11]);
+    assert.deepEqual(ys('xquad-bm25-mixed-maxr-query-langs').sort(), [10, 11, 20, 21]);
+    const both = JSON.stringify(figs.find((f) => f.name === 'xquad-bm25-mixed-maxr-query-langs')!.spec);
+    assert.ok(both.includes('queries in en') && both.includes('queries in the target language'), both);
+    assert.deepEqual(ys('before-after-mixed-maxr').sort(), [10, 9].sort());
+    assert.deepEqual(ys('before-after-mixed-maxr-en-queries').sort(), [15, 20]);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
