@@ -48,7 +48,12 @@ function validateTrainOptions(where: string, opts: Record<string, string | undef
   if (opts.runDepth !== 'all') checkInt(where, "--run-depth (or 'all')", opts.runDepth, 1);
   if (opts.runFormat !== 'gz' && opts.runFormat !== 'plain') throw usageError(where, `--run-format must be gz or plain, got '${opts.runFormat}'`);
   // the dataset (a registered name or a folder, validated now) gives the known languages and the pivot
-  const dataset = resolveDataset(opts.dataset!);
+  let dataset: ReturnType<typeof resolveDataset>;
+  try {
+    dataset = resolveDataset(opts.dataset!);
+  } catch (e) {
+    throw usageError(where, `--dataset: ${(e as Error).message}`);
+  }
   const known = dataset.languages ?? XQUAD_LANGS;
   opts.pivot ??= dataset.defaultPivot;
   checkLangs(where, [opts.pivot], known, '--pivot');

@@ -94,7 +94,7 @@ test('standardFigureSpecs: pivot-language queries get their own figures (metrics
     assert.ok(names.includes('xquad-bm25-mixed-maxr-query-langs'), names.join(' '));
     assert.ok(names.includes('before-after-mixed-maxr') && names.includes('before-after-mixed-maxr-en-queries'), names.join(' '));
     // the own-language bars hold only own-language values (10, 11), the query-langs figure both series
-    const ys = (name: string) => (figs.find((f) => f.name === name)!.spec as { data: { y: number[] }[] }).data.flatMap((t) => t.y);
+    const ys = (name: string) => (figs.find((f) => f.name === name)!.spec as unknown as { data: { y: number[] }[] }).data.flatMap((t) => t.y);
     assert.deepEqual(ys('xquad-bm25-maxr'), [10, 11]);
     assert.deepEqual(ys('xquad-bm25-mixed-maxr-query-langs').sort(), [10, 11, 20, 21]);
     const both = JSON.stringify(figs.find((f) => f.name === 'xquad-bm25-mixed-maxr-query-langs')!.spec);
