@@ -163,14 +163,18 @@ export function ablateCommand(): Command {
     }
     const f = (v: number) => v.toFixed(3);
     const lines = [
-      `## Loss ablation: ${opts.retriever}, head ${opts.head}, XQuAD eval articles (mean over languages; Δ with the paired bootstrap 95% interval of that mean, queries resampled within each language)`, '',
+      `## Loss ablation: ${opts.retriever}, head ${opts.head}, ${opts.dataset === 'xquad' ? 'XQuAD eval articles' : `${opts.dataset}, eval groups`} (mean over languages; Δ with the paired bootstrap 95% interval of that mean, queries resampled within each language)`, '',
       `| scenario | metric | before | ${variants.map((v) => `Δ ${v}`).join(' | ')} |`, `|---|---|---:|${variants.map(() => '---:').join('|')}|`,
     ];
-    for (const [scenario, metric] of ABLATION_VIEW) {
-      const cells = results.map(({ r }) => r.means.find((d) => d.scenario === scenario && d.metric === metric));
-      if (!cells[0]) continue;
-      const deltas = cells.map((d) => (d ? `${d.delta >= 0 ? '+' : ''}${f(d.delta)}${d.deltaLow === undefined ? '' : ` [${f(d.deltaLow)}, ${f(d.deltaHigh!)}]`}` : ''));
-      lines.push(`| ${scenario} | ${metric} | ${f(cells[0].before)} | ${deltas.join(' | ')} |`);
+    // one row per view and query language (own-language queries first, then pivot-language ones)
+    const queryLangs = [undefined, ...new Set(results.flatMap(({ r }) => r.means.map((d) => d.queryLang)).filter((q): q is string => q !== undefined))];
+    for (const queryLang of queryLangs) {
+      for (const [scenario, metric] of ABLATION_VIEW) {
+        const cells = results.map(({ r }) => r.means.find((d) => d.scenario === scenario && d.queryLang === queryLang && d.metric === metric));
+        if (!cells[0]) continue;
+        const deltas = cells.map((d) => (d ? `${d.delta >= 0 ? '+' : ''}${f(d.delta)}${d.deltaLow === undefined ? '' : ` [${f(d.deltaLow)}, ${f(d.deltaHigh!)}]`}` : ''));
+        lines.push(`| ${scenario}${queryLang ? ` (${queryLang} queries)` : ''} | ${metric} | ${f(cells[0].before)} | ${deltas.join(' | ')} |`);
+      }
     }
     const parts = (v: Record<string, number> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k} ${x.toPrecision(3)}`).join(', ');
     lines.push('', 'Training loss (mean over the last epoch; parts unweighted):', '');
