@@ -21,7 +21,7 @@ import type { ParsedRange } from './trec-parse-worker.js';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
-import { decode, IdCache, isGzipPath, parseNumber, sameBytes, scanFields } from './trec-scan.js';
+import { decode, IdCache, IdInterner, isGzipPath, parseNumber, sameBytes, scanBlocks, scanFields, scanLines } from './trec-scan.js';
 import { xlError } from '../util/errors.js';
 import type { Exclusions } from './types.js';
 import type { Qrels } from './types.js';
@@ -287,22 +287,43 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
 }
 
 /**
- * Parse run lines of `path` (or bytes [start, end) of it, line numbers counted from
- * `range.lineBase`) into `run` on this thread; returns the number of lines seen.
+ * readRun's line parser, the plain way: a callback per line from the generic field
+ * splitter (`scanFields`) and a small cache of document ids ({@link IdCache}). Kept as the
+ * reference the fast parser is tested against (same Run, same errors), and for benchmarks.
+ * @example const run = readRunReference('runs/bm25.de.trec');
  */
-function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start: number; end: number; lineBase: number }): number {
-  const where = 'readRun';
-  const lineBase = range?.lineBase ?? 0;
-  let qid = '';
-  const prevQ = Buffer.alloc(1024);
-  let prevLen = -1;
-  let ids: string[] = [];
-  let scores = new Float64Array(1024);
-  let n = 0;
-  const docIds = new IdCache();
-  const flush = () => {
-    if (prevLen < 0) return;
-    const s = scores.slice(0, n);
+export function readRunReference(path: string, options: ReadOptions = {}): Run {
+  const run: Run = {};
+  const b = new RunBuilder(run, path, 0, new IdCache());
+  scanFields('readRun', path, readChunk('readRun', options), 6, b.onLine, undefined);
+  b.flush();
+  return run;
+}
+
+/**
+ * The state of one run parse: the current query (its id, and its bytes to compare the next
+ * line's with), its ids and scores so far; `onLine` is the per-line parser (field count,
+ * rank, score checks and their `path:line` errors).
+ */
+class RunBuilder {
+  qid = '';
+  readonly prevQ = Buffer.alloc(1024);
+  prevLen = -1;
+  ids: string[] = [];
+  scores = new Float64Array(1024);
+  n = 0;
+  constructor(
+    readonly run: Run,
+    readonly path: string,
+    readonly lineBase: number,
+    readonly docIds: { get(buf: Buffer, s: number, e: number): string } | IdInterner,
+  ) {}
+
+  /** Store the current query's lines in the run (extending it when seen before). */
+  flush(): void {
+    if (this.prevLen < 0) return;
+    const { run, qid, ids, n } = this;
+    const s = this.scores.slice(0, n);
     const old = run[qid];
     if (old) {
       const merged = new Float64Array(old.scores.length + n);
@@ -312,24 +333,41 @@ function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start
     } else {
       run[qid] = { ids, scores: s };
     }
-  };
-  const lines = scanFields(where, path, chunkSize, 6, (buf, st, en, nf, line) => {
+  }
+
+  /** Start a query whose id is bytes [s, e) (after storing the previous one). */
+  startQuery(buf: Buffer, s: number, e: number): void {
+    this.flush();
+    this.qid = decode(buf, s, e);
+    const qlen = e - s;
+    if (qlen <= this.prevQ.length) {
+      buf.copy(this.prevQ, 0, s, e);
+      this.prevLen = qlen;
+    } else {
+      this.prevLen = 0; // too long to cache: never equal (qlen > 0), decoded each line
+    }
+    this.ids = [];
+    this.n = 0;
+  }
+
+  /** Append one (document, score) to the current query. */
+  push(id: string, score: number): void {
+    if (this.n === this.scores.length) {
+      const bigger = new Float64Array(this.scores.length * 2);
+      bigger.set(this.scores);
+      this.scores = bigger;
+    }
+    this.scores[this.n++] = score;
+    this.ids.push(id);
+  }
+
+  readonly onLine = (buf: Buffer, st: Int32Array, en: Int32Array, nf: number, line: number): void => {
+    const where = 'readRun';
+    const { path, lineBase } = this;
     if (nf !== 6) {
       throw xlError(where, `${path}:${lineBase + line}: expected 6 fields 'qid Q0 docno rank score tag', found ${nf}`);
     }
-    const qlen = en[0] - st[0];
-    if (prevLen < 0 || !sameBytes(buf, st[0], en[0], prevQ, prevLen)) {
-      flush();
-      qid = decode(buf, st[0], en[0]);
-      if (qlen <= prevQ.length) {
-        buf.copy(prevQ, 0, st[0], en[0]);
-        prevLen = qlen;
-      } else {
-        prevLen = 0; // too long to cache: never equal (qlen > 0), decoded each line
-      }
-      ids = [];
-      n = 0;
-    }
+    if (this.prevLen < 0 || !sameBytes(buf, st[0], en[0], this.prevQ, this.prevLen)) this.startQuery(buf, st[0], en[0]);
     const rank = parseNumber(buf, st[3], en[3]);
     if (!Number.isInteger(rank)) {
       throw xlError(where, `${path}:${lineBase + line}: rank '${buf.toString('utf8', st[3], en[3])}' is not an integer`);
@@ -338,17 +376,139 @@ function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start
     if (Number.isNaN(score)) {
       throw xlError(where, `${path}:${lineBase + line}: score '${buf.toString('utf8', st[4], en[4])}' is not a number`);
     }
-    if (n === scores.length) {
-      const bigger = new Float64Array(scores.length * 2);
-      bigger.set(scores);
-      scores = bigger;
-    }
-    scores[n++] = score;
-    ids.push(docIds.get(buf, st[2], en[2]));
-  }, range);
-  flush();
+    this.push(this.docIds.get(buf, st[2], en[2]), score);
+  };
+}
+
+/**
+ * Parse run lines of `path` (or bytes [start, end) of it, line numbers counted from
+ * `range.lineBase`) into `run` on this thread; returns the number of lines seen.
+ *
+ * One loop over the bytes of each block of lines (no callback per line): it splits the six
+ * fields, hashes the docno while scanning it (FNV-1a) and interns it ({@link IdInterner}),
+ * so each distinct document id becomes a string once; the rank must be 1-15 digits and the
+ * score goes through `parseNumber` (exact fast path, `Number` otherwise). Any line off
+ * this path (blank handling aside: wrong field count, another rank spelling, a score that
+ * is not a number) is re-parsed by the reference per-line parser (`RunBuilder.onLine`),
+ * which accepts it the same way or throws its `path:line` error; so results and errors are
+ * those of {@link readRunReference}.
+ */
+function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start: number; end: number; lineBase: number }): number {
+  const b = new RunBuilder(run, path, range?.lineBase ?? 0, new IdInterner());
+  const starts = new Int32Array(6);
+  const ends = new Int32Array(6);
+  const lines = scanBlocks('readRun', path, chunkSize, (buf, limit, lineNo) => runBlock(b, buf, limit, lineNo, starts, ends), range);
+  b.flush();
   return lines;
 }
+
+/** The hot loop of {@link parseRunInto} over `buf[0 .. limit)` (every line ends with '\n'); returns the last line number. */
+function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, starts: Int32Array, ends: Int32Array): number {
+  const docIds = b.docIds as IdInterner;
+  const prevQ = b.prevQ;
+  // Lines of the current query wait here (docno range, hash, score) and are interned as a
+  // batch: first every table slot of the batch is touched, so the cache misses overlap, then
+  // each id is looked up (see IdInterner.touch). Drained before the query changes, before a
+  // line off the fast path, and at the end of the block (the buffer's bytes move after it).
+  const pS = PENDING_S;
+  const pE = PENDING_E;
+  const pH = PENDING_H;
+  const pScore = PENDING_SCORE;
+  let np = 0;
+  const drain = () => {
+    let sink = 0;
+    for (let k = 0; k < np; k++) sink += docIds.touch(pH[k]);
+    for (let k = 0; k < np; k++) b.push(docIds.get(buf, pS[k], pE[k], pH[k]), pScore[k]);
+    np = 0;
+    return sink;
+  };
+  let i = 0;
+  while (i < limit) {
+    lineNo++;
+    const lineStart = i;
+    let c = buf[i];
+    fast: {
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c === 10) {
+        i++; // blank line
+        continue;
+      }
+      // qid
+      const qs = i;
+      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
+      const qe = i;
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c === 10) break fast;
+      // Q0
+      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c === 10) break fast;
+      // docno, hashed on the way
+      const ds = i;
+      let h = 0x811c9dc5 | 0; // FNV-1a (trec-scan.ts fnv1a)
+      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) {
+        h = Math.imul(h ^ c, 0x01000193);
+        c = buf[++i];
+      }
+      const de = i;
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c === 10) break fast;
+      // rank: 1-15 plain digits (an exact integer); anything else takes the slow path
+      const rs = i;
+      while (c >= 48 && c <= 57) c = buf[++i];
+      if (i === rs || i - rs > 15 || !(c === 32 || c === 9 || c === 13)) break fast;
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c === 10) break fast;
+      // score
+      const ss = i;
+      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
+      const se = i;
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c === 10) break fast;
+      // tag, then the end of the line
+      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c !== 10) break fast;
+      const score = parseNumber(buf, ss, se);
+      if (score !== score) break fast; // NaN: the reference parser throws
+      i++; // past '\n'
+      const qlen = qe - qs;
+      let same = b.prevLen === qlen;
+      if (same) {
+        for (let j = 0; j < qlen; j++) {
+          if (buf[qs + j] !== prevQ[j]) {
+            same = false;
+            break;
+          }
+        }
+      }
+      if (!same) {
+        if (np > 0) drain();
+        b.startQuery(buf, qs, qe);
+      }
+      pS[np] = ds;
+      pE[np] = de;
+      pH[np] = h;
+      pScore[np] = score;
+      if (++np === BATCH) drain();
+      continue;
+    }
+    // off the fast path: the reference parser takes this one line (or throws its error)
+    if (np > 0) drain();
+    let nl = lineStart;
+    while (buf[nl] !== 10) nl++;
+    scanLines(buf, nl + 1, 6, starts, ends, lineNo - 1, b.onLine, lineStart);
+    i = nl + 1;
+  }
+  if (np > 0) drain();
+  return lineNo;
+}
+
+const BATCH = 128;
+const PENDING_S = new Int32Array(BATCH);
+const PENDING_E = new Int32Array(BATCH);
+const PENDING_H = new Int32Array(BATCH);
+const PENDING_SCORE = new Float64Array(BATCH);
 
 // ---------------------------------------------------------------------------------------
 // Parallel reading: byte ranges parsed by worker threads (trec-parse-worker.ts), waited for
