@@ -428,6 +428,8 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
     const lineStart = i;
     let c = buf[i];
     fast: {
+      // Fields are bytes > 32; separators are runs of ' ', '\t', '\r'. A control byte
+      // inside a field (the reference parser keeps it) or a wrong field count leaves the fast path.
       while (c === 32 || c === 9 || c === 13) c = buf[++i];
       if (c === 10) {
         i++; // blank line
@@ -435,42 +437,81 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
       }
       // qid
       const qs = i;
-      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
+      while (c > 32) c = buf[++i];
       const qe = i;
-      while (c === 32 || c === 9 || c === 13) c = buf[++i];
-      if (c === 10) break fast;
+      if (c !== 32 && c !== 9 && c !== 13) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      if (c <= 32) break fast;
       // Q0
-      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
-      while (c === 32 || c === 9 || c === 13) c = buf[++i];
-      if (c === 10) break fast;
+      while (c > 32) c = buf[++i];
+      if (c !== 32 && c !== 9 && c !== 13) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      if (c <= 32) break fast;
       // docno, hashed on the way
       const ds = i;
       let h = 0x811c9dc5 | 0; // FNV-1a (trec-scan.ts fnv1a)
-      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) {
+      while (c > 32) {
         h = Math.imul(h ^ c, 0x01000193);
         c = buf[++i];
       }
       const de = i;
-      while (c === 32 || c === 9 || c === 13) c = buf[++i];
-      if (c === 10) break fast;
+      if (c !== 32 && c !== 9 && c !== 13) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
       // rank: 1-15 plain digits (an exact integer); anything else takes the slow path
       const rs = i;
       while (c >= 48 && c <= 57) c = buf[++i];
-      if (i === rs || i - rs > 15 || !(c === 32 || c === 9 || c === 13)) break fast;
-      while (c === 32 || c === 9 || c === 13) c = buf[++i];
-      if (c === 10) break fast;
-      // score
+      if (i === rs || i - rs > 15 || (c !== 32 && c !== 9 && c !== 13)) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      if (c <= 32) break fast;
+      // score: [-]digits[.digits] with <= 15 significant digits is parseNumber's exact fast
+      // path, done inline; any other spelling goes through parseNumber itself
       const ss = i;
-      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
-      const se = i;
-      while (c === 32 || c === 9 || c === 13) c = buf[++i];
-      if (c === 10) break fast;
+      let neg = false;
+      if (c === 45) {
+        neg = true;
+        c = buf[++i];
+      }
+      let mant = 0;
+      let nd = 0;
+      let ex = 0;
+      let sawDigit = false;
+      while (c >= 48 && c <= 57) {
+        if (mant !== 0 || c !== 48) nd++;
+        mant = mant * 10 + (c - 48);
+        sawDigit = true;
+        c = buf[++i];
+      }
+      if (c === 46) {
+        c = buf[++i];
+        while (c >= 48 && c <= 57) {
+          if (mant !== 0 || c !== 48) nd++;
+          mant = mant * 10 + (c - 48);
+          ex--;
+          sawDigit = true;
+          c = buf[++i];
+        }
+      }
+      let score: number;
+      if (c > 32 || !sawDigit || nd > 15 || ex < -22) {
+        while (c > 32) c = buf[++i];
+        score = parseNumber(buf, ss, i);
+        if (score !== score) break fast; // NaN: the reference parser throws
+      } else {
+        const v = mant / POW10[-ex];
+        score = neg ? -v : v;
+      }
+      if (c !== 32 && c !== 9 && c !== 13) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      if (c <= 32) break fast;
       // tag, then the end of the line
-      while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = buf[++i];
+      while (c > 32) c = buf[++i];
       while (c === 32 || c === 9 || c === 13) c = buf[++i];
       if (c !== 10) break fast;
-      const score = parseNumber(buf, ss, se);
-      if (score !== score) break fast; // NaN: the reference parser throws
       i++; // past '\n'
       const qlen = qe - qs;
       let same = b.prevLen === qlen;
@@ -505,6 +546,8 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
 }
 
 const BATCH = 128;
+/** Exact powers of ten (the fast path of parseNumber in trec-scan.ts). */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 const PENDING_S = new Int32Array(BATCH);
 const PENDING_E = new Int32Array(BATCH);
 const PENDING_H = new Int32Array(BATCH);
