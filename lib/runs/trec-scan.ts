@@ -303,48 +303,45 @@ export function fnv1a(buf: Buffer, s: number, e: number): number {
  * allocation per line (and the garbage collector's work on 10 M strings kept alive in the
  * Run) by one hash-table probe.
  *
- * The table is open addressing (linear probing, load <= 1/2) over 32-byte slots
- * `[hash, index + 1, length, first 20 bytes of the id]`: a probe for an id of up to 20
- * bytes reads and verifies it within one cache line (with 200,000 random ids the table
- * does not fit in the core's caches, so each extra memory touch per line costs more than
- * the rest of the line's parsing). Longer ids compare their tail with a byte arena that
- * holds every distinct id. After `maxDistinct` distinct ids the table stops growing: further
- * new ids are decoded each time (bounded memory for runs whose ids never repeat).
+ * Layout, chosen because with 200,000 random ids the table does not fit in a core's caches
+ * and each memory touch per line costs more than the rest of the line's parsing: an
+ * open-addressing index (linear probing, load <= 1/2) of int32 `record + 1`, 4 bytes per
+ * slot (2 MiB for 200,000 ids), and one 32-byte record per distinct id
+ * `[hash, length, first 20 bytes, arena offset]`, so an id of up to 20 bytes is verified
+ * within one cache line. Longer ids compare their tail with a byte arena that holds every
+ * distinct id. After `maxDistinct` distinct ids the table stops growing: further new ids
+ * are decoded each time (bounded memory for runs whose ids never repeat).
  */
 export class IdInterner {
-  private static readonly SLOT = 8; // int32 per slot
-  private static readonly INLINE = 20; // id bytes stored in the slot
-  private slots: Int32Array;
-  private mask: number;
-  private offs = new Int32Array(1024);
+  private index = new Int32Array(2048);
+  private mask = 2048 - 1;
+  private recs = new Int32Array(8 * 1024);
   private arena = new Uint8Array(1 << 14);
   private arenaLen = 0;
   private strings: string[] = [];
   /** Distinct ids held. */
   size = 0;
-  constructor(private readonly maxDistinct = 1 << 22) {
-    this.slots = new Int32Array(IdInterner.SLOT * 2048);
-    this.mask = 2048 - 1;
-  }
+  constructor(private readonly maxDistinct = 1 << 22) {}
 
   /** The id of bytes [s, e) of `buf`, whose FNV-1a hash ({@link fnv1a}) is `h`. */
   get(buf: Buffer, s: number, e: number, h = fnv1a(buf, s, e)): string {
     const len = e - s;
-    const slots = this.slots;
+    const index = this.index;
+    const recs = this.recs;
     const mask = this.mask;
     const inl = len < 20 ? len : 20;
     let slot = (h ^ (h >>> 15)) & mask;
     for (;;) {
-      const b = slot << 3;
-      const k = slots[b + 1];
+      const k = index[slot];
       if (k === 0) break;
-      if (slots[b] === h && slots[b + 2] === len) {
+      const r = (k - 1) << 3;
+      if (recs[r] === h && recs[r + 1] === len) {
         let j = 0;
-        while (j < inl && ((slots[b + 3 + (j >> 2)] >>> ((j & 3) << 3)) & 255) === buf[s + j]) j++;
+        while (j < inl && ((recs[r + 2 + (j >> 2)] >>> ((j & 3) << 3)) & 255) === buf[s + j]) j++;
         if (j === inl) {
           if (len <= 20) return this.strings[k - 1];
           const arena = this.arena;
-          const o = this.offs[k - 1] - s;
+          const o = recs[r + 7] - s;
           j = s + 20;
           while (j < e && arena[o + j] === buf[j]) j++;
           if (j === e) return this.strings[k - 1];
@@ -355,55 +352,57 @@ export class IdInterner {
     const id = decode(buf, s, e);
     if (this.size >= this.maxDistinct) return id;
     const d = this.size++;
-    if (d === this.offs.length) {
-      const offs = new Int32Array(d * 2);
-      offs.set(this.offs);
-      this.offs = offs;
+    if (8 * d === this.recs.length) {
+      const bigger = new Int32Array(this.recs.length * 2);
+      bigger.set(this.recs);
+      this.recs = bigger;
     }
-    if (this.arenaLen + len > this.arena.length) {
-      const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaLen + len));
-      arena.set(this.arena.subarray(0, this.arenaLen));
-      this.arena = arena;
+    if (len > 20) {
+      if (this.arenaLen + len > this.arena.length) {
+        const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaLen + len));
+        arena.set(this.arena.subarray(0, this.arenaLen));
+        this.arena = arena;
+      }
+      buf.copy(this.arena, this.arenaLen, s, e);
     }
-    buf.copy(this.arena, this.arenaLen, s, e);
-    this.offs[d] = this.arenaLen;
-    this.arenaLen += len;
+    const r = d << 3;
+    const rec = this.recs;
+    rec[r] = h;
+    rec[r + 1] = len;
+    for (let j = 0; j < inl; j++) rec[r + 2 + (j >> 2)] |= buf[s + j] << ((j & 3) << 3);
+    rec[r + 7] = this.arenaLen;
+    if (len > 20) this.arenaLen += len;
     this.strings.push(id);
-    const b = slot << 3;
-    slots[b] = h;
-    slots[b + 1] = d + 1;
-    slots[b + 2] = len;
-    for (let j = 0; j < inl; j++) slots[b + 3 + (j >> 2)] |= buf[s + j] << ((j & 3) << 3);
+    index[slot] = d + 1;
     if (2 * this.size > mask + 1) this.grow();
     return id;
   }
 
   /**
-   * Touch the table where `get` with hash `h` will look first (and the string it may
-   * return), and return a value that depends on them. Called for a batch of ids before
-   * their `get`s, it makes the batch's cache misses overlap (memory-level parallelism)
-   * instead of being paid one after another.
+   * Touch the table where `get` with hash `h` will look first (the index slot, the record
+   * and the string it may return) and return a value that depends on them. Called for a
+   * batch of ids before their `get`s, it makes the batch's cache misses overlap
+   * (memory-level parallelism) instead of being paid one after another.
    */
   touch(h: number): number {
-    const b = ((h ^ (h >>> 15)) & this.mask) << 3;
-    const k = this.slots[b + 1];
-    return k !== 0 && this.strings[k - 1] === undefined ? 1 : k;
+    const k = this.index[(h ^ (h >>> 15)) & this.mask];
+    if (k === 0) return 0;
+    return this.strings[k - 1] === undefined ? 1 : this.recs[(k - 1) << 3] ^ k;
   }
 
-  /** Double the table and move every slot (its hash is stored). */
+  /** Double the index and re-insert every record (its hash is stored). */
   private grow(): void {
-    const old = this.slots;
     const cap = 2 * (this.mask + 1);
-    const slots = new Int32Array(IdInterner.SLOT * cap);
+    const index = new Int32Array(cap);
     const mask = cap - 1;
-    for (let b = 0; b < old.length; b += 8) {
-      if (old[b + 1] === 0) continue;
-      const h = old[b];
+    const recs = this.recs;
+    for (let d = 0; d < this.size; d++) {
+      const h = recs[d << 3];
       let slot = (h ^ (h >>> 15)) & mask;
-      while (slots[(slot << 3) + 1] !== 0) slot = (slot + 1) & mask;
-      slots.set(old.subarray(b, b + 8), slot << 3);
+      while (index[slot] !== 0) slot = (slot + 1) & mask;
+      index[slot] = d + 1;
     }
-    this.slots = slots;
+    this.index = index;
     this.mask = mask;
   }
 }
