@@ -415,13 +415,6 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
   const pH = PENDING_H;
   const pScore = PENDING_SCORE;
   let np = 0;
-  const drain = () => {
-    let sink = 0;
-    for (let k = 0; k < np; k++) sink += docIds.touch(pH[k]);
-    for (let k = 0; k < np; k++) b.push(docIds.get(buf, pS[k], pE[k], pH[k]), pScore[k]);
-    np = 0;
-    return sink;
-  };
   let i = 0;
   while (i < limit) {
     lineNo++;
@@ -435,16 +428,26 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
         i++; // blank line
         continue;
       }
-      // qid
+      // qid: compared with the previous line's while it is scanned
       const qs = i;
+      const pl = b.prevLen;
+      let j = 0;
+      while (j < pl && c === prevQ[j]) {
+        j++;
+        c = buf[++i];
+      }
+      const same = j === pl && c <= 32;
       while (c > 32) c = buf[++i];
       const qe = i;
       if (c !== 32 && c !== 9 && c !== 13) break fast;
       do c = buf[++i];
       while (c === 32 || c === 9 || c === 13);
       if (c <= 32) break fast;
-      // Q0
-      while (c > 32) c = buf[++i];
+      // Q0 (checked at once when it is 'Q0 ')
+      if (c === 81 && buf[i + 1] === 48 && buf[i + 2] === 32) {
+        i += 2;
+        c = 32;
+      } else while (c > 32) c = buf[++i];
       if (c !== 32 && c !== 9 && c !== 13) break fast;
       do c = buf[++i];
       while (c === 32 || c === 9 || c === 13);
@@ -513,36 +516,34 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
       while (c === 32 || c === 9 || c === 13) c = buf[++i];
       if (c !== 10) break fast;
       i++; // past '\n'
-      const qlen = qe - qs;
-      let same = b.prevLen === qlen;
-      if (same) {
-        for (let j = 0; j < qlen; j++) {
-          if (buf[qs + j] !== prevQ[j]) {
-            same = false;
-            break;
-          }
-        }
-      }
       if (!same) {
-        if (np > 0) drain();
+        if (np > 0) drainPending(b, docIds, buf, np), (np = 0);
         b.startQuery(buf, qs, qe);
       }
       pS[np] = ds;
       pE[np] = de;
       pH[np] = h;
       pScore[np] = score;
-      if (++np === BATCH) drain();
+      if (++np === BATCH) drainPending(b, docIds, buf, np), (np = 0);
       continue;
     }
     // off the fast path: the reference parser takes this one line (or throws its error)
-    if (np > 0) drain();
+    if (np > 0) drainPending(b, docIds, buf, np), (np = 0);
     let nl = lineStart;
     while (buf[nl] !== 10) nl++;
     scanLines(buf, nl + 1, 6, starts, ends, lineNo - 1, b.onLine, lineStart);
     i = nl + 1;
   }
-  if (np > 0) drain();
+  if (np > 0) drainPending(b, docIds, buf, np);
   return lineNo;
+}
+
+/** Intern the `np` pending docnos of {@link runBlock} (touch every slot first, then look up) and append them with their scores. */
+function drainPending(b: RunBuilder, docIds: IdInterner, buf: Buffer, np: number): number {
+  let sink = 0;
+  for (let k = 0; k < np; k++) sink += docIds.touch(PENDING_H[k]);
+  for (let k = 0; k < np; k++) b.push(docIds.get(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k]), PENDING_SCORE[k]);
+  return sink;
 }
 
 const BATCH = 128;
