@@ -542,7 +542,16 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
 function drainPending(b: RunBuilder, docIds: IdInterner, buf: Buffer, np: number): number {
   let sink = 0;
   for (let k = 0; k < np; k++) sink += docIds.touch(PENDING_H[k]);
-  for (let k = 0; k < np; k++) b.push(docIds.get(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k]), PENDING_SCORE[k]);
+  const w = PENDING_W;
+  for (let k = 0; k < np; k++) {
+    const s = PENDING_S[k];
+    const e = PENDING_E[k];
+    const o = 5 * k;
+    w[o] = w[o + 1] = w[o + 2] = w[o + 3] = w[o + 4] = 0;
+    const inl = e - s < 20 ? e - s : 20;
+    for (let j = 0; j < inl; j++) w[o + (j >> 2)] |= buf[s + j] << ((j & 3) << 3);
+  }
+  for (let k = 0; k < np; k++) b.push(docIds.getPacked(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k], w, 5 * k), PENDING_SCORE[k]);
   return sink;
 }
 
@@ -553,6 +562,7 @@ const PENDING_S = new Int32Array(BATCH);
 const PENDING_E = new Int32Array(BATCH);
 const PENDING_H = new Int32Array(BATCH);
 const PENDING_SCORE = new Float64Array(BATCH);
+const PENDING_W = new Int32Array(5 * BATCH);
 
 // ---------------------------------------------------------------------------------------
 // Parallel reading: byte ranges parsed by worker threads (trec-parse-worker.ts), waited for

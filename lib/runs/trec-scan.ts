@@ -379,6 +379,42 @@ export class IdInterner {
   }
 
   /**
+   * {@link get} for an id whose first 20 bytes are already packed little-endian into
+   * `words[wo .. wo + 5)` (zero past its length), as the records hold them: the check of a
+   * candidate is five integer compares.
+   */
+  getPacked(buf: Buffer, s: number, e: number, h: number, words: Int32Array, wo: number): string {
+    const len = e - s;
+    const index = this.index;
+    const recs = this.recs;
+    const mask = this.mask;
+    let slot = (h ^ (h >>> 15)) & mask;
+    for (;;) {
+      const k = index[slot];
+      if (k === 0) break;
+      const r = (k - 1) << 3;
+      if (
+        recs[r] === h &&
+        recs[r + 1] === len &&
+        recs[r + 2] === words[wo] &&
+        recs[r + 3] === words[wo + 1] &&
+        recs[r + 4] === words[wo + 2] &&
+        recs[r + 5] === words[wo + 3] &&
+        recs[r + 6] === words[wo + 4]
+      ) {
+        if (len <= 20) return this.strings[k - 1];
+        const arena = this.arena;
+        const o = recs[r + 7] - s;
+        let j = s + 20;
+        while (j < e && arena[o + j] === buf[j]) j++;
+        if (j === e) return this.strings[k - 1];
+      }
+      slot = (slot + 1) & mask;
+    }
+    return this.get(buf, s, e, h);
+  }
+
+  /**
    * Touch the table where `get` with hash `h` will look first (the index slot, the record
    * and the string it may return) and return a value that depends on them. Called for a
    * batch of ids before their `get`s, it makes the batch's cache misses overlap
