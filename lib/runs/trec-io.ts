@@ -21,7 +21,7 @@ import type { ParsedRange } from './trec-parse-worker.js';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
-import { decode, IdCache, IdInterner, isGzipPath, parseNumber, sameBytes, scanBlocks, scanFields, scanLines } from './trec-scan.js';
+import { decode, IdCache, IdInterner, isGzipPath, packId, parseNumber, sameBytes, scanBlocks, scanFields, scanLines } from './trec-scan.js';
 import { xlError } from '../util/errors.js';
 import type { Exclusions } from './types.js';
 import type { Qrels } from './types.js';
@@ -574,14 +574,7 @@ function drainPending(b: RunBuilder, docIds: IdInterner, buf: Buffer, np: number
   let sink = 0;
   for (let k = 0; k < np; k++) sink += docIds.touch(PENDING_H[k]);
   const w = PENDING_W;
-  for (let k = 0; k < np; k++) {
-    const s = PENDING_S[k];
-    const e = PENDING_E[k];
-    const o = 5 * k;
-    w[o] = w[o + 1] = w[o + 2] = w[o + 3] = w[o + 4] = 0;
-    const inl = e - s < 20 ? e - s : 20;
-    for (let j = 0; j < inl; j++) w[o + (j >> 2)] |= buf[s + j] << ((j & 3) << 3);
-  }
+  for (let k = 0; k < np; k++) packId(buf, PENDING_S[k], PENDING_E[k], w, 5 * k);
   for (let k = 0; k < np; k++) b.push(docIds.getPacked(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k], w, 5 * k), PENDING_SCORE[k]);
   return sink;
 }
