@@ -10,8 +10,9 @@
  * Hand-written rather than a CSV library: the readers must parse a 100,000-query x 100-doc
  * run (10 M lines, ~300 MB) in a few seconds, so they read the file in large chunks, split
  * the bytes themselves (no per-line regex, no per-line string for the line itself), reuse
- * the query id string while it repeats, keep a small cache of document ids (see `IdCache`),
- * and parse scores with an exact fast path. Writers
+ * the query id string while it repeats, intern document ids by their bytes (see
+ * `IdInterner`: one string per distinct id), and parse scores with an exact fast path
+ * (`readRunReference` is the simpler per-line parser they are tested against). Writers
  * stream to a temporary file beside the target and rename it at the end (atomic, like
  * `writeFileAtomic`, without holding a 300 MB string in memory).
  */
@@ -416,13 +417,15 @@ class RunBuilder {
  * `range.lineBase`) into `run` on this thread; returns the number of lines seen.
  *
  * One loop over the bytes of each block of lines (no callback per line): it splits the six
- * fields, hashes the docno while scanning it (FNV-1a) and interns it ({@link IdInterner}),
- * so each distinct document id becomes a string once; the rank must be 1-15 digits and the
- * score goes through `parseNumber` (exact fast path, `Number` otherwise). Any line off
- * this path (blank handling aside: wrong field count, another rank spelling, a score that
- * is not a number) is re-parsed by the reference per-line parser (`RunBuilder.onLine`),
- * which accepts it the same way or throws its `path:line` error; so results and errors are
- * those of {@link readRunReference}.
+ * fields, compares the qid with the previous line's as it scans it, hashes the docno
+ * (FNV-1a) and interns it ({@link IdInterner}; in batches of up to 128 lines of one query,
+ * see `drainPending`), so each distinct document id becomes a string once; the rank must be
+ * 1-15 plain digits, and a plain decimal score is parsed inline exactly as `parseNumber`'s
+ * fast path does (other spellings go through `parseNumber`). Any line off this path (wrong
+ * field count, another rank spelling, a score that is not a number, a control byte) is
+ * re-parsed by the reference per-line parser (`RunBuilder.onLine`), which accepts it the same
+ * way or throws its `path:line` error; so results and errors are those of
+ * {@link readRunReference} (test/runs/trec-fast-parse.test.ts compares the two).
  */
 function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start: number; end: number; lineBase: number }): number {
   const b = new RunBuilder(run, path, range?.lineBase ?? 0, new IdInterner(), true);
