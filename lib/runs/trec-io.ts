@@ -575,7 +575,8 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
 /** Intern the `np` pending docnos of {@link runBlock} (touch every slot first, then look up) and append them with their scores. */
 function drainPending(b: RunBuilder, docIds: IdInterner, buf: Buffer, np: number): number {
   let sink = 0;
-  for (let k = 0; k < np; k++) sink += docIds.touch(PENDING_H[k]);
+  for (let k = 0; k < np; k++) PENDING_K[k] = docIds.touch(PENDING_H[k]);
+  for (let k = 0; k < np; k++) sink += docIds.touchString(PENDING_K[k]);
   const w = PENDING_W;
   for (let k = 0; k < np; k++) packId(buf, PENDING_S[k], PENDING_E[k], w, 5 * k);
   for (let k = 0; k < np; k++) b.push(docIds.getPacked(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k], w, 5 * k), PENDING_SCORE[k]);
@@ -590,6 +591,7 @@ const PENDING_E = new Int32Array(BATCH);
 const PENDING_H = new Int32Array(BATCH);
 const PENDING_SCORE = new Float64Array(BATCH);
 const PENDING_W = new Int32Array(5 * BATCH);
+const PENDING_K = new Int32Array(BATCH);
 
 // ---------------------------------------------------------------------------------------
 // Parallel reading: byte ranges parsed by worker threads (trec-parse-worker.ts), waited for

@@ -392,15 +392,18 @@ export class IdInterner {
   }
 
   /**
-   * Touch the slot where `get` with hash `h` will look first (and the string it may return)
-   * and return a value that depends on them. Called for a batch of ids before their `get`s,
-   * it makes the batch's cache misses overlap (memory-level parallelism) instead of being
-   * paid one after another.
+   * Read the slot where `get` with hash `h` will look first and return its `index + 1`
+   * (0: empty). Called for a batch of ids before their `get`s (then {@link touchString} on
+   * the results), it makes the batch's cache misses overlap (memory-level parallelism)
+   * instead of being paid one after another inside each `get`.
    */
   touch(h: number): number {
-    const k = this.slots[(((h ^ (h >>> 15)) & this.mask) << 3) + 1];
-    if (k === 0) return 0;
-    return this.strings[k - 1] === undefined ? 1 : k;
+    return this.slots[(((h ^ (h >>> 15)) & this.mask) << 3) + 1];
+  }
+
+  /** Touch the string that slot value `k` (from {@link touch}) refers to (0: none). */
+  touchString(k: number): number {
+    return k !== 0 && this.strings[k - 1] === undefined ? 1 : 0;
   }
 
   /** Double the table and move every slot (its hash is stored). */
