@@ -111,9 +111,10 @@ export interface MetricsResult extends MetricsParams {
   parseRunSeconds: number;
   parseRunCpuSeconds: number;
   /**
-   * The same file parsed first by `readRunReference` (the line-callback parser readRun used
-   * before issue 13 item 9), in this process before readRun: seconds, CPU seconds, MB/s.
-   * Its Run stays alive while readRun parses (a bigger heap for readRun, not for it).
+   * The same file parsed by `readRunReference` (the line-callback parser readRun used before
+   * issue 13 item 9), last in this process, with readRun's Run alive (a bigger heap: garbage
+   * collection costs more than in a fresh process; `npx tsx bench/metrics.ts --parse FILE`
+   * compares the two parsers each in a fresh process).
    */
   parseReferenceSeconds: number;
   parseReferenceCpuSeconds: number;
@@ -132,11 +133,6 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
   const cpuSec = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
   let t = performance.now();
   let cpu = process.cpuUsage();
-  const reference = readRunReference(files.runPath);
-  const parseReferenceSeconds = (performance.now() - t) / 1000;
-  const parseReferenceCpuSeconds = cpuSec(process.cpuUsage(cpu));
-  t = performance.now();
-  cpu = process.cpuUsage();
   const tRun = performance.now();
   const run = readRun(files.runPath);
   const runParseSeconds = (performance.now() - tRun) / 1000;
@@ -169,6 +165,11 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
   const parseParallelSeconds = (performance.now() - t) / 1000;
   const parseParallelCpuSeconds = cpuSec(process.cpuUsage(cpu));
   const parsedIdentical = isDeepStrictEqual(Object.keys(par), Object.keys(run)) && isDeepStrictEqual(par, run);
+  t = performance.now();
+  cpu = process.cpuUsage();
+  const reference = readRunReference(files.runPath);
+  const parseReferenceSeconds = (performance.now() - t) / 1000;
+  const parseReferenceCpuSeconds = cpuSec(process.cpuUsage(cpu));
   const referenceIdentical = isDeepStrictEqual(Object.keys(reference), Object.keys(run)) && isDeepStrictEqual(reference, run);
   return {
     parseRunSeconds: runParseSeconds,
