@@ -112,7 +112,7 @@ export interface MetricsResult extends MetricsParams {
   parseRunCpuSeconds: number;
   /**
    * The same file parsed by `readRunReference` (the line-callback parser readRun used before
-   * issue 13 item 9), last in this process, with readRun's Run alive (a bigger heap: garbage
+   * issue 13 item 9), last in this process, with readRun's Runs alive (a bigger heap: garbage
    * collection costs more than in a fresh process; `npx tsx bench/metrics.ts --parse FILE`
    * compares the two parsers each in a fresh process).
    */
