@@ -316,7 +316,7 @@ class RunBuilder {
   /** Packed mode: the current query's first score in `scores`. */
   private start = 0;
   /**
-   * @param packed - the fast parser's mode: scores are written into a shared arena (1 Mi
+   * @param packed - the fast parser's mode: scores are written into a shared arena (64 Ki
    *   scores per chunk) and each query's scores are a view of it, and ids go into a reused
    *   array copied once per query, instead of one growing array and one Float64Array copy per
    *   query (fewer allocations for the garbage collector).
@@ -375,7 +375,7 @@ class RunBuilder {
       const at = this.start + this.n;
       if (at === this.scores.length) {
         // a new arena chunk; the current query's scores so far move to its front
-        const bigger = new Float64Array(Math.max(Math.min(2 * this.scores.length, 1 << 20), 2 * this.n));
+        const bigger = new Float64Array(Math.max(Math.min(2 * this.scores.length, 1 << 16), 2 * this.n));
         bigger.set(this.scores.subarray(this.start, at));
         this.scores = bigger;
         this.start = 0;
