@@ -448,6 +448,8 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
   const pE = PENDING_E;
   const pH = PENDING_H;
   const pScore = PENDING_SCORE;
+  const pW = PENDING_W;
+  const pWB = PENDING_W_BYTES;
   let np = 0;
   let i = 0;
   while (i < limit) {
@@ -489,8 +491,13 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
       // docno, hashed on the way
       const ds = i;
       let h = 0x811c9dc5 | 0; // FNV-1a (trec-scan.ts fnv1a)
+      // and its first 20 bytes packed as packId does, through a byte view of the words
+      const wo = 5 * np;
+      pW[wo] = pW[wo + 1] = pW[wo + 2] = pW[wo + 3] = pW[wo + 4] = 0;
+      const pb = 20 * np;
       while (c > 32) {
         h = Math.imul(h ^ c, 0x01000193);
+        if (i - ds < 20) pWB[pb + i - ds] = c;
         c = buf[++i];
       }
       const de = i;
@@ -551,7 +558,12 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
       if (c !== 10) break fast;
       i++; // past '\n'
       if (!same) {
-        if (np > 0) drainPending(b, docIds, buf, np), (np = 0);
+        if (np > 0) {
+          drainPending(b, docIds, buf, np);
+          // this line's packed docno moves from slot np to slot 0
+          pW.copyWithin(0, wo, wo + 5);
+          np = 0;
+        }
         b.startQuery(buf, qs, qe);
       }
       pS[np] = ds;
@@ -578,7 +590,7 @@ function drainPending(b: RunBuilder, docIds: IdInterner, buf: Buffer, np: number
   for (let k = 0; k < np; k++) PENDING_K[k] = docIds.touch(PENDING_H[k]);
   for (let k = 0; k < np; k++) sink += docIds.touchString(PENDING_K[k]);
   const w = PENDING_W;
-  for (let k = 0; k < np; k++) packId(buf, PENDING_S[k], PENDING_E[k], w, 5 * k);
+  if (!LITTLE_ENDIAN) for (let k = 0; k < np; k++) packId(buf, PENDING_S[k], PENDING_E[k], w, 5 * k);
   for (let k = 0; k < np; k++) b.push(docIds.getPacked(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k], w, 5 * k), PENDING_SCORE[k]);
   return sink;
 }
@@ -591,6 +603,13 @@ const PENDING_E = new Int32Array(BATCH);
 const PENDING_H = new Int32Array(BATCH);
 const PENDING_SCORE = new Float64Array(BATCH);
 const PENDING_W = new Int32Array(5 * BATCH);
+/**
+ * The bytes of PENDING_W: byte 4w + b is byte b of word w on a little-endian machine, which
+ * is how packId packs (checked at load: on a big-endian machine the words are packed by
+ * packId instead).
+ */
+const PENDING_W_BYTES = new Uint8Array(PENDING_W.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Int32Array([1]).buffer)[0] === 1;
 const PENDING_K = new Int32Array(BATCH);
 
 // ---------------------------------------------------------------------------------------
