@@ -139,3 +139,16 @@ test('IdInterner: one string per distinct byte string, through table growth, lon
     assert.equal(it.size, Math.min(cap, ids.length));
   }
 });
+
+test('fast readRun and IdInterner: ids with the same FNV-1a hash and length stay distinct (also as the first line of a query)', () => {
+  // d1139599 and d1322382 collide in 32-bit FNV-1a (found by search)
+  const [x, y] = ['d1139599', 'd1322382'];
+  const bx = Buffer.from(x);
+  const by = Buffer.from(y);
+  assert.equal(fnv1a(bx, 0, bx.length), fnv1a(by, 0, by.length));
+  const it = new IdInterner();
+  assert.deepEqual([it.get(bx, 0, 8), it.get(by, 0, 8), it.get(by, 0, 8), it.get(bx, 0, 8)], [x, y, y, x]);
+  assert.equal(it.size, 2);
+  const run = assertSame(write(`q1 Q0 ${x} 1 1 t\nq2 Q0 ${y} 1 1 t\nq2 Q0 ${x} 2 0.5 t\nq3 Q0 ${x} 1 1 t\nq3 Q0 ${y} 2 1 t\n`));
+  assert.deepEqual([run.q1.ids, run.q2.ids, run.q3.ids], [[x], [y, x], [x, y]]);
+});
