@@ -491,13 +491,13 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
       // docno, hashed on the way
       const ds = i;
       let h = 0x811c9dc5 | 0; // FNV-1a (trec-scan.ts fnv1a)
-      // and its first 20 bytes packed as packId does, through a byte view of the words
-      const wo = 5 * np;
-      pW[wo] = pW[wo + 1] = pW[wo + 2] = pW[wo + 3] = pW[wo + 4] = 0;
-      const pb = 20 * np;
+      // and its first 12 bytes packed as packId does, through a byte view of the words
+      const wo = 3 * np;
+      pW[wo] = pW[wo + 1] = pW[wo + 2] = 0;
+      const pb = 12 * np;
       while (c > 32) {
         h = Math.imul(h ^ c, 0x01000193);
-        if (i - ds < 20) pWB[pb + i - ds] = c;
+        if (i - ds < 12) pWB[pb + i - ds] = c;
         c = buf[++i];
       }
       const de = i;
@@ -561,7 +561,7 @@ function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, sta
         if (np > 0) {
           drainPending(b, docIds, buf, np);
           // this line's packed docno moves from slot np to slot 0
-          pW.copyWithin(0, wo, wo + 5);
+          pW.copyWithin(0, wo, wo + 3);
           np = 0;
         }
         b.startQuery(buf, qs, qe);
@@ -590,8 +590,8 @@ function drainPending(b: RunBuilder, docIds: IdInterner, buf: Buffer, np: number
   for (let k = 0; k < np; k++) PENDING_K[k] = docIds.touch(PENDING_H[k]);
   for (let k = 0; k < np; k++) sink += docIds.touchString(PENDING_K[k]);
   const w = PENDING_W;
-  if (!LITTLE_ENDIAN) for (let k = 0; k < np; k++) packId(buf, PENDING_S[k], PENDING_E[k], w, 5 * k);
-  for (let k = 0; k < np; k++) b.push(docIds.getPacked(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k], w, 5 * k), PENDING_SCORE[k]);
+  if (!LITTLE_ENDIAN) for (let k = 0; k < np; k++) packId(buf, PENDING_S[k], PENDING_E[k], w, 3 * k);
+  for (let k = 0; k < np; k++) b.push(docIds.getPacked(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k], w, 3 * k), PENDING_SCORE[k]);
   return sink;
 }
 
@@ -602,7 +602,7 @@ const PENDING_S = new Int32Array(BATCH);
 const PENDING_E = new Int32Array(BATCH);
 const PENDING_H = new Int32Array(BATCH);
 const PENDING_SCORE = new Float64Array(BATCH);
-const PENDING_W = new Int32Array(5 * BATCH);
+const PENDING_W = new Int32Array(3 * BATCH);
 /**
  * The bytes of PENDING_W: byte 4w + b is byte b of word w on a little-endian machine, which
  * is how packId packs (checked at load: on a big-endian machine the words are packed by

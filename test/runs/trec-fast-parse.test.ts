@@ -123,14 +123,15 @@ test('fast readRun: malformed lines throw the reference error, naming file:line'
   assertSameError(write(ok + 'q Q0 d 1e400 0.5 t\r\n'), /:2: rank '1e400' is not an integer/);
 });
 
-test('IdInterner: one string per distinct byte string, through table growth, long ids and the distinct-id cap', () => {
+test('IdInterner: one string per distinct byte string, through table growth, long ids (shared 12-byte heads, lengths past 255) and the distinct-id cap', () => {
   const ids: string[] = [];
   for (let i = 0; i < 5000; i++) ids.push(`en-${i}`, `${'y'.repeat(25)}${i}`, `ü${i}`);
+  for (let i = 0; i < 50; i++) ids.push(`${'z'.repeat(300)}${i}`, `${'z'.repeat(300 + i)}`); // lengths past 255
   const buf = Buffer.from(ids.join(' '));
   const spans: [number, number][] = [];
   let s = 0;
   for (let i = 0; i <= buf.length; i++) if (i === buf.length || buf[i] === 32) spans.push([s, i]), (s = i + 1);
-  for (const cap of [1 << 22, 100]) {
+  for (const cap of [1 << 20, 100]) {
     const it = new IdInterner(cap);
     const first = spans.map(([a, b]) => it.get(buf, a, b, fnv1a(buf, a, b)));
     assert.deepEqual(first, ids);
