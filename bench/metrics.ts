@@ -3,12 +3,14 @@
  * `readRun` / `readQrels` and evaluated with `evaluate`, timed end to end (the figure to
  * compare with trec_eval), then checked against evaluating the in-memory run directly.
  */
+import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { evaluate } from '../lib/metrics/evaluate.js';
-import { readQrels, readRun, writeQrels, writeRun } from '../lib/runs/trec-io.js';
+import { readQrels, readRun, readRunReference, writeQrels, writeRun } from '../lib/runs/trec-io.js';
 import type { Qrels } from '../lib/runs/types.js';
 import type { Run } from '../lib/runs/types.js';
 import { createRng } from '../lib/util/rng.js';
@@ -105,6 +107,20 @@ export interface MetricsResult extends MetricsParams {
   parseParallelThreads: number;
   /** Whether both parses gave the same Run (ids, scores, query order). */
   parsedIdentical: boolean;
+  /** readRun alone (no qrels): wall seconds and CPU seconds. */
+  parseRunSeconds: number;
+  parseRunCpuSeconds: number;
+  /**
+   * The same file parsed by `readRunReference` (the line-callback parser readRun used before
+   * issue 13 item 9), last in this process, with readRun's Runs alive (a bigger heap: garbage
+   * collection costs more than in a fresh process; `npx tsx bench/metrics.ts --parse FILE`
+   * compares the two parsers each in a fresh process).
+   */
+  parseReferenceSeconds: number;
+  parseReferenceCpuSeconds: number;
+  parseReferenceMBps: number;
+  /** Whether readRun and readRunReference gave the same Run (ids, bit-identical scores, query order). */
+  referenceIdentical: boolean;
 }
 
 /**
@@ -114,11 +130,13 @@ export interface MetricsResult extends MetricsParams {
  * for the generator's heap.
  */
 export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: MetricsParams): MetricsResult {
+  const cpuSec = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
   let t = performance.now();
   let cpu = process.cpuUsage();
   const tRun = performance.now();
   const run = readRun(files.runPath);
   const runParseSeconds = (performance.now() - tRun) / 1000;
+  const parseRunCpuSeconds = cpuSec(process.cpuUsage(cpu));
   const qrels = readQrels(files.qrelsPath);
   const parseSeconds = (performance.now() - t) / 1000;
   const parseCpu = process.cpuUsage(cpu);
@@ -127,7 +145,6 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
   const fromFile = evaluate(qrels, run, BENCH_METRICS);
   const evaluateSeconds = (performance.now() - t) / 1000;
   const evalCpu = process.cpuUsage(cpu);
-  const cpuSec = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
   let lines = 0;
   for (const q in run) lines += run[q].ids.length;
   const mem = syntheticRun(p);
@@ -148,7 +165,19 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
   const parseParallelSeconds = (performance.now() - t) / 1000;
   const parseParallelCpuSeconds = cpuSec(process.cpuUsage(cpu));
   const parsedIdentical = isDeepStrictEqual(Object.keys(par), Object.keys(run)) && isDeepStrictEqual(par, run);
+  t = performance.now();
+  cpu = process.cpuUsage();
+  const reference = readRunReference(files.runPath);
+  const parseReferenceSeconds = (performance.now() - t) / 1000;
+  const parseReferenceCpuSeconds = cpuSec(process.cpuUsage(cpu));
+  const referenceIdentical = isDeepStrictEqual(Object.keys(reference), Object.keys(run)) && isDeepStrictEqual(reference, run);
   return {
+    parseRunSeconds: runParseSeconds,
+    parseRunCpuSeconds,
+    parseReferenceSeconds,
+    parseReferenceCpuSeconds,
+    parseReferenceMBps: runBytes / 1e6 / parseReferenceSeconds,
+    referenceIdentical,
     parseMBps: runBytes / 1e6 / runParseSeconds,
     parseParallelSeconds,
     parseParallelCpuSeconds,
@@ -168,4 +197,44 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
     mismatches,
     inMemoryEvaluateSeconds,
   };
+}
+
+/** One parse of `path` by `parser` in this process: wall and CPU seconds, MB/s, query count. */
+export function benchParseOnce(path: string, parser: 'readRun' | 'readRunReference') {
+  const parse = parser === 'readRun' ? readRun : readRunReference;
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const run = parse(path);
+  const seconds = (performance.now() - t) / 1000;
+  const c = process.cpuUsage(cpu);
+  const bytes = statSync(path).size;
+  return { parser, seconds, cpuSeconds: (c.user + c.system) / 1e6, MBps: bytes / 1e6 / seconds, cpuMBps: bytes / 1e6 / ((c.user + c.system) / 1e6), queries: Object.keys(run).length };
+}
+
+// Focused parse bench: `npx tsx bench/metrics.ts --parse FILE [REPEATS]` parses FILE with
+// readRunReference and readRun alternately, each in a fresh process (same heap state), and
+// prints every measurement and the medians (MB = 1e6 bytes).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [flag, file, arg] = process.argv.slice(2);
+  if (flag === '--parse-one') {
+    console.log(JSON.stringify(benchParseOnce(file, arg as 'readRun' | 'readRunReference')));
+  } else if (flag === '--parse' && file) {
+    const repeats = Number(arg ?? 3);
+    const got: Record<string, ReturnType<typeof benchParseOnce>[]> = { readRunReference: [], readRun: [] };
+    for (let r = 0; r < repeats; r++) {
+      for (const parser of ['readRunReference', 'readRun'] as const) {
+        const out = execFileSync(process.execPath, ['--import', 'tsx', process.argv[1], '--parse-one', file, parser], { encoding: 'utf8' });
+        const m = JSON.parse(out.trim().split('\n').at(-1)!);
+        got[parser].push(m);
+        console.log(`${parser}: ${m.MBps.toFixed(1)} MB/s (${m.seconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} CPU-s = ${m.cpuMBps.toFixed(1)} MB per CPU-s)`);
+      }
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    for (const parser in got) {
+      console.log(`median ${parser}: ${median(got[parser].map((m) => m.MBps)).toFixed(1)} MB/s wall, ${median(got[parser].map((m) => m.cpuMBps)).toFixed(1)} MB per CPU-s`);
+    }
+  } else {
+    console.error('usage: npx tsx bench/metrics.ts --parse FILE [REPEATS]');
+    process.exit(2);
+  }
 }

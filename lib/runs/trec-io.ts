@@ -10,8 +10,9 @@
  * Hand-written rather than a CSV library: the readers must parse a 100,000-query x 100-doc
  * run (10 M lines, ~300 MB) in a few seconds, so they read the file in large chunks, split
  * the bytes themselves (no per-line regex, no per-line string for the line itself), reuse
- * the query id string while it repeats, keep a small cache of document ids (see `IdCache`),
- * and parse scores with an exact fast path. Writers
+ * the query id string while it repeats, intern document ids by their bytes (see
+ * `IdInterner`: one string per distinct id), and parse scores with an exact fast path
+ * (`readRunReference` is the simpler per-line parser they are tested against). Writers
  * stream to a temporary file beside the target and rename it at the end (atomic, like
  * `writeFileAtomic`, without holding a 300 MB string in memory).
  */
@@ -21,7 +22,7 @@ import type { ParsedRange } from './trec-parse-worker.js';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
-import { decode, IdCache, isGzipPath, parseNumber, sameBytes, scanFields } from './trec-scan.js';
+import { decode, IdCache, IdInterner, isGzipPath, packId, parseNumber, sameBytes, scanBlocks, scanFields, scanLines } from './trec-scan.js';
 import { xlError } from '../util/errors.js';
 import type { Exclusions } from './types.js';
 import type { Qrels } from './types.js';
@@ -287,22 +288,61 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
 }
 
 /**
- * Parse run lines of `path` (or bytes [start, end) of it, line numbers counted from
- * `range.lineBase`) into `run` on this thread; returns the number of lines seen.
+ * readRun's line parser, the plain way: a callback per line from the generic field
+ * splitter (`scanFields`) and a small cache of document ids ({@link IdCache}). Kept as the
+ * reference the fast parser is tested against (same Run, same errors), and for benchmarks.
+ * @example const run = readRunReference('runs/bm25.de.trec');
  */
-function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start: number; end: number; lineBase: number }): number {
-  const where = 'readRun';
-  const lineBase = range?.lineBase ?? 0;
-  let qid = '';
-  const prevQ = Buffer.alloc(1024);
-  let prevLen = -1;
-  let ids: string[] = [];
-  let scores = new Float64Array(1024);
-  let n = 0;
-  const docIds = new IdCache();
-  const flush = () => {
-    if (prevLen < 0) return;
-    const s = scores.slice(0, n);
+export function readRunReference(path: string, options: ReadOptions = {}): Run {
+  const run: Run = {};
+  const b = new RunBuilder(run, path, 0, new IdCache());
+  scanFields('readRun', path, readChunk('readRun', options), 6, b.onLine, undefined);
+  b.flush();
+  return run;
+}
+
+/**
+ * The state of one run parse: the current query (its id, and its bytes to compare the next
+ * line's with), its ids and scores so far; `onLine` is the per-line parser (field count,
+ * rank, score checks and their `path:line` errors).
+ */
+class RunBuilder {
+  qid = '';
+  readonly prevQ = Buffer.alloc(1024);
+  prevLen = -1;
+  ids: string[] = [];
+  scores = new Float64Array(1024);
+  n = 0;
+  /** Packed mode: the current query's first score in `scores`. */
+  private start = 0;
+  /**
+   * @param packed - the fast parser's mode: scores are written into a shared arena (64 Ki
+   *   scores per chunk) and each query's scores are a view of it, and ids go into a reused
+   *   array copied once per query, instead of one growing array and one Float64Array copy per
+   *   query (fewer allocations for the garbage collector).
+   */
+  constructor(
+    readonly run: Run,
+    readonly path: string,
+    readonly lineBase: number,
+    readonly docIds: { get(buf: Buffer, s: number, e: number): string } | IdInterner,
+    private readonly packed = false,
+  ) {}
+
+  /** Store the current query's lines in the run (extending it when seen before). */
+  flush(): void {
+    if (this.prevLen < 0) return;
+    const { run, qid, n } = this;
+    let s: Float64Array;
+    let ids: string[];
+    if (this.packed) {
+      s = this.scores.subarray(this.start, this.start + n);
+      this.start += n;
+      ids = this.ids.slice(0, n);
+    } else {
+      s = this.scores.slice(0, n);
+      ids = this.ids;
+    }
     const old = run[qid];
     if (old) {
       const merged = new Float64Array(old.scores.length + n);
@@ -312,24 +352,54 @@ function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start
     } else {
       run[qid] = { ids, scores: s };
     }
-  };
-  const lines = scanFields(where, path, chunkSize, 6, (buf, st, en, nf, line) => {
+  }
+
+  /** Start a query whose id is bytes [s, e) (after storing the previous one). */
+  startQuery(buf: Buffer, s: number, e: number): void {
+    this.flush();
+    this.qid = decode(buf, s, e);
+    const qlen = e - s;
+    if (qlen <= this.prevQ.length) {
+      buf.copy(this.prevQ, 0, s, e);
+      this.prevLen = qlen;
+    } else {
+      this.prevLen = 0; // too long to cache: never equal (qlen > 0), decoded each line
+    }
+    if (!this.packed) this.ids = [];
+    this.n = 0;
+  }
+
+  /** Append one (document, score) to the current query. */
+  push(id: string, score: number): void {
+    if (this.packed) {
+      const at = this.start + this.n;
+      if (at === this.scores.length) {
+        // a new arena chunk; the current query's scores so far move to its front
+        const bigger = new Float64Array(Math.max(Math.min(2 * this.scores.length, 1 << 16), 2 * this.n));
+        bigger.set(this.scores.subarray(this.start, at));
+        this.scores = bigger;
+        this.start = 0;
+      }
+      this.scores[this.start + this.n] = score;
+      this.ids[this.n++] = id;
+      return;
+    }
+    if (this.n === this.scores.length) {
+      const bigger = new Float64Array(this.scores.length * 2);
+      bigger.set(this.scores);
+      this.scores = bigger;
+    }
+    this.scores[this.n++] = score;
+    this.ids.push(id);
+  }
+
+  readonly onLine = (buf: Buffer, st: Int32Array, en: Int32Array, nf: number, line: number): void => {
+    const where = 'readRun';
+    const { path, lineBase } = this;
     if (nf !== 6) {
       throw xlError(where, `${path}:${lineBase + line}: expected 6 fields 'qid Q0 docno rank score tag', found ${nf}`);
     }
-    const qlen = en[0] - st[0];
-    if (prevLen < 0 || !sameBytes(buf, st[0], en[0], prevQ, prevLen)) {
-      flush();
-      qid = decode(buf, st[0], en[0]);
-      if (qlen <= prevQ.length) {
-        buf.copy(prevQ, 0, st[0], en[0]);
-        prevLen = qlen;
-      } else {
-        prevLen = 0; // too long to cache: never equal (qlen > 0), decoded each line
-      }
-      ids = [];
-      n = 0;
-    }
+    if (this.prevLen < 0 || !sameBytes(buf, st[0], en[0], this.prevQ, this.prevLen)) this.startQuery(buf, st[0], en[0]);
     const rank = parseNumber(buf, st[3], en[3]);
     if (!Number.isInteger(rank)) {
       throw xlError(where, `${path}:${lineBase + line}: rank '${buf.toString('utf8', st[3], en[3])}' is not an integer`);
@@ -338,17 +408,209 @@ function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start
     if (Number.isNaN(score)) {
       throw xlError(where, `${path}:${lineBase + line}: score '${buf.toString('utf8', st[4], en[4])}' is not a number`);
     }
-    if (n === scores.length) {
-      const bigger = new Float64Array(scores.length * 2);
-      bigger.set(scores);
-      scores = bigger;
-    }
-    scores[n++] = score;
-    ids.push(docIds.get(buf, st[2], en[2]));
-  }, range);
-  flush();
+    this.push(this.docIds.get(buf, st[2], en[2]), score);
+  };
+}
+
+/**
+ * Parse run lines of `path` (or bytes [start, end) of it, line numbers counted from
+ * `range.lineBase`) into `run` on this thread; returns the number of lines seen.
+ *
+ * One loop over the bytes of each block of lines (no callback per line): it splits the six
+ * fields, compares the qid with the previous line's as it scans it, hashes the docno
+ * (FNV-1a) and interns it ({@link IdInterner}; in batches of up to 128 lines of one query,
+ * see `drainPending`), so each distinct document id becomes a string once; the rank must be
+ * 1-15 plain digits, and a plain decimal score is parsed inline exactly as `parseNumber`'s
+ * fast path does (other spellings go through `parseNumber`). Any line off this path (wrong
+ * field count, another rank spelling, a score that is not a number, a control byte) is
+ * re-parsed by the reference per-line parser (`RunBuilder.onLine`), which accepts it the same
+ * way or throws its `path:line` error; so results and errors are those of
+ * {@link readRunReference} (test/runs/trec-fast-parse.test.ts compares the two).
+ */
+function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start: number; end: number; lineBase: number }): number {
+  const b = new RunBuilder(run, path, range?.lineBase ?? 0, new IdInterner(), true);
+  const starts = new Int32Array(6);
+  const ends = new Int32Array(6);
+  const lines = scanBlocks('readRun', path, chunkSize, (buf, limit, lineNo) => runBlock(b, buf, limit, lineNo, starts, ends), range);
+  b.flush();
   return lines;
 }
+
+/** The hot loop of {@link parseRunInto} over `buf[0 .. limit)` (every line ends with '\n'); returns the last line number. */
+function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, starts: Int32Array, ends: Int32Array): number {
+  const docIds = b.docIds as IdInterner;
+  const prevQ = b.prevQ;
+  // Lines of the current query wait here (docno range, hash, score) and are interned as a
+  // batch: first every table slot of the batch is touched, so the cache misses overlap, then
+  // each id is looked up (see IdInterner.touch). Drained before the query changes, before a
+  // line off the fast path, and at the end of the block (the buffer's bytes move after it).
+  const pS = PENDING_S;
+  const pE = PENDING_E;
+  const pH = PENDING_H;
+  const pScore = PENDING_SCORE;
+  const pW = PENDING_W;
+  const pWB = PENDING_W_BYTES;
+  let np = 0;
+  let i = 0;
+  while (i < limit) {
+    lineNo++;
+    const lineStart = i;
+    let c = buf[i];
+    fast: {
+      // Fields are bytes > 32; separators are runs of ' ', '\t', '\r'. A control byte
+      // inside a field (the reference parser keeps it) or a wrong field count leaves the fast path.
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c === 10) {
+        i++; // blank line
+        continue;
+      }
+      // qid: compared with the previous line's while it is scanned
+      const qs = i;
+      const pl = b.prevLen;
+      let j = 0;
+      while (j < pl && c === prevQ[j]) {
+        j++;
+        c = buf[++i];
+      }
+      const same = j === pl && c <= 32;
+      while (c > 32) c = buf[++i];
+      const qe = i;
+      if (c !== 32 && c !== 9 && c !== 13) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      if (c <= 32) break fast;
+      // Q0 (checked at once when it is 'Q0 ')
+      if (c === 81 && buf[i + 1] === 48 && buf[i + 2] === 32) {
+        i += 2;
+        c = 32;
+      } else while (c > 32) c = buf[++i];
+      if (c !== 32 && c !== 9 && c !== 13) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      if (c <= 32) break fast;
+      // docno, hashed on the way
+      const ds = i;
+      let h = 0x811c9dc5 | 0; // FNV-1a (trec-scan.ts fnv1a)
+      // and its first 12 bytes packed as packId does, through a byte view of the words
+      const wo = 3 * np;
+      pW[wo] = pW[wo + 1] = pW[wo + 2] = 0;
+      const pb = 12 * np;
+      while (c > 32) {
+        h = Math.imul(h ^ c, 0x01000193);
+        if (i - ds < 12) pWB[pb + i - ds] = c;
+        c = buf[++i];
+      }
+      const de = i;
+      if (c !== 32 && c !== 9 && c !== 13) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      // rank: 1-15 plain digits (an exact integer); anything else takes the slow path
+      const rs = i;
+      while (c >= 48 && c <= 57) c = buf[++i];
+      if (i === rs || i - rs > 15 || (c !== 32 && c !== 9 && c !== 13)) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      if (c <= 32) break fast;
+      // score: [-]digits[.digits] with <= 15 significant digits is parseNumber's exact fast
+      // path, done inline; any other spelling goes through parseNumber itself
+      const ss = i;
+      let neg = false;
+      if (c === 45) {
+        neg = true;
+        c = buf[++i];
+      }
+      let mant = 0;
+      let nd = 0;
+      let ex = 0;
+      let sawDigit = false;
+      while (c >= 48 && c <= 57) {
+        if (mant !== 0 || c !== 48) nd++;
+        mant = mant * 10 + (c - 48);
+        sawDigit = true;
+        c = buf[++i];
+      }
+      if (c === 46) {
+        c = buf[++i];
+        while (c >= 48 && c <= 57) {
+          if (mant !== 0 || c !== 48) nd++;
+          mant = mant * 10 + (c - 48);
+          ex--;
+          sawDigit = true;
+          c = buf[++i];
+        }
+      }
+      let score: number;
+      if (c > 32 || !sawDigit || nd > 15 || ex < -22) {
+        while (c > 32) c = buf[++i];
+        score = parseNumber(buf, ss, i);
+        if (score !== score) break fast; // NaN: the reference parser throws
+      } else {
+        const v = mant / POW10[-ex];
+        score = neg ? -v : v;
+      }
+      if (c !== 32 && c !== 9 && c !== 13) break fast;
+      do c = buf[++i];
+      while (c === 32 || c === 9 || c === 13);
+      if (c <= 32) break fast;
+      // tag, then the end of the line
+      while (c > 32) c = buf[++i];
+      while (c === 32 || c === 9 || c === 13) c = buf[++i];
+      if (c !== 10) break fast;
+      i++; // past '\n'
+      if (!same) {
+        if (np > 0) {
+          drainPending(b, docIds, buf, np);
+          // this line's packed docno moves from slot np to slot 0
+          pW.copyWithin(0, wo, wo + 3);
+          np = 0;
+        }
+        b.startQuery(buf, qs, qe);
+      }
+      pS[np] = ds;
+      pE[np] = de;
+      pH[np] = h;
+      pScore[np] = score;
+      if (++np === BATCH) drainPending(b, docIds, buf, np), (np = 0);
+      continue;
+    }
+    // off the fast path: the reference parser takes this one line (or throws its error)
+    if (np > 0) drainPending(b, docIds, buf, np), (np = 0);
+    let nl = lineStart;
+    while (buf[nl] !== 10) nl++;
+    scanLines(buf, nl + 1, 6, starts, ends, lineNo - 1, b.onLine, lineStart);
+    i = nl + 1;
+  }
+  if (np > 0) drainPending(b, docIds, buf, np);
+  return lineNo;
+}
+
+/** Intern the `np` pending docnos of {@link runBlock} (touch every slot first, then look up) and append them with their scores. */
+function drainPending(b: RunBuilder, docIds: IdInterner, buf: Buffer, np: number): number {
+  let sink = 0;
+  for (let k = 0; k < np; k++) PENDING_K[k] = docIds.touch(PENDING_H[k]);
+  for (let k = 0; k < np; k++) sink += docIds.touchString(PENDING_K[k]);
+  const w = PENDING_W;
+  if (!LITTLE_ENDIAN) for (let k = 0; k < np; k++) packId(buf, PENDING_S[k], PENDING_E[k], w, 3 * k);
+  for (let k = 0; k < np; k++) b.push(docIds.getPacked(buf, PENDING_S[k], PENDING_E[k], PENDING_H[k], w, 3 * k), PENDING_SCORE[k]);
+  return sink;
+}
+
+const BATCH = 128;
+/** Exact powers of ten (the fast path of parseNumber in trec-scan.ts). */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const PENDING_S = new Int32Array(BATCH);
+const PENDING_E = new Int32Array(BATCH);
+const PENDING_H = new Int32Array(BATCH);
+const PENDING_SCORE = new Float64Array(BATCH);
+const PENDING_W = new Int32Array(3 * BATCH);
+/**
+ * The bytes of PENDING_W: byte 4w + b is byte b of word w on a little-endian machine, which
+ * is how packId packs (checked at load: on a big-endian machine the words are packed by
+ * packId instead).
+ */
+const PENDING_W_BYTES = new Uint8Array(PENDING_W.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Int32Array([1]).buffer)[0] === 1;
+const PENDING_K = new Int32Array(BATCH);
 
 // ---------------------------------------------------------------------------------------
 // Parallel reading: byte ranges parsed by worker threads (trec-parse-worker.ts), waited for
