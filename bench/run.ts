@@ -96,6 +96,19 @@ async function main() {
       results.metrics = { ...r, writeSeconds: files.writeSeconds, trecEvalReferenceSeconds: 35, trecEvalReferenceNote: "the issue's figure for trec_eval on such a file on this machine; trec_eval is not installable here, so it was not re-measured" };
       rows.push([`metrics ${p.queries}x${p.depth} TREC (${fmt(r.runBytes / 2 ** 20, 0)} MiB): parse + evaluate 7 metrics`, `${fmt(r.totalSeconds)} s`, `parse ${fmt(r.parseSeconds)} s + eval ${fmt(r.evaluateSeconds)} s`, `cpu ${fmt(r.totalCpuSeconds)} s (parse ${fmt(r.parseCpuSeconds)} + eval ${fmt(r.evaluateCpuSeconds)}); mismatches vs in-memory: ${r.mismatches}; peak RSS ${fmt(r.peakRssMiB, 0)} MiB`]);
       rows.push([`readRun ${fmt(r.runBytes / 2 ** 20, 0)} MiB run file, one thread`, `${fmt(r.runBytes / 1e6 / r.parseMBps)} s`, `${fmt(r.parseMBps, 0)} MB/s`, `${r.parseParallelThreads} threads: ${fmt(r.parseParallelSeconds)} s = ${fmt(r.parseParallelMBps, 0)} MB/s (${fmt(r.parseParallelCpuSeconds)} CPU-s); identical runs: ${r.parsedIdentical}; readRunReference (old parser): ${fmt(r.parseReferenceMBps, 0)} MB/s, identical: ${r.referenceIdentical}`]);
+      // parse speed in fresh processes (no heap left over from writing and evaluating), the
+      // new and the old parser alternating, median of 3 each: the figure of issue 13's target
+      const fresh: Record<'readRun' | 'readRunReference', number[]> = { readRun: [], readRunReference: [] };
+      for (let i = 0; i < 3; i++) {
+        for (const parser of ['readRunReference', 'readRun'] as const) {
+          const out = spawnSync(process.execPath, ['--import', 'tsx', resolve(packageRoot(), 'bench/metrics.ts'), '--parse-one', files.runPath, parser], { encoding: 'utf8' });
+          if (out.status !== 0) throw new Error(`bench/metrics.ts --parse-one failed: ${out.stderr}`);
+          fresh[parser].push(JSON.parse(out.stdout.trim().split('\n').at(-1)!).MBps);
+        }
+      }
+      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1];
+      results.metricsFreshParse = { readRunMBps: fresh.readRun, readRunReferenceMBps: fresh.readRunReference, medianReadRunMBps: median(fresh.readRun), medianReferenceMBps: median(fresh.readRunReference) };
+      rows.push([`readRun in a fresh process (median of 3)`, `${fmt(median(fresh.readRun), 0)} MB/s`, `runs ${fresh.readRun.map((x) => fmt(x, 0)).join(', ')}`, `readRunReference (old parser), same processes' conditions: ${fmt(median(fresh.readRunReference), 0)} MB/s (${fresh.readRunReference.map((x) => fmt(x, 0)).join(', ')})`]);
       rows.push(['reference: trec_eval (issue figure, not re-measured)', '~35 s', '', 'trec_eval is not installable on this machine']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
