@@ -302,6 +302,22 @@ export function readRunReference(path: string, options: ReadOptions = {}): Run {
 }
 
 /**
+ * Add one query's lines to the run: a query seen before (its lines not contiguous in the
+ * file, or split between two parallel ranges) is extended, in file order.
+ */
+function appendRanking(run: Run, qid: string, ids: string[], scores: Float64Array): void {
+  const old = run[qid];
+  if (!old) {
+    run[qid] = { ids, scores };
+    return;
+  }
+  const merged = new Float64Array(old.scores.length + scores.length);
+  merged.set(old.scores as Float64Array);
+  merged.set(scores, old.scores.length);
+  run[qid] = { ids: old.ids.concat(ids), scores: merged };
+}
+
+/**
  * The state of one run parse: the current query (its id, and its bytes to compare the next
  * line's with), its ids and scores so far; `onLine` is the per-line parser (field count,
  * rank, score checks and their `path:line` errors).
@@ -343,15 +359,7 @@ class RunBuilder {
       s = this.scores.slice(0, n);
       ids = this.ids;
     }
-    const old = run[qid];
-    if (old) {
-      const merged = new Float64Array(old.scores.length + n);
-      merged.set(old.scores as Float64Array);
-      merged.set(s, old.scores.length);
-      run[qid] = { ids: old.ids.concat(ids), scores: merged };
-    } else {
-      run[qid] = { ids, scores: s };
-    }
+    appendRanking(run, qid, ids, s);
   }
 
   /** Start a query whose id is bytes [s, e) (after storing the previous one). */
@@ -729,13 +737,7 @@ function assembleRange(run: Run, p: ParsedRange): void {
     for (let j = 0; j < n; j++) ids[j] = strings[p.docIdx[e + j]];
     const scores = p.scores.slice(e, e + n);
     e += n;
-    const old = run[qid];
-    if (old) {
-      const merged = new Float64Array(old.scores.length + n);
-      merged.set(old.scores as Float64Array);
-      merged.set(scores, old.scores.length);
-      run[qid] = { ids: old.ids.concat(ids), scores: merged };
-    } else run[qid] = { ids, scores };
+    appendRanking(run, qid, ids, scores);
   }
 }
 
