@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Independent PyTorch reference for xlalign's transformer encoders (BERT / XLM-R).
+"""Independent PyTorch reference for xlalign's transformer encoders: BERT / XLM-R, gte
+"new" (gte-multilingual-base) and jina-embeddings-v3 (rotary XLM-R with task LoRA adapters).
 
-Written from the Hugging Face modelling code with torch.nn.functional only (no
-`transformers` package needed; Debian's python3-torch and python3-numpy suffice).
+Written from the Hugging Face modelling code (BERT, XLM-R), Alibaba-NLP/new-impl's
+modeling.py (gte) and jinaai/xlm-roberta-flash-implementation (jina-v3) with
+torch.nn.functional only (no `transformers` package or remote code needed; Debian's
+python3-torch and python3-numpy suffice). The rotary families run on the padded batch with
+an additive mask, which equals the hub code's unpadded / memory-efficient paths on real tokens.
 
 Modes:
   check <folder>   stdin: {"ids": [[...]], "mask": [[...]], "pooling": "mean|cls|pooler",
-                   "grad_pooled": [[...]]}; stdout: {"pooled": [[...]], "grads": {name: [...]},
+                   "grad_pooled": [[...]], "task": k (jina-v3: index in lora_adaptations)}; stdout: {"pooled": [[...]], "grads": {name: [...]},
                    "grad_inputs_embeds": [...]} computed in float64 with autograd.
   bench            --layers 12 --hidden 384 --heads 12 --intermediate 1536 --vocab 250037
                    --batch 32 --seq 128 --iters 5 --threads N: random weights, forward +
@@ -81,16 +85,107 @@ def forward(P, cfg, ids, mask, pooling, inputs_embeds=None):
     return pooled
 
 
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def rope_tables(cfg, T):
+    """cos, sin [T, dh] as the hub code caches them (float32), for positions 0..T-1."""
+    dh = cfg["hidden_size"] // cfg["num_attention_heads"]
+    i = torch.arange(0, dh, 2).float() / dh
+    if cfg["model_type"] == "new":
+        base = float(cfg.get("rope_theta", 10000.0))
+        sc = cfg.get("rope_scaling")
+        if sc:
+            # NTKScalingRotaryEmbedding builds its cache at max_position_embeddings * factor,
+            # so the scaled base (and the factor^(2/dh) division) applies at every length.
+            f = float(sc["factor"])
+            inv = 1.0 / ((base * f) ** i)
+            inv = inv / f ** (2 / dh)
+        else:
+            inv = 1.0 / (base ** i)
+    else:
+        inv = 1.0 / (float(cfg.get("rotary_emb_base", 10000.0)) ** i)
+    t = torch.arange(T, dtype=torch.float32)
+    freqs = torch.outer(t, inv)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos().double(), emb.sin().double()
+
+
+def attention(h, qkv, cos, sin, ext, nh):
+    B, T, H3 = qkv.shape
+    H = H3 // 3
+    dh = H // nh
+    q, k, v = [t.reshape(B, T, nh, dh) for t in qkv.split(H, dim=-1)]
+    c, s = cos[None, :, None, :], sin[None, :, None, :]
+    q = q * c + rotate_half(q) * s
+    k = k * c + rotate_half(k) * s
+    q, k, v = [t.permute(0, 2, 1, 3) for t in (q, k, v)]
+    sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(dh) + ext
+    return torch.matmul(torch.softmax(sc, dim=-1), v).permute(0, 2, 1, 3).reshape(B, T, H)
+
+
+def forward_rotary(P, cfg, ids, mask, pooling, task):
+    """gte 'new' (NewModel) or jina-embeddings-v3 (XLMRobertaLoRA with task `task`), eval mode."""
+    B, T = ids.shape
+    H = cfg["hidden_size"]
+    nh = cfg["num_attention_heads"]
+    eps = cfg.get("layer_norm_eps", 1e-12)
+    cos, sin = rope_tables(cfg, T)
+    ext = (1.0 - mask[:, None, None, :].double()) * torch.finfo(torch.float64).min
+    if cfg["model_type"] == "new":
+        x = P["embeddings.word_embeddings.weight"][ids]
+        if cfg.get("type_vocab_size", 0) > 0:
+            x = x + P["embeddings.token_type_embeddings.weight"][0]
+        h = F.layer_norm(x, (H,), P["embeddings.LayerNorm.weight"], P["embeddings.LayerNorm.bias"], eps)
+        I = cfg["intermediate_size"]
+        for i in range(cfg["num_hidden_layers"]):
+            p = lambda n: P[f"encoder.layer.{i}.{n}"]
+            a = F.linear(attention(h, F.linear(h, p("attention.qkv_proj.weight"), p("attention.qkv_proj.bias")), cos, sin, ext, nh), p("attention.o_proj.weight"), p("attention.o_proj.bias"))
+            h1 = F.layer_norm(h + a, (H,), p("attn_ln.weight"), p("attn_ln.bias"), eps)
+            up, gate = F.linear(h1, p("mlp.up_gate_proj.weight")).split(I, dim=-1)
+            m = F.linear(F.gelu(gate) * up, p("mlp.down_proj.weight"), p("mlp.down_proj.bias"))
+            h = F.layer_norm(h1 + m, (H,), p("mlp_ln.weight"), p("mlp_ln.bias"), eps)
+    else:
+        s = cfg.get("lora_alpha", 1) / cfg.get("lora_rank", 4)
+        W = ".parametrizations.weight.original"
+        def lin_w(n):  # linear: W + s * B_t A_t
+            return P[n + W] + P[n + ".parametrizations.weight.0.lora_B"][task] @ P[n + ".parametrizations.weight.0.lora_A"][task] * s
+        def emb_w(n):  # embedding: W + s * A_t B_t
+            return P[n + W] + P[n + ".parametrizations.weight.0.lora_A"][task] @ P[n + ".parametrizations.weight.0.lora_B"][task] * s
+        x = emb_w("embeddings.word_embeddings")[ids] + emb_w("embeddings.token_type_embeddings")[0]
+        h = F.layer_norm(x, (H,), P["emb_ln.weight"], P["emb_ln.bias"], eps)
+        for i in range(cfg["num_hidden_layers"]):
+            pre = f"encoder.layers.{i}."
+            lin = lambda n, v: F.linear(v, lin_w(pre + n), P[pre + n + ".bias"])
+            a = lin("mixer.out_proj", attention(h, lin("mixer.Wqkv", h), cos, sin, ext, nh))
+            h1 = F.layer_norm(a + h, (H,), P[pre + "norm1.weight"], P[pre + "norm1.bias"], eps)
+            m = lin("mlp.fc2", F.gelu(lin("mlp.fc1", h1)))
+            h = F.layer_norm(m + h1, (H,), P[pre + "norm2.weight"], P[pre + "norm2.bias"], eps)
+    if pooling == "mean":
+        mf = mask.double().unsqueeze(-1)
+        return (h * mf).sum(1) / mf.sum(1)
+    pooled = h[:, 0]
+    if pooling == "pooler":
+        pooled = torch.tanh(F.linear(pooled, P["pooler.dense.weight"], P["pooler.dense.bias"]))
+    return pooled
+
+
 def check(folder):
     cfg = json.load(open(f"{folder}/config.json"))
     raw = read_safetensors(f"{folder}/model.safetensors")
-    key = "embeddings.word_embeddings.weight"
+    rotary = cfg["model_type"] == "new" or cfg.get("position_embedding_type") == "rotary"
+    key = "embeddings.word_embeddings.parametrizations.weight.original" if cfg.get("position_embedding_type") == "rotary" else "embeddings.word_embeddings.weight"
     prefix = next(n[: len(n) - len(key)] for n in raw if n.endswith(key))
     P = {n[len(prefix):]: torch.tensor(np.array(a, dtype=np.float64), requires_grad=True) for n, a in raw.items() if n.startswith(prefix) and a.dtype != np.int64}
     req = json.load(sys.stdin)
     ids = torch.tensor(req["ids"], dtype=torch.long)
     mask = torch.tensor(req["mask"], dtype=torch.long)
-    pooled = forward(P, cfg, ids, mask, req["pooling"])
+    if rotary:
+        pooled = forward_rotary(P, cfg, ids, mask, req["pooling"], req.get("task", 0))
+    else:
+        pooled = forward(P, cfg, ids, mask, req["pooling"])
     g = torch.tensor(req["grad_pooled"], dtype=torch.float64)
     (pooled * g).sum().backward()
     grads = {n: t.grad.reshape(-1).tolist() for n, t in P.items() if t.grad is not None}

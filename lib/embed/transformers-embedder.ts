@@ -6,7 +6,7 @@
  * batching loop, an on-disk cache ({@link EmbeddingCache}) and a progress bar.
  */
 import { basename } from 'node:path';
-import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { AutoModel, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { checkOneOf, xlError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { defaultThreads } from '../util/threads.js';
@@ -136,6 +136,13 @@ export class TransformersEmbedder implements Embedder {
   private readonly truncatedMemo = new Map<string, boolean>();
   /** The open cache namespace, if caching is on (and no adapter without id is set). */
   cache?: EmbeddingCache;
+  /**
+   * Models whose ONNX export takes a `task_id` (jina-embeddings-v3: the index of a LoRA task
+   * in config.json's `lora_adaptations`): the task of each kind of text, chosen from the
+   * prompt name as sentence-transformers does (`retrieval.query` for queries,
+   * `retrieval.passage` for passages). transformers.js does not feed this input; we do.
+   */
+  readonly tasks?: Record<EmbedKind, { name: string; id: number }>;
 
   constructor(
     id: string,
@@ -144,6 +151,16 @@ export class TransformersEmbedder implements Embedder {
     private readonly options: Resolved,
   ) {
     this.id = id;
+    const inputs = (encoder as unknown as { sessions?: { model?: { inputNames?: string[] } } }).sessions?.model?.inputNames ?? [];
+    if (inputs.includes('task_id')) {
+      const tasks = (encoder.config as unknown as { lora_adaptations?: unknown }).lora_adaptations;
+      const pick = (name: string) => {
+        const i = Array.isArray(tasks) ? tasks.indexOf(name) : -1;
+        if (i < 0) throw xlError('loadEmbedder', `${id}: the ONNX model takes a 'task_id' input but config.json's lora_adaptations (${Array.isArray(tasks) ? tasks.join(', ') : 'missing'}) has no '${name}' task`);
+        return { name, id: i };
+      };
+      this.tasks = { query: pick('retrieval.query'), passage: pick('retrieval.passage') };
+    }
   }
 
   get dim(): number {
@@ -181,7 +198,9 @@ export class TransformersEmbedder implements Embedder {
     let keys: string[] | undefined;
     let found = new Array<boolean>(inputs.length).fill(false);
     if (this.cache) {
-      keys = inputs.map(textKey);
+      // With task adapters the same text embeds differently as a query and as a passage.
+      const task = this.tasks ? `[${this.tasks[kind].name}] ` : '';
+      keys = inputs.map((t) => textKey(task + t));
       this.cache.refresh();
       if (!this.options.force) found = this.cache.getInto(keys, out, dim);
       this.stats.cacheHits += found.filter(Boolean).length;
@@ -201,7 +220,7 @@ export class TransformersEmbedder implements Embedder {
     try {
       for (let s = 0; s < todo.length; s += this.options.batchSize) {
         const batch = todo.slice(s, s + this.options.batchSize);
-        const vecs = await this.forward(batch);
+        const vecs = await this.forward(batch, kind);
         batch.forEach((t, j) => {
           for (const i of rowsOf.get(t)!) out.set(vecs.subarray(j * dim, (j + 1) * dim), i * dim);
         });
@@ -243,10 +262,11 @@ export class TransformersEmbedder implements Embedder {
   }
 
   /** Tokenize, run the encoder, pool, adapt, normalise one batch; returns `batch.length x dim`. */
-  private async forward(batch: string[]): Promise<Float32Array> {
+  private async forward(batch: string[], kind: EmbedKind = 'passage'): Promise<Float32Array> {
     const { pooling, maxLength, adapter, normalize } = this.options;
     const enc = tokenizeBatch(this.tokenizer, batch, { maxLength });
     const { lengths, ...feeds } = enc;
+    if (this.tasks) (feeds as Record<string, Tensor>).task_id = new Tensor('int64', BigInt64Array.of(BigInt(this.tasks[kind].id)), []);
     let output: Record<string, Tensor>;
     try {
       output = await this.encoder(feeds);

@@ -8,7 +8,8 @@
  *
  * The ops are the "layer-sized" pieces of transformer encoders (a Gemm linear layer,
  * LayerNormalization, erf GELU, tanh, masked multi-head attention, a constant-matrix
- * MatMul for pooling, Add), each with its VJP derived by hand (formulas on each method).
+ * MatMul for pooling, Add, elementwise Mul, a column slice, rotary position embedding, a
+ * LoRA low-rank weight update), each with its VJP derived by hand (formulas on each method).
  * Working at this granularity keeps the backward graph small and uses ONNX Runtime's fused
  * kernels (Gemm, LayerNormalization, Softmax) instead of dozens of elementwise nodes.
  *
@@ -199,15 +200,75 @@ export class GradTape extends OnnxGraphBuilder {
   }
 
   /**
-   * Linear layer y = x Wᵀ + b, x `[M, in]`, W `[out, in]` (PyTorch's layout), b `[out]`.
+   * Linear layer y = x Wᵀ + b, x `[M, in]`, W `[out, in]` (PyTorch's layout), b `[out]`
+   * (optional: gte's `up_gate_proj` has none).
    * VJP: dx = dy W, dW = dyᵀ x, db = Σ_rows dy.
    */
-  linear(x: string, w: string, b: string): string {
-    const y = this.op('Gemm', [x, w, b], { transB: 1 });
-    return this.record([x, w, b], y, (g) => {
+  linear(x: string, w: string, b?: string): string {
+    const y = this.op('Gemm', b ? [x, w, b] : [x, w], { transB: 1 });
+    return this.record(b ? [x, w, b] : [x, w], y, (g) => {
       if (this.needs.has(x)) this.accumulate(x, this.op('MatMul', [g, w]));
       if (this.needs.has(w)) this.accumulate(w, this.op('Gemm', [g, x], { transA: 1 }));
-      if (this.needs.has(b)) this.accumulate(b, this.op('ReduceSum', [g, this.constInt([0])], { keepdims: 0 }));
+      if (b && this.needs.has(b)) this.accumulate(b, this.op('ReduceSum', [g, this.constInt([0])], { keepdims: 0 }));
+    });
+  }
+
+  /** y = a ⊙ b (same shapes). VJP: da = dy ⊙ b, db = dy ⊙ a. */
+  mul(a: string, b: string): string {
+    const y = this.op('Mul', [a, b]);
+    return this.record([a, b], y, (g) => {
+      if (this.needs.has(a)) this.accumulate(a, this.op('Mul', [g, b]));
+      if (this.needs.has(b)) this.accumulate(b, this.op('Mul', [g, a]));
+    });
+  }
+
+  /**
+   * Columns [start, end) of x `[M, width]` (e.g. q, k, v of a packed qkv projection, the two
+   * halves of a GLU). VJP: dx = dy zero-padded back to `[M, width]` (a slice is a projection).
+   */
+  sliceLast(x: string, start: number, end: number, width: number): string {
+    const y = this.op('Slice', [x, this.constInt([start]), this.constInt([end]), this.constInt([-1])]);
+    return this.record([x], y, (g) => this.accumulate(x, this.op('Pad', [g, this.constInt([0, start, 0, width - end])])));
+  }
+
+  /**
+   * Rotary position embedding, rotate-half form (Su et al. 2021; GPT-NeoX / Hugging Face
+   * `apply_rotary_pos_emb`), on x `[M, heads·dh]` with per-token tables cos, sin `[M, dh]`
+   * (each holding its dh/2 angles twice): y = x ⊙ cos + R(x) ⊙ sin per head, where
+   * R([x₁, x₂]) = [−x₂, x₁] on the two halves of dh. R is linear and orthogonal with
+   * Rᵀ = −R, so the VJP is dx = dy ⊙ cos + Rᵀ(dy ⊙ sin) = dy ⊙ cos − R(dy ⊙ sin).
+   */
+  rotary(x: string, cos: string, sin: string, heads: number, headDim: number): string {
+    const half = headDim / 2;
+    const shape3 = this.constInt([-1, heads, headDim]);
+    const flat = this.constInt([-1, heads * headDim]);
+    const c3 = this.op('Unsqueeze', [cos, this.constInt([1])]);
+    const s3 = this.op('Unsqueeze', [sin, this.constInt([1])]);
+    const rot = (z3: string, sign: 1 | -1) => {
+      const [a, b] = this.node('Split', [z3, this.constInt([half, half])], { axis: -1 }, 2, 'Split');
+      return sign > 0 ? this.op('Concat', [this.op('Neg', [b]), a], { axis: -1 }) : this.op('Concat', [b, this.op('Neg', [a])], { axis: -1 });
+    };
+    const x3 = this.op('Reshape', [x, shape3]);
+    const y = this.op('Reshape', [this.op('Add', [this.op('Mul', [x3, c3]), this.op('Mul', [rot(x3, 1), s3])]), flat]);
+    return this.record([x], y, (g) => {
+      const g3 = this.op('Reshape', [g, shape3]);
+      this.accumulate(x, this.op('Reshape', [this.op('Add', [this.op('Mul', [g3, c3]), rot(this.op('Mul', [g3, s3]), -1)]), flat]));
+    });
+  }
+
+  /**
+   * A low-rank update of a weight (LoRA, Hu et al. 2022): W' = W + s · B A, W `[out, in]`,
+   * B `[out, r]`, A `[r, in]`. VJP: dW = dW', dB = s · dW' Aᵀ, dA = s · Bᵀ dW'.
+   */
+  lowRank(w: string, a: string, b: string, scale: number): string {
+    const s = this.constFloat([scale]);
+    const y = this.op('Add', [w, this.op('Mul', [this.op('MatMul', [b, a]), s])]);
+    return this.record([w, a, b], y, (g) => {
+      this.accumulate(w, g);
+      if (!this.needs.has(a) && !this.needs.has(b)) return;
+      const gs = this.op('Mul', [g, s]);
+      if (this.needs.has(b)) this.accumulate(b, this.op('Gemm', [gs, a], { transB: 1 }));
+      if (this.needs.has(a)) this.accumulate(a, this.op('Gemm', [b, gs], { transA: 1 }));
     });
   }
 

@@ -7,7 +7,8 @@ import { TransformerEncoder, type EncoderOptions } from '../models/transformer/e
 import { saveEncoderFolder } from '../models/transformer/folder.js';
 import { resolveEncoderFolder } from '../models/transformer/hub.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/transformer/safetensors.js';
-import { EMBEDDING_PARAMS, param } from '../models/transformer/weights.js';
+import { embeddingNames } from '../models/transformer/families.js';
+import { param } from '../models/transformer/weights.js';
 import { EncoderHead, type EncoderHeadOptions } from './heads/encoder-head.js';
 import { AlignmentLoss } from './losses/alignment-loss.js';
 import type { ParallelLoss } from './losses/types.js';
@@ -144,8 +145,9 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
 /** The parameters a head changes: its trainable graph parameters and the embedding tables it trains. */
 function changedParams(head: EncoderHead): string[] {
   const names = [...head.trainable];
-  if (head.trainEmbeddingBlock) names.push(EMBEDDING_PARAMS[1], EMBEDDING_PARAMS[2]);
-  if (head.wordEmbeddings === 'sparse') names.push(EMBEDDING_PARAMS[0]);
+  const e = embeddingNames(head.encoder.config);
+  if (head.trainEmbeddingBlock) names.push(...[e.position, e.tokenType].filter((n): n is string => n !== undefined));
+  if (head.wordEmbeddings === 'sparse') names.push(e.word);
   return names;
 }
 

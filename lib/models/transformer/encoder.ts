@@ -14,9 +14,13 @@ import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transforme
 import * as ort from 'onnxruntime-node';
 import { tokenizeBatch } from '../../embed/tokenize-batch.js';
 import { checkOneOf, xlError } from '../../util/errors.js';
-import { positionIds, type EncoderConfig } from './config.js';
+import { maxTextPositions, positionIds, ropeInvFreq, type EncoderConfig } from './config.js';
+import { embeddingNames, graphShape, isTaskParam } from './families.js';
 import { buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type EncoderPooling } from './graph.js';
-import { EMBEDDING_PARAMS, hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';
+import { hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';
+
+/** jina-embeddings-v3's adapters for the two sides of retrieval (the task chosen from the prompt name: query or passage). */
+export const RETRIEVAL_TASKS = { query: 'retrieval.query', passage: 'retrieval.passage' } as const;
 
 /** Options of {@link TransformerEncoder.load}. */
 export interface EncoderOptions {
@@ -38,6 +42,8 @@ export interface EncoderTokens {
   mask: BigInt64Array;
   /** `batch x seq` position ids (family rule). */
   positions: Int32Array;
+  /** The LoRA task (index in `lora_adaptations`) the batch runs with (jina-embeddings-v3). */
+  task?: number;
 }
 
 /** Gradients of one backward run. */
@@ -46,6 +52,17 @@ export interface EncoderGrads {
   params: Map<string, Float32Array>;
   /** dL/d(inputs_embeds), `batch·seq x hidden`, when embedding gradients were asked for. */
   inputsEmbeds?: Float32Array;
+}
+
+/** Gradients of the embedding tables from dL/d(inputs_embeds) ({@link TransformerEncoder.scatterEmbeddingGrads}). */
+export interface EmbeddingGrads {
+  /** Distinct word ids of the batch (ascending) and their summed gradients (`rows x hidden`). */
+  wordRows: Int32Array;
+  wordGrads: Float32Array;
+  /** The absolute position table's gradient (BERT / XLM-R; empty otherwise). */
+  position: Float32Array;
+  /** The token-type table's gradient (empty without one). */
+  tokenType: Float32Array;
 }
 
 /** A loaded encoder: config, weights, tokenizer, and lazily created ONNX Runtime sessions. */
@@ -69,7 +86,7 @@ export class TransformerEncoder {
     this.pooling = checkOneOf(where, 'pooling', options.pooling ?? 'mean', ENCODER_POOLINGS);
     if (this.pooling === 'pooler' && !hasPooler(weights)) throw xlError(where, `pooling 'pooler' needs pooler.dense.* in ${sourceDir}/model.safetensors; use 'mean' or 'cls'`);
     const c = this.config;
-    const familyMax = c.modelType === 'bert' ? c.maxPositions : c.maxPositions - c.padTokenId - 1;
+    const familyMax = maxTextPositions(c);
     const tokMax = Number((tokenizer as unknown as { model_max_length?: number } | undefined)?.model_max_length);
     const dflt = Math.min(512, familyMax, Number.isInteger(tokMax) && tokMax > 0 ? tokMax : Infinity);
     this.maxLength = options.maxLength ?? dflt;
@@ -101,42 +118,102 @@ export class TransformerEncoder {
     return this.config.hiddenSize;
   }
 
-  /** Tokenize `texts` (special tokens kept on truncation, right padding; see `tokenizeBatch`). */
-  tokenize(texts: readonly string[]): EncoderTokens {
+  /**
+   * The LoRA task of texts embedded as `kind` (jina-embeddings-v3: `retrieval.query` /
+   * `retrieval.passage`); undefined for a model without task adapters.
+   * @throws XlalignError when the model has adapters but not that task.
+   */
+  taskFor(kind: 'query' | 'passage'): number | undefined {
+    const lora = this.config.lora;
+    if (!lora) return undefined;
+    const t = lora.tasks.indexOf(RETRIEVAL_TASKS[kind]);
+    if (t < 0) throw xlError('TransformerEncoder', `${this.sourceDir}: lora_adaptations [${lora.tasks.join(', ')}] has no '${RETRIEVAL_TASKS[kind]}' task for ${kind} texts`);
+    return t;
+  }
+
+  /** Tokenize `texts` (special tokens kept on truncation, right padding; see `tokenizeBatch`); `kind` picks the LoRA task (default passage). */
+  tokenize(texts: readonly string[], kind: 'query' | 'passage' = 'passage'): EncoderTokens {
     if (!this.tokenizer) throw xlError('TransformerEncoder.tokenize', 'this encoder was created without a tokenizer; pass token ids with fromIds');
     const enc = tokenizeBatch(this.tokenizer, texts, { maxLength: this.maxLength });
     const [batch, seq] = enc.input_ids.dims as number[];
     const ids = Int32Array.from(enc.input_ids.data as BigInt64Array, (v) => Number(v));
-    return this.fromIds(ids, enc.attention_mask.data as BigInt64Array, batch, seq);
+    return this.fromIds(ids, enc.attention_mask.data as BigInt64Array, batch, seq, this.taskFor(kind));
   }
 
-  /** A batch from padded ids and mask (`batch x seq`, row-major). */
-  fromIds(ids: Int32Array, mask: BigInt64Array, batch: number, seq: number): EncoderTokens {
+  /** A batch from padded ids and mask (`batch x seq`, row-major); `task`: the LoRA task (models with adapters; default: the passage task). */
+  fromIds(ids: Int32Array, mask: BigInt64Array, batch: number, seq: number, task: number | undefined = this.taskFor('passage')): EncoderTokens {
     const positions = new Int32Array(batch * seq);
     for (let b = 0; b < batch; b++) positionIds(this.config, ids.subarray(b * seq, (b + 1) * seq), positions.subarray(b * seq, (b + 1) * seq));
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] < 0 || ids[i] >= this.config.vocabSize) throw xlError('TransformerEncoder', `token id ${ids[i]} is outside the vocabulary [0, ${this.config.vocabSize})`);
     }
-    return { batch, seq, ids, mask, positions };
+    if (this.config.lora && (task === undefined || !Number.isInteger(task) || task < 0 || task >= this.config.lora.tasks.length)) {
+      throw xlError('TransformerEncoder', `task ${task} is outside [0, ${this.config.lora.tasks.length}) (lora_adaptations of ${this.sourceDir})`);
+    }
+    return { batch, seq, ids, mask, positions, ...(this.config.lora ? { task } : {}) };
   }
 
-  /** word(id) + token_type(0) + position(pos) per token, `batch·seq x hidden` float32 (summed in that order, as the export graph does). */
+  /**
+   * word(id) + token_type(0) + position(pos) per token, `batch·seq x hidden` float32 (summed in
+   * that order, as the export graph does); the rotary layouts have no position table, and
+   * jina-embeddings-v3 adds each table's LoRA row for the batch's task, (α/r)·A_t[id] B_t.
+   */
   inputsEmbeds(tok: EncoderTokens): Float32Array {
     const H = this.dim;
-    const word = param(this.weights, EMBEDDING_PARAMS[0]);
-    const pos = param(this.weights, EMBEDDING_PARAMS[1]);
-    const type = param(this.weights, EMBEDDING_PARAMS[2]);
+    const e = embeddingNames(this.config);
+    const word = this.loraTable(e.word, e.wordLora, tok.task, tok.ids);
+    const pos = e.position ? param(this.weights, e.position) : undefined;
+    const type = e.tokenType ? this.loraTable(e.tokenType, e.tokenTypeLora, tok.task, [0]).subarray(0, H) : undefined;
     const out = new Float32Array(tok.ids.length * H);
     for (let i = 0; i < tok.ids.length; i++) {
-      const w = tok.ids[i] * H;
+      const w = e.wordLora ? i * H : tok.ids[i] * H;
       const p = tok.positions[i] * H;
       const o = i * H;
       for (let d = 0; d < H; d++) {
-        out[o + d] = word[w + d] + type[d];
-        out[o + d] += pos[p + d];
+        out[o + d] = type ? word[w + d] + type[d] : word[w + d];
+        if (pos) out[o + d] += pos[p + d];
       }
     }
     return out;
+  }
+
+  /** A table, or (with LoRA) its rows `ids` of W + (α/r)·A_t B_t, rounded to float32 as PyTorch's merged weight is. */
+  private loraTable(name: string, lora: { a: string; b: string } | undefined, task: number | undefined, ids: ArrayLike<number>): Float32Array {
+    const w = param(this.weights, name);
+    if (!lora) return w;
+    const H = this.dim;
+    const r = this.config.lora!.rank;
+    const s = this.config.lora!.alpha / r;
+    const a = param(this.weights, `${lora.a}@${task}`);
+    const b = param(this.weights, `${lora.b}@${task}`);
+    const out = new Float32Array(ids.length * H);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      for (let d = 0; d < H; d++) {
+        let ab = 0;
+        for (let k = 0; k < r; k++) ab += a[id * r + k] * b[k * H + d];
+        out[i * H + d] = w[id * H + d] + Math.fround(Math.fround(ab) * s);
+      }
+    }
+    return out;
+  }
+
+  /** Per-token cos / sin tables `batch·seq x dh` of pos·invFreq (the angle rounded to float32, as PyTorch's float32 cache). */
+  ropeTables(tok: EncoderTokens): { cos: Float32Array; sin: Float32Array } {
+    const inv = ropeInvFreq(this.config);
+    const half = inv.length;
+    const dh = 2 * half;
+    const n = tok.ids.length;
+    const cos = new Float32Array(n * dh);
+    const sin = new Float32Array(n * dh);
+    for (let i = 0; i < n; i++) {
+      for (let d = 0; d < half; d++) {
+        const angle = Math.fround(tok.positions[i] * inv[d]);
+        cos[i * dh + d] = cos[i * dh + d + half] = Math.cos(angle);
+        sin[i * dh + d] = sin[i * dh + d + half] = Math.sin(angle);
+      }
+    }
+    return { cos, sin };
   }
 
   /** The pooling matrix `batch x (batch·seq)`: mask/count per row for 'mean', a one at each row's first token otherwise. */
@@ -173,8 +250,19 @@ export class TransformerEncoder {
       attention_mask: new ort.Tensor('int64', tok.mask, [tok.batch, tok.seq]),
       pool: new ort.Tensor('float32', this.poolMatrix(tok), [tok.batch, M]),
     };
-    for (const n of names) f[n] = new ort.Tensor('float32', param(this.weights, n), this.shapes.get(n)!);
+    if (this.config.rope) {
+      const { cos, sin } = this.ropeTables(tok);
+      const dh = this.dim / this.config.numHeads;
+      f.rope_cos = new ort.Tensor('float32', cos, [M, dh]);
+      f.rope_sin = new ort.Tensor('float32', sin, [M, dh]);
+    }
+    for (const n of names) f[n] = new ort.Tensor('float32', param(this.weights, this.paramKey(n, tok)), graphShape(n, this.shapes.get(n)!));
     return f;
+  }
+
+  /** The weights' key of graph parameter `name` for a batch: `name@task` for a LoRA factor (one task's slice), else `name`. */
+  paramKey(name: string, tok: EncoderTokens): string {
+    return isTaskParam(name) ? `${name}@${tok.task}` : name;
   }
 
   /** Pooled vectors (`batch x hidden`, not normalised) and the last hidden state (`batch·seq x hidden`). */
@@ -215,15 +303,16 @@ export class TransformerEncoder {
    * included: a padded token's gradient is exactly zero, as nothing reads it). Word rows come
    * back sparse: the distinct ids of the batch (ascending) and their summed gradients.
    */
-  scatterEmbeddingGrads(tok: EncoderTokens, g: Float32Array): { wordRows: Int32Array; wordGrads: Float32Array; position: Float32Array; tokenType: Float32Array } {
+  scatterEmbeddingGrads(tok: EncoderTokens, g: Float32Array): EmbeddingGrads {
     const H = this.dim;
     const c = this.config;
+    const e = embeddingNames(c);
     const rows = Int32Array.from(new Set(tok.ids.filter((_, i) => tok.mask[i] !== 0n))).sort();
     const slot = new Map<number, number>();
     rows.forEach((id, i) => slot.set(id, i));
     const wordGrads = new Float32Array(rows.length * H);
-    const position = new Float32Array(c.maxPositions * H);
-    const tokenType = new Float32Array(c.typeVocabSize * H);
+    const position = new Float32Array(e.position ? c.maxPositions * H : 0);
+    const tokenType = new Float32Array(e.tokenType ? c.typeVocabSize * H : 0);
     for (let i = 0; i < tok.ids.length; i++) {
       if (tok.mask[i] === 0n) continue;
       const w = slot.get(tok.ids[i])! * H;
@@ -231,8 +320,8 @@ export class TransformerEncoder {
       for (let d = 0; d < H; d++) {
         const v = g[i * H + d];
         wordGrads[w + d] += v;
-        position[p + d] += v;
-        tokenType[d] += v;
+        if (e.position) position[p + d] += v;
+        if (e.tokenType) tokenType[d] += v;
       }
     }
     return { wordRows: rows, wordGrads, position, tokenType };

@@ -17,7 +17,8 @@
  * Hugging Face's `get_extended_attention_mask`.
  */
 import { GradTape, ONNX_FLOAT, ONNX_INT64 } from '../../nn/onnx-autodiff.js';
-import type { EncoderConfig } from './config.js';
+import { ropeInvFreq, type EncoderConfig } from './config.js';
+import { embeddingNames, graphShape, isTaskParam, rotaryBody, rotaryLayerParamNames } from './families.js';
 import { EMBEDDING_PARAMS, layerParamNames, POOLER_PARAMS } from './weights.js';
 
 /** The most negative float32, HF's additive mask value. */
@@ -36,9 +37,13 @@ function maskAndShape(g: GradTape, c: EncoderConfig, attentionMask: string): { m
   return { maskAdd, shape4 };
 }
 
-/** Embedding LayerNorm and all layers on `x` [M, H]; returns the last hidden state [M, H]. */
-export function encoderBody(g: GradTape, c: EncoderConfig, x: string, attentionMask: string): string {
+/**
+ * Embedding LayerNorm and all layers on `x` [M, H]; returns the last hidden state [M, H].
+ * Rotary layouts (`families.ts`) take the per-token cos / sin tables `rope` [M, dh].
+ */
+export function encoderBody(g: GradTape, c: EncoderConfig, x: string, attentionMask: string, rope?: { cos: string; sin: string }, get?: (name: string) => string): string {
   const { maskAdd, shape4 } = maskAndShape(g, c, attentionMask);
+  if (c.layout !== 'bert') return rotaryBody(g, c, x, maskAdd, shape4, rope!, get);
   const eps = c.layerNormEps;
   const scale = 1 / Math.sqrt(c.hiddenSize / c.numHeads);
   let h = g.layerNorm(x, EMBEDDING_PARAMS[3], EMBEDDING_PARAMS[4], eps);
@@ -54,8 +59,9 @@ export function encoderBody(g: GradTape, c: EncoderConfig, x: string, attentionM
 
 /** Every parameter the body (and the pooler, for pooling 'pooler') reads, except the three embedding tables. */
 export function graphParamNames(c: EncoderConfig, pooling: EncoderPooling): string[] {
-  const names: string[] = [EMBEDDING_PARAMS[3], EMBEDDING_PARAMS[4]];
-  for (let i = 0; i < c.numLayers; i++) names.push(...layerParamNames(i));
+  const e = embeddingNames(c);
+  const names: string[] = [e.lnWeight, e.lnBias];
+  for (let i = 0; i < c.numLayers; i++) names.push(...(c.layout === 'bert' ? layerParamNames(i) : rotaryLayerParamNames(c, i)));
   if (pooling === 'pooler') names.push(...POOLER_PARAMS);
   return names;
 }
@@ -69,8 +75,15 @@ export interface TrainGraphOptions {
   trainable?: readonly string[];
   /** Also output dL/d(inputs_embeds) (for the embedding tables). Default false. */
   embeddingsGrad?: boolean;
-  /** Shapes of the parameters (for the input declarations). */
+  /** Shapes of the parameters (full shapes; a LoRA factor's input is one task's slice). */
   shapes: Map<string, number[]>;
+}
+
+/** Graph inputs `rope_cos`, `rope_sin` [tokens, dh] of a rotary layout (tables per token, from its position). */
+function ropeInputs(g: GradTape, c: EncoderConfig): { cos: string; sin: string } | undefined {
+  if (!c.rope) return undefined;
+  const dh = c.hiddenSize / c.numHeads;
+  return { cos: g.input('rope_cos', ONNX_FLOAT, ['tokens', dh]), sin: g.input('rope_sin', ONNX_FLOAT, ['tokens', dh]) };
 }
 
 /** Build the training (or forward-only) graph; see the file comment for its inputs and outputs. */
@@ -81,11 +94,12 @@ export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Ar
   const mask = g.input('attention_mask', ONNX_INT64, ['batch', 'seq']);
   const pool = g.input('pool', ONNX_FLOAT, ['batch', 'tokens']);
   const names = graphParamNames(c, o.pooling);
-  for (const n of names) g.input(n, ONNX_FLOAT, o.shapes.get(n)!);
+  const rope = ropeInputs(g, c);
+  for (const n of names) g.input(n, ONNX_FLOAT, graphShape(n, o.shapes.get(n)!));
   const trainable = o.backward ? (o.trainable ?? []) : [];
   for (const n of trainable) g.requireGrad(n);
   if (o.backward && o.embeddingsGrad) g.requireGrad(x);
-  const last = encoderBody(g, c, x, mask);
+  const last = encoderBody(g, c, x, mask, rope);
   let pooled = g.constMatMul(pool, last);
   if (o.pooling === 'pooler') pooled = g.tanh(g.linear(pooled, POOLER_PARAMS[0], POOLER_PARAMS[1]));
   g.output(pooled, 'pooled', ONNX_FLOAT, ['batch', H]);
@@ -96,7 +110,7 @@ export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Ar
   const seed = g.input('grad_pooled', ONNX_FLOAT, ['batch', H]);
   const wrt = [...trainable, ...(o.embeddingsGrad ? [x] : [])];
   const grads = g.backward(new Map([[pooled, seed]]), wrt);
-  for (const n of trainable) g.output(grads.get(n)!, `grad.${n}`, ONNX_FLOAT, o.shapes.get(n)!);
+  for (const n of trainable) g.output(grads.get(n)!, `grad.${n}`, ONNX_FLOAT, graphShape(n, o.shapes.get(n)!));
   if (o.embeddingsGrad) g.output(grads.get(x)!, 'grad.inputs_embeds', ONNX_FLOAT, ['tokens', H]);
   return g.toBytes('xlalign_encoder_train');
 }
@@ -109,6 +123,7 @@ export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Ar
  * @param get  the float32 values of a parameter by canonical name.
  */
 export function buildExportGraph(c: EncoderConfig, get: (name: string) => Float32Array, shapes: Map<string, number[]>, options: { pooler?: boolean; externalData?: string } = {}): { model: Uint8Array; externalData: Uint8Array[] } {
+  if (c.layout !== 'bert') return buildRotaryExportGraph(c, get, shapes, options);
   const g = new GradTape();
   const H = c.hiddenSize;
   const dims = ['batch_size', 'sequence_length'];
@@ -139,6 +154,63 @@ export function buildExportGraph(c: EncoderConfig, get: (name: string) => Float3
     // BertPooler: tanh(W h_[CLS] + b), output `pooler_output` [batch_size, H] as the hub's exports have it.
     const cls = g.op('Gather', [hidden, g.constInt([0], [])], { axis: 1 });
     g.output(g.op('Tanh', [g.op('Gemm', [cls, POOLER_PARAMS[0], POOLER_PARAMS[1]], { transB: 1 })]), 'pooler_output', ONNX_FLOAT, ['batch_size', H]);
+  }
+  const externalData = options.externalData ? g.externalize(options.externalData) : [];
+  return { model: g.toBytes('xlalign_encoder'), externalData };
+}
+
+/**
+ * The export graph of the rotary layouts, in the layout of their hub repositories' ONNX files:
+ * gte-multilingual-base `input_ids`, `attention_mask` [, `token_type_ids` when
+ * `type_vocab_size` > 0] -> `last_hidden_state`; jina-embeddings-v3 adds `task_id` (int64
+ * scalar, the index in `lora_adaptations`) and applies that task's adapters
+ * (W + (α/r)·B_t A_t per linear layer, rows of W + (α/r)·A_t B_t per embedding table).
+ * Positions 0..T−1; cos / sin of pos·invFreq computed in the graph in float32, as PyTorch
+ * builds its cache.
+ */
+function buildRotaryExportGraph(c: EncoderConfig, get: (name: string) => Float32Array, shapes: Map<string, number[]>, options: { pooler?: boolean; externalData?: string }): { model: Uint8Array; externalData: Uint8Array[] } {
+  const g = new GradTape();
+  const H = c.hiddenSize;
+  const dh = H / c.numHeads;
+  const dims = ['batch_size', 'sequence_length'];
+  const ids = g.input('input_ids', ONNX_INT64, dims);
+  const mask = g.input('attention_mask', ONNX_INT64, dims);
+  const e = embeddingNames(c);
+  const zeros = g.op('Mul', [ids, g.constInt([0], [])]);
+  const types = c.layout === 'new' && e.tokenType ? g.input('token_type_ids', ONNX_INT64, dims) : zeros;
+  const task = c.lora ? g.input('task_id', ONNX_INT64, []) : undefined;
+  const names = [e.word, ...(e.tokenType ? [e.tokenType] : []), ...graphParamNames(c, options.pooler ? 'pooler' : 'mean')];
+  if (e.wordLora) names.push(e.wordLora.a, e.wordLora.b, e.tokenTypeLora!.a, e.tokenTypeLora!.b);
+  const value = new Map<string, string>();
+  for (const n of names) {
+    if (isTaskParam(n)) {
+      // The adapters of every task as one initializer; the graph picks task_id's slice.
+      g.initializer(`${n}.all`, get(n), shapes.get(n)!);
+      value.set(n, g.op('Gather', [`${n}.all`, task!], { axis: 0 }));
+    } else value.set(n, g.initializer(n, get(n), shapes.get(n)!));
+  }
+  const v = (n: string) => value.get(n)!;
+  let emb = g.op('Gather', [v(e.word), ids]);
+  if (e.wordLora) {
+    const s = g.constFloat([c.lora!.alpha / c.lora!.rank]);
+    // rows of W + s·A_t B_t: W[id] + s·(A_t[id] B_t)
+    const lora = (table: string, idx: string, l: { a: string; b: string }) => g.op('Add', [g.op('Gather', [table, idx]), g.op('Mul', [g.op('MatMul', [g.op('Gather', [v(l.a), idx]), v(l.b)]), s])]);
+    emb = g.op('Add', [lora(v(e.word), ids, e.wordLora), lora(v(e.tokenType!), zeros, e.tokenTypeLora!)]);
+  } else if (e.tokenType) emb = g.op('Add', [emb, g.op('Gather', [v(e.tokenType), types])]);
+  const x = g.op('Reshape', [emb, g.constInt([-1, H])]);
+  // positions 0..T-1 per row; angles pos·invFreq, duplicated over the two halves of dh.
+  const ones = g.op('Add', [zeros, g.constInt([1], [])]);
+  const pos = g.op('Cast', [g.op('Sub', [g.op('CumSum', [ones, g.constInt([1], [])]), g.constInt([1], [])])], { to: ONNX_FLOAT });
+  const inv = ropeInvFreq(c);
+  const angles = g.op('Reshape', [g.op('Mul', [g.op('Unsqueeze', [pos, g.constInt([-1])]), g.constFloat([...inv, ...inv], [dh])]), g.constInt([-1, dh])]);
+  const rope = { cos: g.op('Cos', [angles]), sin: g.op('Sin', [angles]) };
+  const last = encoderBody(g, c, x, mask, rope, v);
+  const shape3 = g.op('Concat', [g.op('Shape', [ids]), g.constInt([H])], { axis: 0 });
+  const hidden = g.op('Reshape', [last, shape3]);
+  g.output(hidden, 'last_hidden_state', ONNX_FLOAT, [...dims, H]);
+  if (options.pooler && c.layout === 'new') {
+    const cls = g.op('Gather', [hidden, g.constInt([0], [])], { axis: 1 });
+    g.output(g.op('Tanh', [g.op('Gemm', [cls, v(POOLER_PARAMS[0]), v(POOLER_PARAMS[1])], { transB: 1 })]), 'pooler_output', ONNX_FLOAT, ['batch_size', H]);
   }
   const externalData = options.externalData ? g.externalize(options.externalData) : [];
   return { model: g.toBytes('xlalign_encoder'), externalData };

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { xlError } from '../../util/errors.js';
 import { parseEncoderConfig, type EncoderConfig } from './config.js';
+import { embeddingNames, rotaryParamShapes } from './families.js';
 import { readSafetensors, type SafeTensorsFile } from './safetensors.js';
 
 /** An encoder's config and tensors. */
@@ -48,6 +49,7 @@ export const POOLER_PARAMS = ['pooler.dense.weight', 'pooler.dense.bias'] as con
 
 /** The shape of every parameter of an encoder with this config, by canonical name (pooler included). */
 export function paramShapes(c: EncoderConfig): Map<string, number[]> {
+  if (c.layout !== 'bert') return rotaryParamShapes(c);
   const H = c.hiddenSize;
   const I = c.intermediateSize;
   const m = new Map<string, number[]>([
@@ -70,11 +72,20 @@ export function paramShapes(c: EncoderConfig): Map<string, number[]> {
   return m;
 }
 
-/** The weights' float32 values of parameter `name` (a view: writing changes the weights). */
+/**
+ * The weights' float32 values of parameter `name` (a view: writing changes the weights).
+ * `name@t` is the slice t along the first axis (one task's LoRA factor of jina-embeddings-v3).
+ */
 export function param(w: EncoderWeights, name: string): Float32Array {
-  const t = w.file.tensors.get(w.prefix + name);
-  if (!t?.data) throw xlError('param', `the checkpoint has no float tensor '${w.prefix + name}'`);
-  return t.data;
+  const at = name.lastIndexOf('@');
+  const base = at < 0 ? name : name.slice(0, at);
+  const t = w.file.tensors.get(w.prefix + base);
+  if (!t?.data) throw xlError('param', `the checkpoint has no float tensor '${w.prefix + base}'`);
+  if (at < 0) return t.data;
+  const k = Number(name.slice(at + 1));
+  const n = t.data.length / t.shape[0];
+  if (!Number.isInteger(k) || k < 0 || k >= t.shape[0]) throw xlError('param', `'${name}': slice ${name.slice(at + 1)} is outside [0, ${t.shape[0]})`);
+  return t.data.subarray(k * n, (k + 1) * n);
 }
 
 /** Whether the checkpoint has a pooler. */
@@ -125,7 +136,7 @@ export function readEncoderWeights(dir: string): EncoderWeights {
   const where = 'readEncoderWeights';
   const { config, configJson, safetensors: stPath } = checkEncoderFolder(dir);
   const file = readSafetensors(stPath);
-  const prefix = findPrefix(file, stPath);
+  const prefix = findPrefix(file, stPath, embeddingNames(config).word);
   const w: EncoderWeights = { config, configJson, file, prefix };
   for (const [name, shape] of paramShapes(config)) {
     const t = file.tensors.get(prefix + name);
@@ -141,8 +152,7 @@ export function readEncoderWeights(dir: string): EncoderWeights {
   return w;
 }
 
-function findPrefix(file: SafeTensorsFile, path: string): string {
-  const key = 'embeddings.word_embeddings.weight';
+function findPrefix(file: SafeTensorsFile, path: string, key: string): string {
   for (const name of file.tensors.keys()) if (name === key || name.endsWith('.' + key)) return name.slice(0, name.length - key.length);
-  throw xlError('readEncoderWeights', `${path}: no tensor named '${key}' (or '<prefix>.${key}'); not a BERT / XLM-R checkpoint with Hugging Face names`);
+  throw xlError('readEncoderWeights', `${path}: no tensor named '${key}' (or '<prefix>.${key}'); not a checkpoint of this model_type with Hugging Face names`);
 }

@@ -2,8 +2,9 @@ import { xlError } from '../../util/errors.js';
 import { AdamWF32 } from '../../nn/adamw-f32.js';
 import { matrix, normalizeRows, normalizeRowsBackward, type Matrix } from '../../nn/matrix.js';
 import type { EncoderTokens, TransformerEncoder } from '../../models/transformer/encoder.js';
+import { embeddingNames, loraLayerParamNames, rotaryLayerParamNames } from '../../models/transformer/families.js';
 import { graphParamNames } from '../../models/transformer/graph.js';
-import { EMBEDDING_PARAMS, layerParamNames, param, POOLER_PARAMS } from '../../models/transformer/weights.js';
+import { layerParamNames, param, POOLER_PARAMS } from '../../models/transformer/weights.js';
 import type { TrainableHead } from '../head.js';
 import type { ParallelBatch, ParallelGrads } from '../losses/types.js';
 import type { TrainingSample } from '../samples.js';
@@ -14,6 +15,18 @@ type Role = (typeof ROLES)[number];
 /** What happens to the word-embedding table (most of a multilingual model's parameters). */
 export const WORD_EMBEDDING_MODES = ['frozen', 'sparse'] as const;
 export type WordEmbeddingMode = (typeof WORD_EMBEDDING_MODES)[number];
+
+/**
+ * What a model with task LoRA adapters (jina-embeddings-v3) trains: `'adapters'` (its default)
+ * the adapters of the retrieval tasks (`retrieval.query` through the queries,
+ * `retrieval.passage` through the passages) in every linear layer, all else frozen, as Jina
+ * trained them (`lora_main_params_trainable: false`): ~1 % of the parameters, AdamW state
+ * to match, and the other tasks (classification, separation, text-matching) keep the weights
+ * they were trained with; `'full'`: every parameter, as for the other families (the shared
+ * weights move under all five tasks' adapters). Models without adapters train `'full'`.
+ */
+export const ENCODER_TRAIN_MODES = ['full', 'adapters'] as const;
+export type EncoderTrainMode = (typeof ENCODER_TRAIN_MODES)[number];
 
 /** Options of {@link EncoderHead}; every field optional. */
 export interface EncoderHeadOptions {
@@ -29,6 +42,8 @@ export interface EncoderHeadOptions {
   passagePrefix?: string;
   /** AdamW decoupled weight decay (not on biases and LayerNorm weights). Default 0.01. */
   weightDecay?: number;
+  /** Models with task adapters: `'adapters'` (default) or `'full'`; see {@link ENCODER_TRAIN_MODES}. */
+  train?: EncoderTrainMode;
 }
 
 /**
@@ -63,6 +78,8 @@ export class EncoderHead implements TrainableHead {
   readonly trainable: string[];
   /** Whether the position / token-type tables and embedding LayerNorm are trained. */
   readonly trainEmbeddingBlock: boolean;
+  /** `'adapters'` (task LoRA only) or `'full'`. */
+  readonly train: EncoderTrainMode;
   private last?: { tokens: Record<Role, EncoderTokens[]>; unit: Record<Role, Matrix>; norms: Record<Role, Float64Array> };
   private readonly acc = new Map<string, Float32Array>();
   private readonly wordAcc = new Map<number, Float32Array>();
@@ -75,7 +92,11 @@ export class EncoderHead implements TrainableHead {
   ) {
     const where = 'EncoderHead';
     const L = encoder.config.numLayers;
-    const { microBatch = 16, wordEmbeddings = 'frozen', topLayers = L, queryPrefix = '', passagePrefix = '', weightDecay = 0.01 } = options;
+    const c = encoder.config;
+    const { microBatch = 16, wordEmbeddings = 'frozen', topLayers = L, queryPrefix = '', passagePrefix = '', weightDecay = 0.01, train = c.lora ? 'adapters' : 'full' } = options;
+    if (!(ENCODER_TRAIN_MODES as readonly string[]).includes(train)) throw xlError(where, `unsupported train '${train}'; use 'full' or 'adapters'`);
+    if (train === 'adapters' && !c.lora) throw xlError(where, `train 'adapters' needs a model with task LoRA adapters (jina-embeddings-v3); model_type '${c.modelType}' has none: use 'full'`);
+    if (train === 'adapters' && wordEmbeddings === 'sparse') throw xlError(where, `wordEmbeddings 'sparse' trains the word table, which train 'adapters' freezes; use one or the other`);
     if (!Number.isInteger(microBatch) || microBatch < 1) throw xlError(where, `microBatch must be an integer >= 1, got ${microBatch}`);
     if (!(WORD_EMBEDDING_MODES as readonly string[]).includes(wordEmbeddings)) throw xlError(where, `unsupported wordEmbeddings '${wordEmbeddings}'; use 'frozen' or 'sparse'`);
     if (!Number.isInteger(topLayers) || topLayers < 1 || topLayers > L) throw xlError(where, `topLayers must be an integer in [1, ${L}] (the model has ${L} layers), got ${topLayers}`);
@@ -83,11 +104,16 @@ export class EncoderHead implements TrainableHead {
     this.microBatch = microBatch;
     this.wordEmbeddings = wordEmbeddings;
     this.topLayers = topLayers;
-    this.trainEmbeddingBlock = topLayers === L;
+    this.train = train;
+    this.trainEmbeddingBlock = topLayers === L && train === 'full';
     this.trainable = [];
-    if (this.trainEmbeddingBlock) this.trainable.push(EMBEDDING_PARAMS[3], EMBEDDING_PARAMS[4]);
-    for (let i = L - topLayers; i < L; i++) this.trainable.push(...layerParamNames(i));
-    if (encoder.pooling === 'pooler') this.trainable.push(...POOLER_PARAMS);
+    const e = embeddingNames(c);
+    if (this.trainEmbeddingBlock) this.trainable.push(e.lnWeight, e.lnBias);
+    for (let i = L - topLayers; i < L; i++) {
+      if (train === 'adapters') this.trainable.push(...loraLayerParamNames(c, i));
+      else this.trainable.push(...(c.layout === 'bert' ? layerParamNames(i) : rotaryLayerParamNames(c, i)));
+    }
+    if (encoder.pooling === 'pooler' && train === 'full') this.trainable.push(...POOLER_PARAMS);
     const graphNames = graphParamNames(encoder.config, encoder.pooling);
     for (const t of this.trainable) if (!graphNames.includes(t)) throw xlError(where, `internal: '${t}' is not a graph parameter`);
     this.optimizer = new AdamWF32({ lr: 1e-5, weightDecay });
@@ -106,7 +132,7 @@ export class EncoderHead implements TrainableHead {
       tokens[role] = [];
       const m = matrix(batch.length, H);
       for (let s = 0; s < texts.length; s += this.microBatch) {
-        const tok = this.encoder.tokenize(texts.slice(s, s + this.microBatch));
+        const tok = this.encoder.tokenize(texts.slice(s, s + this.microBatch), role.startsWith('query') ? 'query' : 'passage');
         tokens[role].push(tok);
         m.data.set((await this.encoder.forward(tok)).pooled, s * H);
       }
@@ -128,11 +154,13 @@ export class EncoderHead implements TrainableHead {
         const g = Float32Array.from(dPooled.subarray(row * H, (row + tok.batch) * H));
         row += tok.batch;
         const r = await this.encoder.backward(tok, g, this.trainable, this.trainEmbeddingBlock);
-        for (const [name, grad] of r.params) addInto(this.accFor(name, grad.length), grad);
+        // A LoRA factor's gradient is for the batch's task: accumulated under `name@task`.
+        for (const [name, grad] of r.params) addInto(this.accFor(this.encoder.paramKey(name, tok), grad.length), grad);
         if (r.inputsEmbeds) {
           const e = this.encoder.scatterEmbeddingGrads(tok, r.inputsEmbeds);
-          addInto(this.accFor(EMBEDDING_PARAMS[1], e.position.length), e.position);
-          addInto(this.accFor(EMBEDDING_PARAMS[2], e.tokenType.length), e.tokenType);
+          const names = embeddingNames(this.encoder.config);
+          if (names.position) addInto(this.accFor(names.position, e.position.length), e.position);
+          if (names.tokenType) addInto(this.accFor(names.tokenType, e.tokenType.length), e.tokenType);
           if (this.wordEmbeddings === 'sparse') {
             e.wordRows.forEach((id, j) => {
               let a = this.wordAcc.get(id);
@@ -164,7 +192,8 @@ export class EncoderHead implements TrainableHead {
       const H = this.encoder.dim;
       const g = new Float32Array(rows.length * H);
       rows.forEach((id, j) => g.set(this.wordAcc.get(id)!, j * H));
-      this.optimizer.stepRows(EMBEDDING_PARAMS[0], param(w, EMBEDDING_PARAMS[0]), H, rows, g);
+      const word = embeddingNames(this.encoder.config).word;
+      this.optimizer.stepRows(word, param(w, word), H, rows, g);
       this.wordAcc.clear();
     }
   }
@@ -174,6 +203,8 @@ export class EncoderHead implements TrainableHead {
     return {
       head: 'encoder',
       modelType: c.modelType,
+      layout: c.layout,
+      train: this.train,
       layers: c.numLayers,
       hidden: c.hiddenSize,
       pooling: this.encoder.pooling,
@@ -190,7 +221,7 @@ export class EncoderHead implements TrainableHead {
 
 /** Biases and LayerNorm weights take no weight decay (Hugging Face's `no_decay = ['bias', 'LayerNorm.weight']`). */
 function noDecay(name: string): boolean {
-  return name.endsWith('.bias') || name.endsWith('LayerNorm.weight');
+  return name.endsWith('.bias') || /(LayerNorm|_ln|norm\d)\.weight$/.test(name);
 }
 
 function addInto(acc: Float32Array, g: ArrayLike<number>): void {

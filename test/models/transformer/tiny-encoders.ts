@@ -1,13 +1,17 @@
 /**
- * Tiny BERT and XLM-R model folders in the hub's structure, built by the tests: random
- * weights (2 layers, hidden 32, 2 heads), a WordPiece tokenizer (BERT) and a Unigram
- * tokenizer (XLM-R), config.json, model.safetensors, onnx/model.onnx. Offline.
+ * Tiny BERT, XLM-R, gte "new" and jina-embeddings-v3 model folders in the hub's structure,
+ * built by the tests: random weights (2 layers, hidden 32, 2 heads), a WordPiece tokenizer
+ * (BERT) and a Unigram tokenizer (XLM-R, gte, jina: all three use XLM-R's sentencepiece),
+ * config.json (the real checkpoints' fields: `randomEncoderConfigJson`), model.safetensors,
+ * onnx/model.onnx, and for gte / jina sentence-transformers' modules.json, 1_Pooling (CLS /
+ * mean, as the hub repositories) and, for jina, config_sentence_transformers.json with its
+ * task prompts. Offline.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeEncoderFolder } from '../../../lib/models/transformer/folder.js';
-import { randomEncoderWeights, type RandomEncoderSpec } from '../../../lib/models/transformer/random.js';
+import { JINA_V3_TASKS, randomEncoderWeights, type RandomEncoderSpec } from '../../../lib/models/transformer/random.js';
 import type { EncoderWeights } from '../../../lib/models/transformer/weights.js';
 import { TINY_VOCAB, wordPieceTokenizerJson } from '../../fixtures/tiny-model.js';
 
@@ -63,9 +67,21 @@ const XLMR_TOKENIZER_CONFIG = {
   bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', cls_token: '<s>', pad_token: '<pad>', mask_token: '<mask>',
 };
 
+/** The families of the tiny twins. */
+export type TinyFamily = 'bert' | 'xlm-roberta' | 'gte' | 'jina';
+
 /** The spec of the tiny model of a family (2 layers, hidden 32, 2 heads, intermediate 64). */
-export function tinySpec(family: 'bert' | 'xlm-roberta', over: Partial<RandomEncoderSpec> = {}): RandomEncoderSpec {
+export function tinySpec(family: TinyFamily, over: Partial<RandomEncoderSpec> = {}): RandomEncoderSpec {
   const bert = family === 'bert';
+  if (family === 'gte' || family === 'jina') {
+    return {
+      modelType: family === 'gte' ? 'new' : 'xlm-roberta',
+      ...(family === 'jina' ? { layout: 'jina-lora' as const } : {}),
+      vocabSize: XLMR_PIECES.length, hiddenSize: 32, numLayers: 2, numHeads: 2, intermediateSize: 64,
+      maxPositions: family === 'gte' ? 8192 : 8194, std: 0.2, seed: family === 'gte' ? 13 : 14,
+      ...over,
+    };
+  }
   return {
     modelType: family,
     vocabSize: bert ? BERT_VOCAB.length : XLMR_PIECES.length,
@@ -81,13 +97,25 @@ export function tinySpec(family: 'bert' | 'xlm-roberta', over: Partial<RandomEnc
 }
 
 /** Write a tiny model folder of `family` into a fresh temporary folder. */
-export function writeTinyEncoder(family: 'bert' | 'xlm-roberta', over: Partial<RandomEncoderSpec> = {}): { dir: string; weights: EncoderWeights } {
+export function writeTinyEncoder(family: TinyFamily, over: Partial<RandomEncoderSpec> = {}): { dir: string; weights: EncoderWeights } {
   const dir = mkdtempSync(join(tmpdir(), `xlalign-tiny-${family}-`));
   const weights = randomEncoderWeights(tinySpec(family, over));
   const bert = family === 'bert';
+  const st = (pooling: 'cls' | 'mean'): Record<string, string> => ({
+    'modules.json': JSON.stringify([
+      { idx: 0, name: '0', path: '', type: family === 'jina' ? 'custom_st.Transformer' : 'sentence_transformers.models.Transformer' },
+      { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+      { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
+    ]),
+    '1_Pooling/config.json': JSON.stringify({ word_embedding_dimension: 32, pooling_mode_cls_token: pooling === 'cls', pooling_mode_mean_tokens: pooling === 'mean', pooling_mode_max_tokens: false, pooling_mode_mean_sqrt_len_tokens: false }),
+  });
+  const extra = family === 'gte' ? st('cls')
+    : family === 'jina' ? { ...st('mean'), 'config_sentence_transformers.json': JSON.stringify({ prompts: JINA_V3_TASKS, default_prompt_name: null, similarity_fn_name: 'cosine' }) }
+      : undefined;
   writeEncoderFolder(dir, weights, {
     tokenizer: bert ? wordPieceTokenizerJson(BERT_VOCAB) : unigramTokenizerJson(XLMR_PIECES),
-    tokenizerConfig: bert ? BERT_TOKENIZER_CONFIG : XLMR_TOKENIZER_CONFIG,
+    tokenizerConfig: bert ? BERT_TOKENIZER_CONFIG : { ...XLMR_TOKENIZER_CONFIG, model_max_length: family === 'xlm-roberta' ? 64 : 8192 },
+    extra,
   });
   return { dir, weights };
 }
