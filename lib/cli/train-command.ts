@@ -66,10 +66,11 @@ function validateTrainOptions(where: string, opts: Record<string, string | undef
 function addTrainOptions(cmd: Command): Command {
   cmd
     .option('--retriever <name>', "'default' (embedded static model), a local model folder, or a hub id", 'default')
-    .addOption(new Option('--head <head>', "'model': fine-tune the static model's whole embedding table (static models only); 'adapter': a linear map on frozen embeddings (any model); 'encoder': fine-tune a BERT / XLM-R encoder (folder or hub id with model.safetensors)").choices(['model', 'adapter', 'encoder']).default('adapter'))
+    .addOption(new Option('--head <head>', "'model': fine-tune the static model's whole embedding table (static models only); 'adapter': a linear map on frozen embeddings (any model); 'encoder': fine-tune a BERT / XLM-R / gte-multilingual / jina-embeddings-v3 encoder (folder or hub id with model.safetensors)").choices(['model', 'adapter', 'encoder']).default('adapter'))
     .addOption(new Option('--word-embeddings <mode>', "encoder: 'frozen' word table, or 'sparse' updates of the rows a batch uses").choices(['frozen', 'sparse']).default('frozen'))
     .option('--top-layers <n>', 'encoder: train only the top N layers (default all layers and the embedding block)')
     .option('--micro-batch <n>', 'encoder: texts per forward/backward run (GradCache; default 16)')
+    .addOption(new Option('--encoder-train <what>', "encoder with task LoRA adapters (jina-embeddings-v3): 'adapters' trains the retrieval.query / retrieval.passage adapters only (default), 'full' every weight").choices(['adapters', 'full']))
     .option('--samples <n>', 'training samples from the train articles, balanced over the non-pivot languages', '2800')
     .option('--train-file <jsonl>', 'train on this JSONL file of {lang, id, queryPivot, queryTarget, docPivot, docTarget} instead')
     .option('--lambda <x>', 'weight of the alignment term (L_JSD or L_NCEpsg in study*, λ of the score JSD in alignment)', '1')
@@ -107,7 +108,7 @@ function experimentOptions(opts: Record<string, string | undefined>, variant: Lo
   for (const k of Object.keys(loop) as (keyof typeof loop)[]) if (loop[k] === undefined) delete loop[k];
   return {
     model: opts.retriever, head: opts.head as 'model' | 'adapter' | 'encoder', out, loss: variant,
-    encoder: { wordEmbeddings: opts.wordEmbeddings as 'frozen' | 'sparse', topLayers: num('top-layers', opts.topLayers), microBatch: num('micro-batch', opts.microBatch) },
+    encoder: { wordEmbeddings: opts.wordEmbeddings as 'frozen' | 'sparse', topLayers: num('top-layers', opts.topLayers), microBatch: num('micro-batch', opts.microBatch), train: opts.encoderTrain as 'adapters' | 'full' | undefined },
     samples: opts.trainFile ? loadTrainingJsonl(resolve(opts.trainFile)) : undefined, size: num('samples', opts.samples),
     lambda: num('lambda', opts.lambda), temperature: num('temperature', opts.temperature),
     jsdTemperature: num('jsd-temperature', opts.jsdTemperature), jsdNormalize: !opts.jsdRaw, seed: num('seed', opts.seed),

@@ -7,10 +7,15 @@
  * | `multilingual-e5-*`, `e5-*` (intfloat, Xenova)                           | mean    | `query: `    | `passage: `    |
  * | `bge-m3`                                                                 | cls     | –            | –              |
  * | `LaBSE`                                                                  | pooler  | –            | –              |
+ * | `gte-multilingual` (Alibaba-NLP/gte-multilingual-base)                   | cls     | –            | –              |
+ * | `jina-embeddings-v3`                                                     | mean    | `Represent the query for retrieving evidence documents: ` | `Represent the document for retrieval: ` |
  *
  * References: the model cards of intfloat/multilingual-e5-small ("Each input text should
  * start with 'query: ' or 'passage: '"), BAAI/bge-m3 (dense embedding = normalised [CLS]),
- * sentence-transformers/LaBSE (the pooler output, dense + tanh, then normalised).
+ * sentence-transformers/LaBSE (the pooler output, dense + tanh, then normalised),
+ * Alibaba-NLP/gte-multilingual-base (1_Pooling: CLS, then normalised), jinaai/jina-embeddings-v3
+ * (mean pooling; config_sentence_transformers.json prompts `retrieval.query` /
+ * `retrieval.passage`, whose names also pick the LoRA task the embedder feeds as `task_id`).
  */
 import type { EmbedOptions } from './types.js';
 
@@ -29,6 +34,8 @@ export const EMBED_PRESETS: readonly EmbedPreset[] = [
   { name: 'multilingual-e5', match: /(^|[/_-])(multilingual-)?e5-(small|base|large)/i, options: { pooling: 'mean', queryPrefix: 'query: ', passagePrefix: 'passage: ' } },
   { name: 'bge-m3', match: /bge-m3/i, options: { pooling: 'cls', queryPrefix: '', passagePrefix: '' } },
   { name: 'labse', match: /labse/i, options: { pooling: 'pooler', queryPrefix: '', passagePrefix: '' } },
+  { name: 'gte-multilingual', match: /gte-multilingual/i, options: { pooling: 'cls', queryPrefix: '', passagePrefix: '' } },
+  { name: 'jina-embeddings-v3', match: /jina-embeddings-v3/i, options: { pooling: 'mean', queryPrefix: 'Represent the query for retrieving evidence documents: ', passagePrefix: 'Represent the document for retrieval: ' } },
 ];
 
 /** The preset of a model (hub id or folder path), if any. @example embedPresetFor('Xenova/multilingual-e5-small')?.name // 'multilingual-e5' */

@@ -278,7 +278,8 @@ export class TransformersEmbedder implements Embedder {
         { cause: e },
       );
     }
-    let hidden = output.last_hidden_state ?? output.token_embeddings;
+    // jina-embeddings-v3's hub export names its token vectors `text_embeds`.
+    let hidden = output.last_hidden_state ?? output.token_embeddings ?? (output.text_embeds?.dims.length === 3 ? output.text_embeds : undefined);
     if (!hidden) {
       throw xlError('embed', `model ${this.id} returned no 'last_hidden_state' (outputs: ${Object.keys(output).join(', ')}); use a feature-extraction (encoder) ONNX export`);
     }

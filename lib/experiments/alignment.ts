@@ -41,7 +41,7 @@ export interface ExperimentOptions {
   /** `model`: fine-tune the static model's whole table (static models only); `adapter`: a linear map on frozen embeddings; `encoder`: fine-tune a BERT / XLM-R encoder (folder or hub id with model.safetensors). [`adapter`] */
   head?: 'model' | 'adapter' | 'encoder';
   /** Encoder head: word table, top-N layers, micro-batch (see EncoderHeadOptions). */
-  encoder?: Pick<EncoderHeadOptions, 'wordEmbeddings' | 'topLayers' | 'microBatch'>;
+  encoder?: Pick<EncoderHeadOptions, 'wordEmbeddings' | 'topLayers' | 'microBatch' | 'train'>;
   /** Output folder. */
   out: string;
   /**

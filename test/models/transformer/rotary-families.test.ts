@@ -9,7 +9,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { env } from '@huggingface/transformers';
@@ -18,7 +18,7 @@ import { TransformerEncoder, type EncoderTokens } from '../../../lib/models/tran
 import { embeddingNames, isTaskParam } from '../../../lib/models/transformer/families.js';
 import { saveEncoderFolder } from '../../../lib/models/transformer/folder.js';
 import { graphParamNames } from '../../../lib/models/transformer/graph.js';
-import { param } from '../../../lib/models/transformer/weights.js';
+import { param, readEncoderWeights } from '../../../lib/models/transformer/weights.js';
 import { EncoderHead } from '../../../lib/train/heads/encoder-head.js';
 import { AlignmentLoss } from '../../../lib/train/losses/alignment-loss.js';
 import { buildTrainingSamples } from '../../../lib/train/samples.js';
@@ -198,6 +198,33 @@ for (const family of ['gte', 'jina'] as const) {
     rmSync(dir, { recursive: true, force: true });
   });
 }
+
+for (const family of ['gte', 'jina'] as const) {
+  test(`${family}: padding never changes an embedding (alone vs. in a batch with a much longer text; rotary positions start at 0 per row)`, async () => {
+    const { dir } = writeTinyEncoder(family);
+    const enc = await TransformerEncoder.load(dir, { threads: 1 });
+    const alone = await enc.embed(['кошка']);
+    const batched = await enc.embed(['кошка', 'the cat sleeps the dog sleeps the cat sleeps query passage']);
+    assert.ok(maxDiff(alone, batched.subarray(0, enc.dim)) < 1e-5);
+    await enc.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+test('config: unsupported variants of the rotary families fail naming the file and field', () => {
+  const { dir } = writeTinyEncoder('gte');
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  const bad = (over: Record<string, unknown>, re: RegExp) => {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, ...over }));
+    assert.throws(() => readEncoderWeights(dir), (e: Error) => re.test(e.message) && e.message.includes(join(dir, 'config.json')), JSON.stringify(over));
+  };
+  bad({ layer_norm_type: 'rms_norm' }, /unsupported layer_norm_type 'rms_norm'/);
+  bad({ rope_scaling: { type: 'linear', factor: 2 } }, /rope_scaling 'linear'/);
+  bad({ pack_qkv: false }, /pack_qkv false/);
+  bad({ logn_attention_scale: true }, /logn_attention_scale/);
+  bad({ model_type: 'xlm-roberta', position_embedding_type: 'rotary' }, /needs 'lora_adaptations'/);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const samples = buildTrainingSamples({ size: 8, langs: ['de', 'el'], seed: 3 });
 
