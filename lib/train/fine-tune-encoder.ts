@@ -148,6 +148,7 @@ function changedParams(head: EncoderHead): string[] {
   const e = embeddingNames(head.encoder.config);
   if (head.trainEmbeddingBlock) names.push(...[e.position, e.tokenType].filter((n): n is string => n !== undefined));
   if (head.wordEmbeddings === 'sparse') names.push(e.word);
+  if (head.trainEmbeddingLora && e.wordLora && e.tokenTypeLora) names.push(e.wordLora.a, e.wordLora.b, e.tokenTypeLora.a, e.tokenTypeLora.b);
   return names;
 }
 

@@ -63,6 +63,12 @@ export interface EmbeddingGrads {
   position: Float32Array;
   /** The token-type table's gradient (empty without one). */
   tokenType: Float32Array;
+  /**
+   * jina-embeddings-v3: gradients of the batch task's embedding LoRA factors: the word
+   * table's `lora_A` rows of `wordRows` (`rows x r`), its `lora_B` (`r x hidden`), and the
+   * token-type table's `lora_A` (`types x r`) and `lora_B` (`r x hidden`).
+   */
+  lora?: { wordA: Float32Array; wordB: Float32Array; typeA: Float32Array; typeB: Float32Array };
 }
 
 /** A loaded encoder: config, weights, tokenizer, and lazily created ONNX Runtime sessions. */
@@ -311,6 +317,7 @@ export class TransformerEncoder {
     const slot = new Map<number, number>();
     rows.forEach((id, i) => slot.set(id, i));
     const wordGrads = new Float32Array(rows.length * H);
+    const lora = this.embeddingLoraGrads(tok, g, rows, slot);
     const position = new Float32Array(e.position ? c.maxPositions * H : 0);
     const tokenType = new Float32Array(e.tokenType ? c.typeVocabSize * H : 0);
     for (let i = 0; i < tok.ids.length; i++) {
@@ -324,7 +331,44 @@ export class TransformerEncoder {
         if (e.tokenType) tokenType[d] += v;
       }
     }
-    return { wordRows: rows, wordGrads, position, tokenType };
+    return { wordRows: rows, wordGrads, position, tokenType, ...(lora ? { lora } : {}) };
+  }
+
+  /**
+   * Row v of a LoRA table is W[v] + s·A_t[v] B_t, so for each token i with id v and gradient g_i:
+   * dA_t[v] += s·B_t g_i, dB_t += s·A_t[v]ᵀ g_iᵀ (token types: v = 0 for every token).
+   */
+  private embeddingLoraGrads(tok: EncoderTokens, g: Float32Array, rows: Int32Array, slot: Map<number, number>): EmbeddingGrads['lora'] {
+    const e = embeddingNames(this.config);
+    const lora = this.config.lora;
+    if (!lora || !e.wordLora || !e.tokenTypeLora) return undefined;
+    const H = this.dim;
+    const r = lora.rank;
+    const s = lora.alpha / r;
+    const wa = param(this.weights, `${e.wordLora.a}@${tok.task}`);
+    const wb = param(this.weights, `${e.wordLora.b}@${tok.task}`);
+    const ta = param(this.weights, `${e.tokenTypeLora.a}@${tok.task}`);
+    const tb = param(this.weights, `${e.tokenTypeLora.b}@${tok.task}`);
+    const out = { wordA: new Float32Array(rows.length * r), wordB: new Float32Array(r * H), typeA: new Float32Array(this.config.typeVocabSize * r), typeB: new Float32Array(r * H) };
+    for (let i = 0; i < tok.ids.length; i++) {
+      if (tok.mask[i] === 0n) continue;
+      const v = tok.ids[i];
+      const j = slot.get(v)!;
+      for (let k = 0; k < r; k++) {
+        let dw = 0;
+        let dt = 0;
+        for (let d = 0; d < H; d++) {
+          const gd = g[i * H + d];
+          dw += wb[k * H + d] * gd;
+          dt += tb[k * H + d] * gd;
+          out.wordB[k * H + d] += s * wa[v * r + k] * gd;
+          out.typeB[k * H + d] += s * ta[k] * gd;
+        }
+        out.wordA[j * r + k] += s * dw;
+        out.typeA[k] += s * dt;
+      }
+    }
+    return out;
   }
 
   /** Release the ONNX Runtime sessions. */

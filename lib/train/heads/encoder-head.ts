@@ -80,9 +80,13 @@ export class EncoderHead implements TrainableHead {
   readonly trainEmbeddingBlock: boolean;
   /** `'adapters'` (task LoRA only) or `'full'`. */
   readonly train: EncoderTrainMode;
+  /** Whether the embedding tables' LoRA factors of the retrieval tasks are trained (`'adapters'` with all layers). */
+  readonly trainEmbeddingLora: boolean;
   private last?: { tokens: Record<Role, EncoderTokens[]>; unit: Record<Role, Matrix>; norms: Record<Role, Float64Array> };
   private readonly acc = new Map<string, Float32Array>();
   private readonly wordAcc = new Map<number, Float32Array>();
+  /** Word-table LoRA `lora_A` rows per task (sparse, as the word rows). */
+  private readonly wordLoraAcc = new Map<number, Map<number, Float32Array>>();
   private readonly prefixes: Record<Role, string>;
 
   constructor(
@@ -106,6 +110,7 @@ export class EncoderHead implements TrainableHead {
     this.topLayers = topLayers;
     this.train = train;
     this.trainEmbeddingBlock = topLayers === L && train === 'full';
+    this.trainEmbeddingLora = topLayers === L && train === 'adapters';
     this.trainable = [];
     const e = embeddingNames(c);
     if (this.trainEmbeddingBlock) this.trainable.push(e.lnWeight, e.lnBias);
@@ -153,13 +158,28 @@ export class EncoderHead implements TrainableHead {
       for (const tok of this.last.tokens[role]) {
         const g = Float32Array.from(dPooled.subarray(row * H, (row + tok.batch) * H));
         row += tok.batch;
-        const r = await this.encoder.backward(tok, g, this.trainable, this.trainEmbeddingBlock);
+        const r = await this.encoder.backward(tok, g, this.trainable, this.trainEmbeddingBlock || this.trainEmbeddingLora);
         // A LoRA factor's gradient is for the batch's task: accumulated under `name@task`.
         for (const [name, grad] of r.params) addInto(this.accFor(this.encoder.paramKey(name, tok), grad.length), grad);
         if (r.inputsEmbeds) {
           const e = this.encoder.scatterEmbeddingGrads(tok, r.inputsEmbeds);
           const names = embeddingNames(this.encoder.config);
           if (names.position) addInto(this.accFor(names.position, e.position.length), e.position);
+          if (this.trainEmbeddingLora && e.lora && names.wordLora && names.tokenTypeLora) {
+            const t = tok.task!;
+            addInto(this.accFor(`${names.wordLora.b}@${t}`, e.lora.wordB.length), e.lora.wordB);
+            addInto(this.accFor(`${names.tokenTypeLora.a}@${t}`, e.lora.typeA.length), e.lora.typeA);
+            addInto(this.accFor(`${names.tokenTypeLora.b}@${t}`, e.lora.typeB.length), e.lora.typeB);
+            let rows = this.wordLoraAcc.get(t);
+            if (!rows) this.wordLoraAcc.set(t, (rows = new Map()));
+            const rank = this.encoder.config.lora!.rank;
+            e.wordRows.forEach((id, j) => {
+              let a = rows!.get(id);
+              if (!a) rows!.set(id, (a = new Float32Array(rank)));
+              addInto(a, e.lora!.wordA.subarray(j * rank, (j + 1) * rank));
+            });
+            continue;
+          }
           if (names.tokenType) addInto(this.accFor(names.tokenType, e.tokenType.length), e.tokenType);
           if (this.wordEmbeddings === 'sparse') {
             e.wordRows.forEach((id, j) => {
@@ -196,6 +216,16 @@ export class EncoderHead implements TrainableHead {
       this.optimizer.stepRows(word, param(w, word), H, rows, g);
       this.wordAcc.clear();
     }
+    for (const [t, acc] of this.wordLoraAcc) {
+      // The word table's LoRA A of task t: lazy Adam on the rows the batches used, as the word rows.
+      const name = `${embeddingNames(this.encoder.config).wordLora!.a}@${t}`;
+      const rank = this.encoder.config.lora!.rank;
+      const rows = [...acc.keys()].sort((a, b) => a - b);
+      const g = new Float32Array(rows.length * rank);
+      rows.forEach((id, j) => g.set(acc.get(id)!, j * rank));
+      this.optimizer.stepRows(name, param(w, name), rank, rows, g);
+    }
+    this.wordLoraAcc.clear();
   }
 
   getConfig(): Record<string, unknown> {

@@ -92,6 +92,20 @@ for (const { family, pooling, kind } of CASES) {
       emb.wordRows.forEach((id, j) => compare(`word row ${id}`, emb.wordGrads.subarray(j * H, (j + 1) * H), word.slice(id * H, (id + 1) * H)));
       compare(e.tokenType!, emb.tokenType, ref.grads[e.tokenType!]);
       assert.equal(emb.position.length, 0, 'no position table');
+      if (family === 'jina') {
+        // The embedding tables' LoRA factors of the batch's task.
+        const r = enc.config.lora!.rank;
+        const slice = (n: string) => {
+          const t = ref.grads[n];
+          const per = t.length / enc.config.lora!.tasks.length;
+          return t.slice(tok.task! * per, (tok.task! + 1) * per);
+        };
+        const wa = slice(e.wordLora!.a);
+        emb.wordRows.forEach((id, j) => compare(`word lora_A row ${id}`, emb.lora!.wordA.subarray(j * r, (j + 1) * r), wa.slice(id * r, (id + 1) * r)));
+        compare(e.wordLora!.b, emb.lora!.wordB, slice(e.wordLora!.b));
+        compare(e.tokenTypeLora!.a, emb.lora!.typeA, slice(e.tokenTypeLora!.a));
+        compare(e.tokenTypeLora!.b, emb.lora!.typeB, slice(e.tokenTypeLora!.b));
+      }
       await enc.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -133,6 +147,16 @@ for (const { family, pooling, kind } of [CASES[0], CASES[2]]) {
       const wordIdx = [...emb.wordRows].flatMap((id) => Array.from({ length: H }, (_, d) => id * H + d));
       groups.push({ name: `${e.word} (rows of the batch)`, values: param(enc.weights, e.word), idx: wordIdx, grad: emb.wordGrads });
       groups.push({ name: e.tokenType!, values: param(enc.weights, e.tokenType!), idx: [...Array(H).keys()], grad: emb.tokenType.subarray(0, H) });
+      if (e.wordLora) {
+        const r = enc.config.lora!.rank;
+        const t = tok.task!;
+        const aIdx = [...emb.wordRows].flatMap((id) => Array.from({ length: r }, (_, k) => id * r + k));
+        groups.push({ name: `${e.wordLora.a} (rows of the batch)`, values: param(enc.weights, `${e.wordLora.a}@${t}`), idx: aIdx, grad: emb.lora!.wordA });
+        for (const [name, grad] of [[e.wordLora.b, emb.lora!.wordB], [e.tokenTypeLora!.a, emb.lora!.typeA], [e.tokenTypeLora!.b, emb.lora!.typeB]] as const) {
+          const values = param(enc.weights, `${name}@${t}`);
+          groups.push({ name, values, idx: [...values.keys()], grad });
+        }
+      }
       const eps = 1e-2;
       for (const grp of groups) {
         const u = grp.idx.map(() => rng.normal());
@@ -245,14 +269,16 @@ test('gte: one AdamW step of the EncoderHead (all parameters, sparse word rows) 
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('jina: train "adapters" moves only the retrieval.query / retrieval.passage LoRA factors and lowers the loss; "full" moves the shared weights', async () => {
+test('jina: train "adapters" moves only the retrieval.query / retrieval.passage LoRA factors (linear layers and embedding tables) and lowers the loss; "full" moves the shared weights', async () => {
   const { dir } = writeTinyEncoder('jina');
   let enc = await TransformerEncoder.load(dir, { threads: 1, maxLength: 24 });
   const head = new EncoderHead(enc, samples, { microBatch: 3 });
   assert.equal(head.train, 'adapters');
   const A = 'encoder.layers.0.mixer.Wqkv.parametrizations.weight.0.lora_A';
-  const frozen = ['encoder.layers.0.mixer.Wqkv.parametrizations.weight.original', 'encoder.layers.1.norm2.weight', 'emb_ln.weight', 'embeddings.word_embeddings.parametrizations.weight.original', 'embeddings.word_embeddings.parametrizations.weight.0.lora_A', `${A}@2`, `${A}@4`];
-  const snap = Object.fromEntries([...frozen, `${A}@0`, `${A}@1`].map((n) => [n, Float32Array.from(param(enc.weights, n))]));
+  const WA = 'embeddings.word_embeddings.parametrizations.weight.0.lora_A';
+  const TB = 'embeddings.token_type_embeddings.parametrizations.weight.0.lora_B';
+  const frozen = ['encoder.layers.0.mixer.Wqkv.parametrizations.weight.original', 'encoder.layers.1.norm2.weight', 'emb_ln.weight', 'embeddings.word_embeddings.parametrizations.weight.original', `${WA}@2`, `${TB}@3`, `${A}@2`, `${A}@4`];
+  const snap = Object.fromEntries([...frozen, `${A}@0`, `${A}@1`, `${WA}@0`, `${TB}@1`].map((n) => [n, Float32Array.from(param(enc.weights, n))]));
   const loss = new AlignmentLoss();
   const batch = [0, 1, 2, 3, 4, 5];
   const r0 = loss.forward(await head.forward(batch));
@@ -263,6 +289,16 @@ test('jina: train "adapters" moves only the retrieval.query / retrieval.passage 
   for (const n of frozen) assert.deepEqual(param(enc.weights, n), snap[n], `${n} must stay frozen`);
   assert.notDeepEqual(param(enc.weights, `${A}@0`), snap[`${A}@0`], 'retrieval.query adapter trains');
   assert.notDeepEqual(param(enc.weights, `${A}@1`), snap[`${A}@1`], 'retrieval.passage adapter trains');
+  assert.notDeepEqual(param(enc.weights, `${TB}@1`), snap[`${TB}@1`], 'the token-type table\'s passage adapter trains');
+  // The word table's query adapter: exactly the rows of the batch's query tokens move (lazy Adam).
+  const used = new Set<number>();
+  for (const i of batch) for (const q of [samples[i].queryPivot, samples[i].queryTarget]) enc.tokenize([q], 'query').ids.forEach((id) => used.add(id));
+  const rank = enc.config.lora!.rank;
+  const wa = param(enc.weights, `${WA}@0`);
+  for (let id = 0; id < enc.config.vocabSize; id++) {
+    const moved = wa.subarray(id * rank, (id + 1) * rank).some((v, k) => v !== snap[`${WA}@0`][id * rank + k]);
+    assert.equal(moved, used.has(id), `word lora_A row ${id}: moved ${moved}, in the queries ${used.has(id)}`);
+  }
   assert.throws(() => new EncoderHead(enc, samples, { wordEmbeddings: 'sparse' }), /use one or the other/);
   await enc.dispose();
   enc = await TransformerEncoder.load(dir, { threads: 1, maxLength: 24 });
