@@ -19,11 +19,13 @@ import { embeddingNames, isTaskParam } from '../../../lib/models/transformer/fam
 import { saveEncoderFolder } from '../../../lib/models/transformer/folder.js';
 import { graphParamNames } from '../../../lib/models/transformer/graph.js';
 import { param, readEncoderWeights } from '../../../lib/models/transformer/weights.js';
+import { fineTuneEncoder } from '../../../lib/train/fine-tune-encoder.js';
 import { EncoderHead } from '../../../lib/train/heads/encoder-head.js';
 import { AlignmentLoss } from '../../../lib/train/losses/alignment-loss.js';
 import { buildTrainingSamples } from '../../../lib/train/samples.js';
 import { createRng } from '../../../lib/util/rng.js';
 import { writeTinyEncoder } from './tiny-encoders.js';
+import { trainOptions } from './train-options.js';
 
 env.allowRemoteModels = false;
 /** Debian's python3-torch and python3-numpy, as in torch-reference.test.ts; skipped with a message otherwise. */
@@ -308,5 +310,20 @@ test('jina: train "adapters" moves only the retrieval.query / retrieval.passage 
   await full.step(1e-3);
   assert.notDeepEqual(param(enc.weights, frozen[0]), snap[frozen[0]], 'train full moves the shared weights');
   await enc.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('jina: fineTuneEncoder (adapters) killed with SIGKILL after step 2 resumes to the uninterrupted run\'s weights bit for bit', async () => {
+  const { dir } = writeTinyEncoder('jina');
+  const over = { wordEmbeddings: 'frozen' as const };
+  const full = join(scratch, 'jina-full');
+  const res = await fineTuneEncoder({ ...trainOptions(dir), ...over, outDir: full });
+  const killed = join(scratch, 'jina-killed');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/train-child.ts'), dir, killed, '2', JSON.stringify(over)], { encoding: 'utf8' });
+  assert.equal(child.signal, 'SIGKILL', child.stderr);
+  const resumed = await fineTuneEncoder({ ...trainOptions(dir), ...over, outDir: killed });
+  assert.equal(resumed.stepsThisRun, res.steps - 2);
+  assert.deepEqual(readFileSync(join(killed, 'model/model.safetensors')), readFileSync(join(full, 'model/model.safetensors')), 'resumed weights differ from the uninterrupted run');
+  assert.notDeepEqual(readFileSync(join(full, 'model/model.safetensors')), readFileSync(join(dir, 'model.safetensors')), 'training changed the weights');
   rmSync(dir, { recursive: true, force: true });
 });
