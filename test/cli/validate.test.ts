@@ -86,6 +86,7 @@ test('CLI: each bad option fails before any work with one line, exit code 2, no 
     [['score', '--run', 'nowhere.run', '--qrels', 'file'], /--run .*nowhere\.run does not exist/],
     [['score', '--run', 'file', '--qrels', 'file', '--metrics', 'ndcg@x'], /unknown metric 'ndcg@x'/],
     [['figures', '--from', '.', '--out', 'o'], /has neither metrics\.json nor before-after\.json/],
+    [['table', '--from', 'nowhere'], /^error: xlalign table: --from .*nowhere does not exist$/m],
   ];
   for (const [args, want] of cases) {
     const r = xlalign(args, cwd);
@@ -130,4 +131,16 @@ test('CLI: eval --run-format gz writes .run.gz, and score reads it back to the s
     const b = scored.find((r) => r.metric === m)!.value;
     assert.ok(Math.abs(a - b) < 1e-9, `${m}: eval ${a} vs score of the .run.gz ${b}`);
   }
+});
+
+test('CLI: figures go into <from>/figures by default, never into the working folder', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-fig-'));
+  mkdirSync(join(cwd, 'res'));
+  const rows = ['de', 'ar'].map((lang, i) => ({ dataset: 'xquad', retriever: 'bm25', scenario: 'mono', lang, metric: 'maxr', value: 1 + i }));
+  writeFileSync(join(cwd, 'res', 'metrics.json'), JSON.stringify(rows));
+  const r = xlalign(['figures', '--from', 'res', '--formats', 'html'], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`wrote \\d+ figures into ${join(cwd, 'res', 'figures').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.ok(existsSync(join(cwd, 'res', 'figures', 'xquad-bm25-maxr.html')));
+  assert.ok(!existsSync(join(cwd, 'figures')));
 });
