@@ -123,6 +123,17 @@ export function findCycle(graph: Map<string, Set<string>>): string[] | undefined
   return undefined;
 }
 
+/** Cycles of a graph, each once: find one, drop its closing edge, repeat (at most `max`). */
+export function findCycles(graph: Map<string, Set<string>>, max = 20): string[][] {
+  const g = new Map([...graph].map(([k, v]) => [k, new Set(v)]));
+  const out: string[][] = [];
+  for (let c = findCycle(g); c && out.length < max; c = findCycle(g)) {
+    out.push(c);
+    g.get(c[c.length - 2])!.delete(c[c.length - 1]);
+  }
+  return out;
+}
+
 /** Every problem of the layering rules in `lib`, one line each (empty: all good). */
 export function layeringProblems(lib: string, layers: readonly string[] = LAYERS): string[] {
   const edges = libImports(lib);
@@ -151,10 +162,8 @@ export function layeringProblems(lib: string, layers: readonly string[] = LAYERS
     }
     files.set(rel(e.file), (files.get(rel(e.file)) ?? new Set()).add(rel(e.target)));
   }
-  const folderCycle = findCycle(folders);
-  if (folderCycle) problems.push(`import cycle between folders: ${folderCycle.join(' -> ')}`);
-  const fileCycle = findCycle(files);
-  if (fileCycle) problems.push(`import cycle between files: ${fileCycle.map((f) => `lib/${f}`).join(' -> ')}`);
+  for (const c of findCycles(folders)) problems.push(`import cycle between folders: ${c.join(' -> ')}`);
+  for (const c of findCycles(files)) problems.push(`import cycle between files: ${c.map((f) => `lib/${f}`).join(' -> ')}`);
   return problems;
 }
 
@@ -264,4 +273,7 @@ test('the cycle finder finds a planted cycle (the check can fail)', () => {
   const g = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]]);
   assert.deepEqual(findCycle(g), ['a', 'b', 'c', 'a']);
   assert.equal(findCycle(new Map([['a', new Set(['b'])]])), undefined);
+  // two cycles sharing a node are both reported
+  const two = new Map([['a', new Set(['b', 'c'])], ['b', new Set(['a'])], ['c', new Set(['a'])]]);
+  assert.deepEqual(findCycles(two), [['a', 'b', 'a'], ['a', 'c', 'a']]);
 });
