@@ -144,3 +144,17 @@ test('CLI: figures go into <from>/figures by default, never into the working fol
   assert.ok(existsSync(join(cwd, 'res', 'figures', 'xquad-bm25-maxr.html')));
   assert.ok(!existsSync(join(cwd, 'figures')));
 });
+
+test('CLI: a dataset file that is not UTF-8 is an input error: exit code 2, one line naming file and line, nothing written', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-utf8-'));
+  mkdirSync(join(cwd, 'data'));
+  writeFileSync(join(cwd, 'data', 'docs.jsonl'), Buffer.concat([
+    Buffer.from(JSON.stringify({ id: 'p1', lang: 'en', text: 'The cat sleeps.' }) + '\n'),
+    Buffer.from(JSON.stringify({ id: 'p1', lang: 'de', text: 'Die Katze schläft.' }) + '\n', 'latin1'),
+  ]));
+  writeFileSync(join(cwd, 'data', 'queries.jsonl'), JSON.stringify({ id: 'q1', lang: 'de', text: 'Wer schläft?', relevant: ['p1'] }) + '\n');
+  const r = xlalign(['eval', '--dataset', 'data', '--retriever', 'bm25', '--out', 'o'], cwd);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^error: .*data\/docs\.jsonl:2: not valid UTF-8 \(bad byte 0xE4 at column 46\); save the file as UTF-8\n$/);
+  assert.ok(!existsSync(join(cwd, 'o', 'metrics.json')));
+});
