@@ -6,18 +6,21 @@
  *
  * The estimate builds each planned pool (cheap: no retrieval) and counts the lines a run file
  * holds: per query, its candidates (the pool's documents minus its exclusions), at most the
- * run depth. A line is `qid Q0 docid rank score tag`: the ids' and tag's actual lengths, the
- * rank's digits and {@link SCORE_CHARS} for the score (9 significant digits, `toPrecision`).
- * Gzip files are estimated at 1/{@link GZIP_RATIO} of the text (the ratio measured on the
- * default model's runs, README "Disk").
+ * run depth. Bytes per line come from the real writer: the first query of each pool is
+ * written with `writeRun` into a temporary folder (with 9-digit scores), and every file it
+ * wrote there counts, so the estimate follows the run format (and any file written beside
+ * the run). Gzip files are estimated at 1/{@link GZIP_RATIO} of the text (the ratio measured
+ * on the default model's runs, README "Disk").
  */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ParallelCorpus } from '../data/parallel.js';
 import { buildPool, poolPlan } from '../pools/build-pool.js';
 import { docUnitCorpus } from '../pools/doc-unit.js';
 import type { DocUnit, QueryLangRole, Scenario } from '../pools/types.js';
+import { writeRun } from '../runs/trec-io.js';
 
-/** Characters of a printed score (`0.123456789`, `-1.23456789e-5`: 9 significant digits). */
-export const SCORE_CHARS = 12;
 /** Text bytes per gzip byte of a run file (measured ~5x on the default model's runs). */
 export const GZIP_RATIO = 5;
 /** Estimated run-file volume from which commands announce it before writing: 1 GB. */
@@ -60,23 +63,36 @@ export function estimateRunVolume(corpus: ParallelCorpus, options: RunVolumeOpti
   const { pivot = 'en', runDepth, compressRuns = false, tag = 'default', retrievers = 1 } = options;
   const units = docUnitCorpus(corpus, options.docUnit ?? 'paragraph');
   const plan = poolPlan(units, { scenarios: options.scenarios, langs: options.langs, pivot, queryLangs: options.queryLangs });
+  const sampleDir = mkdtempSync(join(tmpdir(), 'xlalign-run-volume-'));
   let lines = 0;
   let textBytes = 0;
-  for (const { scenario, lang, queries } of plan) {
-    const pool = buildPool(units, { scenario, lang, pivot, queries });
-    const ids = new Set(pool.docs.map((d) => d.id));
-    let docIdChars = 0;
-    for (const d of pool.docs) docIdChars += d.id.length;
-    const meanDocId = pool.docs.length ? docIdChars / pool.docs.length : 0;
-    for (const q of pool.queries) {
-      const excluded = (pool.exclude[q.id] ?? []).filter((id) => ids.has(id)).length;
-      const n = Math.max(0, Math.min(runDepth ?? Infinity, pool.docs.length - excluded));
-      // ranks 1..n have sum of digit counts; the other fields are fixed per query
-      let rankDigits = 0;
-      for (let p = 1, digits = 1; p <= n; p *= 10, digits++) rankDigits += (Math.min(n, p * 10 - 1) - p + 1) * digits;
-      textBytes += n * (q.id.length + 2 + meanDocId + SCORE_CHARS + tag.length + 6) + rankDigits;
-      lines += n;
+  try {
+    for (const { scenario, lang, queries } of plan) {
+      const pool = buildPool(units, { scenario, lang, pivot, queries });
+      const candidates = (qid: string) => {
+        const ex = new Set(pool.exclude[qid] ?? []);
+        return pool.docs.filter((d) => !ex.has(d.id));
+      };
+      let poolLines = 0;
+      for (const q of pool.queries) {
+        const ex = new Set(pool.exclude[q.id] ?? []);
+        let n = 0;
+        for (const d of pool.docs) if (!ex.has(d.id)) n++;
+        poolLines += Math.min(runDepth ?? Infinity, n);
+      }
+      if (poolLines === 0) continue;
+      // bytes per line: the first query with candidates written by the real writer
+      const q = pool.queries.find((x) => candidates(x.id).length > 0)!;
+      const ids = candidates(q.id).slice(0, runDepth ?? Infinity).map((d) => d.id);
+      for (const f of readdirSync(sampleDir)) rmSync(join(sampleDir, f), { force: true });
+      writeRun(join(sampleDir, 'sample.run'), { [q.id]: { ids, scores: ids.map((_, i) => 0.5 - i * 1e-6) } }, { tag });
+      let sampleBytes = 0;
+      for (const f of readdirSync(sampleDir)) sampleBytes += statSync(join(sampleDir, f)).size;
+      lines += poolLines;
+      textBytes += (poolLines * sampleBytes) / ids.length;
     }
+  } finally {
+    rmSync(sampleDir, { recursive: true, force: true });
   }
   lines *= retrievers;
   textBytes = Math.round(textBytes * retrievers);
