@@ -25,6 +25,8 @@
  * package, and BM25's idf already discounts frequent words.
  */
 
+import { xlError } from '../util/errors.js';
+
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
 
 /**
@@ -67,6 +69,7 @@ export const TOKENIZE_CHUNK_CHARS = 1024;
  */
 export function tokenize(text: string, options: { chunkChars?: number; onChunk?: (chars: number) => void } = {}): string[] {
   const size = options.chunkChars ?? TOKENIZE_CHUNK_CHARS;
+  if (!(Number.isInteger(size) && size >= 1)) throw xlError('tokenize', `chunkChars must be an integer >= 1, got ${size}`);
   const norm = text.normalize('NFKC').toLowerCase().replace(/i\u0307/g, 'i');
   const out: string[] = [];
   let start = 0;

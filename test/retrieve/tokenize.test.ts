@@ -51,6 +51,7 @@ test('normalisation: NFKC, case, Turkish dotted capital I, punctuation and empty
   assert.deepEqual(tokenize('Super Bowl 50, 2016!'), ['super', 'bowl', '50', '2016']);
   assert.deepEqual(tokenize(''), []);
   assert.deepEqual(tokenize(' ?!… '), []);
+  assert.throws(() => tokenize('a b', { chunkChars: 0 }), /chunkChars must be an integer >= 1, got 0/);
 });
 
 // The tokenizer before it segmented long texts in pieces: the whole text in one call.
