@@ -8,6 +8,8 @@ import { xlError } from './errors.js';
 
 let override: number | undefined;
 let envWarned = false;
+/** The last count {@link setThreads} warned about (a command may apply its options more than once). */
+let warnedFor: number | undefined;
 
 const stderrLine = (line: string) => {
   process.stderr.write(line + '\n');
@@ -43,11 +45,17 @@ export function defaultThreads(): number {
 
 /**
  * Set the thread count for this process (`undefined` restores the default). A count above
- * the available cores is capped at them, with a warning through `notice` (default stderr).
+ * the available cores is capped at them, with a warning through `notice` (default stderr;
+ * once per count, as commands apply their options more than once).
  * @throws XlalignError unless `n` is an integer >= 1.
  * @example setThreads(2);
  */
 export function setThreads(n: number | undefined, notice: (line: string) => void = stderrLine): void {
   if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw xlError('setThreads', `threads must be an integer >= 1, got ${n}`);
-  override = n === undefined ? undefined : capThreads(n, '--threads', notice);
+  if (n === undefined) {
+    override = undefined;
+    return;
+  }
+  override = capThreads(n, '--threads', n === warnedFor ? () => {} : notice);
+  if (override < n) warnedFor = n;
 }

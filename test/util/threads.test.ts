@@ -41,6 +41,8 @@ test('a thread count above the cores warns and is capped: setThreads and XLALIGN
   setThreads(cores + 1000, (l) => notices.push(l));
   assert.equal(defaultThreads(), cores);
   assert.deepEqual(notices, [`warning: --threads ${cores + 1000} is above the ${cores} available cores; using ${cores}`]);
+  setThreads(cores + 1000, (l) => notices.push(l));
+  assert.equal(notices.length, 1, 'the same count again: no second warning');
   setThreads(cores, (l) => notices.push(l));
   assert.equal(defaultThreads(), cores);
   assert.equal(notices.length, 1, 'no warning at the core count');
