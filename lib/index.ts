@@ -14,6 +14,7 @@ export * from './util/rng.js';
 export * from './util/fs.js';
 export * from './util/progress.js';
 export * from './util/threads.js';
+export * from './util/text-file.js';
 
 // Data
 export * from './data/xquad.js';
@@ -53,6 +54,7 @@ export * from './runs/trec-io.js';
 export * from './results/metric-rows.js';
 export * from './results/paper-table.js';
 export * from './eval/run-evaluation.js';
+export * from './eval/run-volume.js';
 export * from './eval/compare.js';
 export * from './eval/bootstrap.js';
 

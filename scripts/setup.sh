@@ -38,7 +38,10 @@ fi
 # 2. npm dependencies --------------------------------------------------------------------
 if [ ! -d node_modules ]; then
   say "npm ci"
-  npm ci
+  # package.json's allowScripts denies every dependency's install script (npm with allowScripts
+  # support); for an older npm, tell onnxruntime-node's postinstall not to download its CUDA
+  # binaries (it reads this variable; as an .npmrc key it made npm warn on every call)
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci
 else
   say "node_modules present"
 fi

@@ -9,6 +9,7 @@ import { accumulateMetricRows, markdownTables, readMetricRows, type MetricRow } 
 import { DEFAULT_METRICS } from '../metrics/registry.js';
 import type { PoolTruncation } from '../eval/run-evaluation.js';
 import { poolPlan } from '../pools/build-pool.js';
+import { estimateRunVolume, runVolumeNotice } from '../eval/run-volume.js';
 import { scenarioLangs } from '../pools/scenario-langs.js';
 import { DOC_UNITS, QUERY_LANGS, SCENARIOS, poolName, type DocUnit, type Pool, type QueryLangRole, type Scenario } from '../pools/types.js';
 import type { RetrieverSpec } from '../retrieve/resolve-retriever.js';
@@ -105,6 +106,12 @@ export function evalCommand(): Command {
       return { lang: s.queryLang, relevantLangs: s.docLangs, why: `scenario '${scenario}' (pivot '${pivot}')` };
     });
     checkCorpusNeeds(corpus, needs);
+    if (opts.trec) {
+      // a large volume of run files is announced before any is written (lib/eval/run-volume.ts)
+      const compressRuns = opts.runFormat === 'gz';
+      const volume = runVolumeNotice(estimateRunVolume(corpus, { scenarios, langs, pivot, queryLangs, docUnit, runDepth, compressRuns, retrievers: models.length }), { runDepth, compressRuns });
+      if (volume) process.stderr.write(volume + '\n');
+    }
 
     // retrievers and their names, unique in this folder (names used by other retrievers are avoided)
     const names = opts.name ? list(opts.name) : [];

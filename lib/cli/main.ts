@@ -9,7 +9,7 @@
  *   xlalign table    the study's tables (main and ablation layouts) as Markdown and CSV
  */
 import { Command, CommanderError } from 'commander';
-import { XlalignError } from '../util/errors.js';
+import { exitCodeFor, XlalignError } from '../util/errors.js';
 import { evalCommand } from './eval-command.js';
 import { figuresCommand } from './figures-command.js';
 import { scoreCommand } from './score-command.js';
@@ -38,21 +38,22 @@ program.parseAsync(argv).catch((e: unknown) => {
 });
 
 /**
- * Report an error in one line and choose the exit code: 2 for usage errors (bad options,
- * commander's parse errors: commander has printed those already), 1 for anything else.
- * Stacks only with --debug or XLALIGN_DEBUG=1.
+ * Report an error in one line and choose the exit code: 2 for every input error (bad
+ * options, commander's parse errors: commander has printed those already; bad dataset,
+ * run, qrels or model files: an `XlalignError` of kind `input`), 1 for internal failures
+ * (an `XlalignError` of kind `internal`, any other error). Stacks only with --debug or
+ * XLALIGN_DEBUG=1.
  */
 function exitCodeOf(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-  const usage = (e as { exitCode?: unknown })?.exitCode === 2;
   if (e instanceof XlalignError) {
     process.stderr.write(`error: ${e.message}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + '\n');
-    return usage ? 2 : 1;
+    return exitCodeFor(e);
   }
   const err = e as Error;
   const first = String(err?.message ?? e).split('\n')[0];
   process.stderr.write(`error: ${err?.name && err.name !== 'Error' ? `${err.name}: ` : ''}${first}${debug ? '' : ' (run with --debug or XLALIGN_DEBUG=1 for the stack)'}\n`);
   if (debug) process.stderr.write(`${err?.stack ?? String(e)}\n`);
-  return 1;
+  return exitCodeFor(e);
 }

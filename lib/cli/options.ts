@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { EMBED_DEFAULTS, EMBED_DTYPES, POOLINGS, type EmbedOptions } from '../embed/types.js';
-import { setThreads } from '../util/threads.js';
+import { defaultThreads, setThreads } from '../util/threads.js';
 import { checkInt } from './validate.js';
 
 /** Split a comma-separated option value, dropping empty items. */
@@ -21,7 +21,7 @@ export function addEmbedOptions(cmd: Command): Command {
     .option('--cache-dir <dir>', 'embedding cache folder', '.cache/embeddings')
     .option('--no-cache', 'do not read or write any cache (embeddings and finished pools)')
     .option('--force', 'recompute everything (read no cache; fresh results are still cached)')
-    .option('--threads <n>', 'CPU threads of every ONNX Runtime session (encoder, exact top-k); default: all cores');
+    .option('--threads <n>', 'CPU threads of every ONNX Runtime session (encoder, exact top-k); default and maximum: all cores');
 }
 
 /**
@@ -42,6 +42,6 @@ export function embedOptionsFrom(opts: Record<string, unknown>): EmbedOptions {
     maxLength: opts.maxLength === undefined ? undefined : int('max-length', opts.maxLength),
     cache: opts.cache === false ? false : String(opts.cacheDir ?? '.cache/embeddings'),
     force: opts.force === true,
-    ...(threads === undefined ? {} : { threads }),
+    ...(threads === undefined ? {} : { threads: defaultThreads() }), // capped at the cores
   };
 }

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { markdownTables, type MetricRow } from '../results/metric-rows.js';
 import { paperAblationTable, paperMainTable, paperTableCsv, paperTableMarkdown, type AblationVariantRows, type PaperTable } from '../results/paper-table.js';
 import { parseMetricRows } from '../plot/metric-rows.js';
+import { checkExists } from './validate.js';
 
 function readRows(file: string): MetricRow[] {
   let json: unknown;
@@ -50,7 +51,7 @@ export function tableCommand(): Command {
     .option('--digits <n>', 'decimals in Markdown', '2')
     .option('--out <dir>', 'where to write paper-table.md and paper-table.csv (or paper-ablation.*); default the --from folder')
     .action((opts) => {
-      const from = resolve(opts.from);
+      const from = checkExists('xlalign table', '--from', opts.from, 'folder');
       const digits = Number(opts.digits);
       if (!Number.isInteger(digits) || digits < 0) throw xlError('xlalign table', `--digits must be a non-negative integer, got '${opts.digits}'`);
       const hasMetrics = existsSync(join(from, 'metrics.json'));

@@ -13,10 +13,11 @@
  * Only queries with a judgment in the qrels are kept (BEIR's convention); a document's text
  * is `title + ' ' + text` when it has a title.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
+import { readTextFile } from '../util/text-file.js';
 import { assembleCorpus, type DocRow, type QueryRow } from './corpus-rows.js';
 import { readJsonlRows } from './jsonl.js';
 import { readDatasetMeta } from './jsonl-dataset.js';
@@ -44,7 +45,7 @@ export function beirLanguageFolders(dir: string): string[] {
 function readBeirQrels(file: string, queryIds: Set<string>, docIds: Set<string>): Map<string, string[]> {
   if (!existsSync(file)) throw xlError('loadBeir', `no file ${file}`);
   const out = new Map<string, string[]>();
-  readFileSync(file, 'utf8')
+  readTextFile(file, 'loadBeir')
     .split('\n')
     .forEach((raw, i) => {
       const line = raw.trim();

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
+import { readTextFile } from '../util/text-file.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 
 /**
@@ -98,13 +99,13 @@ export async function loadBelebele(dialect: string, options: BelebeleOptions = {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       text = await res.text();
     } catch (e) {
-      throw xlError('loadBelebele', `no file ${file}, and downloading ${url} failed (${(e as Error).message}; this machine may have no network). ${where}`);
+      throw xlError('loadBelebele', `no file ${file}, and downloading ${url} failed (${(e as Error).message}; this machine may have no network). ${where}`, { kind: 'internal' });
     }
     parseBelebeleJsonl(text, url); // validate before caching
     mkdirSync(dir, { recursive: true });
     writeFileAtomic(file, text);
   }
-  return parseBelebeleJsonl(readFileSync(file, 'utf8'), file);
+  return parseBelebeleJsonl(readTextFile(file, 'loadBelebele'), file);
 }
 
 /** A stable passage id from the passage's FLORES link (the same in every dialect). */

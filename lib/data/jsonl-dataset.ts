@@ -10,10 +10,11 @@
  * `group` (optional, on documents) is kept together by a train/eval split (XQuAD: the
  * article). Languages are plain BCP-47 tags (`en`, `en-US`, `zh-Hant`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
+import { readTextFile } from '../util/text-file.js';
 import { assembleCorpus, type DocRow, type QueryRow } from './corpus-rows.js';
 import { readJsonlRows, zodIssueMessage } from './jsonl.js';
 import { LangTagSchema } from './lang-tag.js';
@@ -47,7 +48,7 @@ export function readDatasetMeta(dir: string): DatasetMeta {
   if (!existsSync(file)) return {};
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(readTextFile(file, 'loadDataset'));
   } catch (e) {
     throw xlError('loadDataset', `${file}: not valid JSON (${(e as Error).message})`);
   }

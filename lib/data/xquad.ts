@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { xlError } from '../util/errors.js';
+import { decodeUtf8, readTextFile } from '../util/text-file.js';
 import { dataPath, sha256 } from '../util/fs.js';
 
 /** The 12 XQuAD languages (ISO 639-1). */
@@ -67,7 +68,7 @@ function readChecksums(dir: string): Map<string, string> {
   const file = resolve(dir, 'SHA256SUMS');
   const sums = new Map<string, string>();
   if (!existsSync(file)) return sums;
-  readFileSync(file, 'utf8')
+  readTextFile(file, 'loadXquad')
     .split('\n')
     .forEach((line, i) => {
       if (!line.trim()) return;
@@ -99,9 +100,10 @@ export function loadXquad(lang: string, options: XquadOptions = {}): XquadLangua
       throw xlError('loadXquad', `${file}: sha256 ${sha256(bytes)} does not match SHA256SUMS (${expected}); the file was changed`);
     }
   }
+  const text = decodeUtf8(bytes, file, 'loadXquad');
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = JSON.parse(text);
   } catch (e) {
     throw xlError('loadXquad', `${file}: not valid JSON (${(e as Error).message})`);
   }

@@ -114,7 +114,8 @@ async function loadParts(source: ModelSource, o: Resolved): Promise<{ tokenizer:
       throw xlError('loadEmbedder', `cannot load the model folder ${path} with transformers.js (dtype '${o.dtype}'): ${cause}. Expected layout: config.json, tokenizer.json, tokenizer_config.json, onnx/model${o.dtype === 'fp32' ? '' : '_<dtype suffix>'}.onnx`, { cause: e });
     }
     const remote = env.allowRemoteModels && !o.localFilesOnly;
-    const why = remote ? (await probeHubFailure(path, o.revision, env, e)).message : 'remote models are disabled (env.allowRemoteModels is false or localFilesOnly is set)';
+    const failure = remote ? await probeHubFailure(path, o.revision, env, e) : { kind: 'not-found' as const, message: 'remote models are disabled (env.allowRemoteModels is false or localFilesOnly is set)' };
+    const why = failure.message;
     throw xlError(
       'loadEmbedder',
       `could not fetch '${path}' (revision '${o.revision}', dtype '${o.dtype}') from the Hugging Face hub (${env.remoteHost}): ${why}. ` +
@@ -122,7 +123,8 @@ async function loadParts(source: ModelSource, o: Resolved): Promise<{ tokenizer:
         `(e.g. \`huggingface-cli download ${path} --local-dir ${basename(path)}\` or \`git lfs install && git clone https://huggingface.co/${path}\`), copy the folder here and pass its path, ` +
         `e.g. loadEmbedder('models/${basename(path)}'). The folder must hold config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx ` +
         `(onnx/model_quantized.onnx for dtype 'q8', onnx/model_fp16.onnx for 'fp16'). (transformers.js said: ${cause})`,
-      { cause: e },
+      // a wrong id or a gated model is the user's input (exit 2); no network or a failing hub is not (exit 1)
+      { cause: e, kind: failure.kind === 'not-found' || failure.kind === 'permission' ? 'input' : 'internal' },
     );
   }
 }

@@ -370,7 +370,7 @@ export class GradTape extends OnnxGraphBuilder {
     const out = new Map<string, string>();
     for (const w of wrt) {
       const g = this.grads.get(w);
-      if (!g) throw xlError('GradTape.backward', `no gradient reaches '${w}' from the seeds (${[...seeds.keys()].join(', ')})`);
+      if (!g) throw xlError('GradTape.backward', `no gradient reaches '${w}' from the seeds (${[...seeds.keys()].join(', ')})`, { kind: 'internal' });
       out.set(w, g);
     }
     return out;

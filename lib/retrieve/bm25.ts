@@ -19,6 +19,7 @@
  */
 import { xlError } from '../util/errors.js';
 import { tokenize } from './tokenize.js';
+import { createProgress, type Progress } from '../util/progress.js';
 import type { Retriever } from './types.js';
 import type { Ranking, Run } from '../runs/types.js';
 import { compareIds } from '../runs/ranking.js';
@@ -35,6 +36,9 @@ export interface Bm25Options {
 
 /** The defaults of {@link Bm25Options}. */
 export const BM25_DEFAULTS = { k1: 0.9, b: 0.4, name: 'bm25' } as const;
+
+/** New document text (characters) from which tokenisation shows progress (a bar on a terminal, a line every ~10 s off one). */
+const PROGRESS_MIN_CHARS = 2_000_000;
 
 interface Tokenized {
   text: string;
@@ -80,12 +84,29 @@ export class Bm25Retriever implements Retriever {
     return { k1: this.k1, b: this.b };
   }
 
-  private tokens(cache: Map<string, Tokenized>, id: string, text: string): string[] {
+  private tokens(cache: Map<string, Tokenized>, id: string, text: string, progress?: Progress): string[] {
     const hit = cache.get(id);
     if (hit && hit.text === text) return hit.tokens;
-    const tokens = tokenize(text);
+    let reported = 0;
+    const report = (n: number) => {
+      const k = Math.min(n, text.length - reported);
+      reported += k;
+      progress?.tick(k);
+    };
+    const tokens = tokenize(text, progress ? { onChunk: report } : {});
+    report(text.length);
     cache.set(id, { text, tokens });
     return tokens;
+  }
+
+  /** Tokens of every document (cached ones reused), with a progress line when much text is new. */
+  private docTokens(docs: { id: string; text: string }[]): string[][] {
+    let fresh = 0;
+    for (const d of docs) if (this.docCache.get(d.id)?.text !== d.text) fresh += d.text.length;
+    const progress = createProgress({ stage: 'tokenize', total: fresh, unit: 'characters', mode: fresh >= PROGRESS_MIN_CHARS ? undefined : 'off' });
+    const out = docs.map((d) => this.tokens(this.docCache, d.id, d.text, progress));
+    progress.done();
+    return out;
   }
 
   /**
@@ -104,7 +125,7 @@ export class Bm25Retriever implements Retriever {
     if (k !== undefined && !(Number.isInteger(k) && k >= 0)) {
       throw xlError('Bm25Retriever.retrieve', `k = ${k} is not valid; use a non-negative integer, or leave it out for all documents`);
     }
-    const index = buildIndex(docs.map((d) => this.tokens(this.docCache, d.id, d.text)));
+    const index = buildIndex(this.docTokens(docs));
     const docIndex = new Map<string, number>();
     docs.forEach((d, i) => {
       if (docIndex.has(d.id)) throw xlError('Bm25Retriever.retrieve', `docs[${i}].id '${d.id}' is a duplicate (also docs[${docIndex.get(d.id)}]); document ids must be unique`);

@@ -4,6 +4,7 @@ import { xlError } from '../util/errors.js';
 import { XQUAD_ARTICLES, XQUAD_LANGS, type XquadOptions } from '../data/xquad.js';
 import { relevantDocIds, xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { decodeUtf8 } from '../util/text-file.js';
 import { createRng, shuffled } from '../util/rng.js';
 import { BY_DOCUMENT, inSplitPart, splitGroups, type CorpusSplit, type DocGrouping } from '../data/split.js';
 
@@ -125,12 +126,13 @@ export function buildTrainingSamples(options: TrainingSetOptions = {}): Training
  * @example const samples = loadTrainingJsonl('my-pairs.jsonl');
  */
 export function loadTrainingJsonl(path: string): TrainingSample[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (cause) {
     throw xlError('loadTrainingJsonl', `cannot read ${path}: ${(cause as Error).message}`, { cause });
   }
+  const text = decodeUtf8(bytes, path, 'loadTrainingJsonl');
   const samples: TrainingSample[] = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;

@@ -53,7 +53,7 @@ export async function withFileLock<T>(path: string, fn: () => T | Promise<T>, op
         rmSync(path, { force: true });
         continue;
       }
-      if (Date.now() - t0 > timeoutMs) throw xlError('withFileLock', `${path} is held by another process for more than ${timeoutMs} ms; remove it if no xlalign is running`);
+      if (Date.now() - t0 > timeoutMs) throw xlError('withFileLock', `${path} is held by another process for more than ${timeoutMs} ms; remove it if no xlalign is running`, { kind: 'internal' });
       await new Promise((r) => setTimeout(r, retryMs));
     }
   }

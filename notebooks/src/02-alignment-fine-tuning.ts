@@ -219,7 +219,7 @@ console.log(ablation.map((a) => `${a.variant}: ${Object.entries(a.parts).map(([k
 // ## Standard figures
 //
 // Written to `figures/02-alignment-fine-tuning/` (the same as `xlalign figures --from
-// results/notebooks/02-alignment-fine-tuning`).
+// results/notebooks/02-alignment-fine-tuning --out figures/02-alignment-fine-tuning`).
 
 // %%
 const written = await xl.renderStandardFigures(OUT, '../figures/02-alignment-fine-tuning', { metrics: ['pivot_inclination', 'maxr', 'complete@10'], scale: 1 });

@@ -102,7 +102,7 @@ test('score without languages refuses pivot metrics and says how to give them', 
   const cwd = mkdtempSync(join(tmpdir(), 'cli-score-'));
   assert.equal(xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--scenarios', 'mixed', '--out', 'out'], cwd).status, 0);
   const r = xlalign(['score', '--run', 'out/runs/bm25/mixed.de.run', '--qrels', 'out/qrels/mixed.de.qrels', '--metrics', 'ndcg@10,pivot_inclination'], cwd);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'an input error');
   assert.match(r.stderr, /metric 'pivot_inclination' needs each id's language: give --pool FILE .* or --lang-from-id/);
   const ok = xlalign(['score', '--run', 'out/runs/bm25/mixed.de.run', '--qrels', 'out/qrels/mixed.de.qrels'], cwd);
   assert.equal(ok.status, 0, ok.stderr);
@@ -119,7 +119,7 @@ test('eval refuses a dataset whose query lacks its pivot version before any work
   // mono needs no pivot version: fine
   assert.equal(xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--scenarios', 'mono', '--langs', 'de', '--out', 'ok'], cwd).status, 0);
   const r = xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--scenarios', 'mono,mixed', '--out', 'out'], cwd);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'a dataset error is an input error');
   assert.match(r.stderr, new RegExp(`queries\\.jsonl:${n}: relevant\\[0\\]: document 'only-de' of query 'q-only-de' \\(de\\) has no 'en' version in the documents; scenario 'mixed' \\(pivot 'en'\\) needs it`));
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.ok(!existsSync(join(cwd, 'out/metrics.json')) && !existsSync(join(cwd, 'out/runs')), 'nothing was evaluated');

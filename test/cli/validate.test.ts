@@ -86,6 +86,7 @@ test('CLI: each bad option fails before any work with one line, exit code 2, no 
     [['score', '--run', 'nowhere.run', '--qrels', 'file'], /--run .*nowhere\.run does not exist/],
     [['score', '--run', 'file', '--qrels', 'file', '--metrics', 'ndcg@x'], /unknown metric 'ndcg@x'/],
     [['figures', '--from', '.', '--out', 'o'], /has neither metrics\.json nor before-after\.json/],
+    [['table', '--from', 'nowhere'], /^error: xlalign table: --from .*nowhere does not exist$/m],
   ];
   for (const [args, want] of cases) {
     const r = xlalign(args, cwd);
@@ -130,4 +131,30 @@ test('CLI: eval --run-format gz writes .run.gz, and score reads it back to the s
     const b = scored.find((r) => r.metric === m)!.value;
     assert.ok(Math.abs(a - b) < 1e-9, `${m}: eval ${a} vs score of the .run.gz ${b}`);
   }
+});
+
+test('CLI: figures go into <from>/figures by default, never into the working folder', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-fig-'));
+  mkdirSync(join(cwd, 'res'));
+  const rows = ['de', 'ar'].map((lang, i) => ({ dataset: 'xquad', retriever: 'bm25', scenario: 'mono', lang, metric: 'maxr', value: 1 + i }));
+  writeFileSync(join(cwd, 'res', 'metrics.json'), JSON.stringify(rows));
+  const r = xlalign(['figures', '--from', 'res', '--formats', 'html'], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`wrote \\d+ figures into ${join(cwd, 'res', 'figures').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.ok(existsSync(join(cwd, 'res', 'figures', 'xquad-bm25-maxr.html')));
+  assert.ok(!existsSync(join(cwd, 'figures')));
+});
+
+test('CLI: a dataset file that is not UTF-8 is an input error: exit code 2, one line naming file and line, nothing written', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-utf8-'));
+  mkdirSync(join(cwd, 'data'));
+  writeFileSync(join(cwd, 'data', 'docs.jsonl'), Buffer.concat([
+    Buffer.from(JSON.stringify({ id: 'p1', lang: 'en', text: 'The cat sleeps.' }) + '\n'),
+    Buffer.from(JSON.stringify({ id: 'p1', lang: 'de', text: 'Die Katze schläft.' }) + '\n', 'latin1'),
+  ]));
+  writeFileSync(join(cwd, 'data', 'queries.jsonl'), JSON.stringify({ id: 'q1', lang: 'de', text: 'Wer schläft?', relevant: ['p1'] }) + '\n');
+  const r = xlalign(['eval', '--dataset', 'data', '--retriever', 'bm25', '--out', 'o'], cwd);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^error: .*data\/docs\.jsonl:2: not valid UTF-8 \(bad byte 0xE4 at column 46\); save the file as UTF-8\n$/);
+  assert.ok(!existsSync(join(cwd, 'o', 'metrics.json')));
 });

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { env } from '@huggingface/transformers';
 import { loadEmbedder } from '../../lib/embed/transformers-embedder.js';
+import { exitCodeFor } from '../../lib/util/errors.js';
 import { classifyHubError } from '../../lib/embed/model-source.js';
 
 // Only localhost: a tiny "hub" answering 404 / 401 / 403, and a closed port.
@@ -35,17 +36,21 @@ async function failure(id: string, host: string): Promise<string> {
   env.remoteHost = host;
   await assert.rejects(loadEmbedder(id, { cache: false }), (e: Error) => {
     failure.last = e.message;
+    failure.exit = exitCodeFor(e);
     return true;
   });
   return failure.last;
 }
 failure.last = '';
+failure.exit = 0;
 
 test('hub fetch failures name their real cause: connection refused, 404, 401, 403', async () => {
   const refused = await failure('someone/model-x', `http://127.0.0.1:${closedPort}/`);
   assert.match(refused, /cannot connect to the hub \(ECONNREFUSED\)/);
   assert.doesNotMatch(refused, /404|permission/);
+  assert.equal(failure.exit, 1, 'no network: not an input error');
   assert.match(await failure('someone/missing-model', hub), /not found \(HTTP 404\)/);
+  assert.equal(failure.exit, 2, 'a wrong model id: an input error');
   assert.match(await failure('someone/private-model', hub), /permission denied \(HTTP 401\)/);
   assert.match(await failure('someone/gated-model', hub), /permission denied \(HTTP 403\)/);
 });

@@ -48,6 +48,6 @@ test('xlalign eval records the model content hash, the effective length and trun
   assert.ok(t.queries > 1000, `${t.queries} queries cut`);
   assert.match(r.stderr, /mono\.de: 240 documents and \d+ queries longer than 4 tokens were truncated/);
   const over = spawnSync(resolve('node_modules/.bin/tsx'), [resolve('lib/cli/main.ts'), 'eval', '--retriever', dir, '--langs', 'de', '--scenarios', 'mono', '--max-length', '7', '--out', 'o2'], { cwd, encoding: 'utf8' });
-  assert.equal(over.status, 1);
+  assert.equal(over.status, 2, 'an input error');
   assert.match(over.stderr, /maxLength 7 is above the limit/);
 });

@@ -86,3 +86,34 @@ test('real XQuAD: a question retrieves its own paragraph first in the monolingua
   const th = await topOneShare('th');
   assert.ok(th >= 0.85, `th: ${th}`);
 });
+
+test('a long document: tokenisation reports progress in characters (XLALIGN_PROGRESS_MS=0, stderr not a terminal)', async () => {
+  const paragraphs = loadXquad('en').paragraphs.map((p) => p.context);
+  const long = Array.from({ length: Math.ceil(2_100_000 / 700) }, (_, i) => paragraphs[i % paragraphs.length]).join('\n');
+  const lines: string[] = [];
+  const write = process.stderr.write;
+  const isTTY = process.stderr.isTTY;
+  const env = process.env.XLALIGN_PROGRESS_MS;
+  process.env.XLALIGN_PROGRESS_MS = '0';
+  process.stderr.isTTY = false;
+  process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
+  let run;
+  try {
+    run = await new Bm25Retriever().retrieve([query('q', 'Panthers defense points')], [doc('long', long), doc('short', paragraphs[0])]);
+  } finally {
+    process.stderr.write = write;
+    process.stderr.isTTY = isTTY;
+    if (env === undefined) delete process.env.XLALIGN_PROGRESS_MS;
+    else process.env.XLALIGN_PROGRESS_MS = env;
+  }
+  assert.ok(lines.length > 100, `${lines.length} lines`);
+  assert.match(lines[0], /^progress: tokenize \d+\/\d+ characters/);
+  const total = long.length + paragraphs[0].length;
+  assert.match(lines.at(-1)!, new RegExp(`^progress: tokenize ${total}/${total} characters`));
+  assert.deepEqual([...run.q.ids].sort(), ['long', 'short']);
+  assert.ok(Array.from(run.q.scores).every((x) => x > 0), 'both match');
+  // a pool of small documents shows nothing
+  lines.length = 0;
+  await new Bm25Retriever().retrieve([query('q', 'a')], TINY);
+  assert.deepEqual(lines, []);
+});

@@ -120,7 +120,7 @@ export class EncoderHead implements TrainableHead {
     }
     if (encoder.pooling === 'pooler' && train === 'full') this.trainable.push(...POOLER_PARAMS);
     const graphNames = graphParamNames(encoder.config, encoder.pooling);
-    for (const t of this.trainable) if (!graphNames.includes(t)) throw xlError(where, `internal: '${t}' is not a graph parameter`);
+    for (const t of this.trainable) if (!graphNames.includes(t)) throw xlError(where, `internal: '${t}' is not a graph parameter`, { kind: 'internal' });
     this.optimizer = new AdamWF32({ lr: 1e-5, weightDecay });
     this.prefixes = { queryPivot: queryPrefix, queryTarget: queryPrefix, docPivot: passagePrefix, docTarget: passagePrefix };
   }

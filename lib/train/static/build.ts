@@ -6,9 +6,12 @@ import { StaticEmbeddingModel } from '../../models/static/table.js';
 import { assembleCorpus, corpusTexts, CORPUS_SOURCES, type CorpusSource } from '../../models/static/corpus.js';
 import { buildVocab } from '../../models/static/vocab-builder.js';
 import { trainStaticModel, type TrainStaticOptions } from './pretrain.js';
-import { bitextAccuracy, type BitextAccuracy } from '../../metrics/bitext-accuracy.js';
+import { bitextAccuracy } from '../../metrics/bitext-accuracy.js';
 import { modelCard } from './model-card.js';
-import { applyFrequencyWeighting, type FrequencyWeightingOptions, type FrequencyWeightingResult } from '../../models/static/frequency-weighting.js';
+import { applyFrequencyWeighting, type FrequencyWeightingOptions } from '../../models/static/frequency-weighting.js';
+import type { HeldOutScore, StaticBuildInfo } from './build-info.js';
+
+export type { HeldOutScore, StaticBuildInfo } from './build-info.js';
 
 /**
  * Build the default dense model end to end: corpus → vocabulary → seeded table →
@@ -57,31 +60,10 @@ export interface BuildStaticOptions {
   log?: (line: string) => void;
 }
 
-/** Held-out scores of one language. */
-export interface HeldOutScore {
-  lang: string;
-  trained: BitextAccuracy;
-  random: BitextAccuracy;
-}
-
-/** What {@link buildStaticModel} returns (also written as `build-info.json`). */
+/** What {@link buildStaticModel} returns (`info` also written as `build-info.json`). */
 export interface BuildStaticResult {
   model: StaticEmbeddingModel;
-  info: {
-    name: string;
-    seed: number;
-    initStd: number;
-    randomSeed: number;
-    vocabSize: number;
-    dim: number;
-    heldOut: number;
-    counts: Record<string, Record<string, number>>;
-    training: Record<string, unknown>;
-    weighting: FrequencyWeightingResult | null;
-    epochLosses: number[];
-    scores: HeldOutScore[];
-    seconds: number;
-  };
+  info: StaticBuildInfo;
 }
 
 function heldOutScores(model: StaticEmbeddingModel, random: StaticEmbeddingModel, heldOut: ReturnType<typeof assembleCorpus>['heldOut']): HeldOutScore[] {

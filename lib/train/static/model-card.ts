@@ -1,4 +1,4 @@
-import type { BuildStaticResult } from './build.js';
+import type { StaticBuildInfo } from './build-info.js';
 
 /** License and provenance of each corpus source, for the card. */
 export const SOURCE_LICENSES: Record<string, string> = {
@@ -17,7 +17,7 @@ const pct = (x: number): string => (100 * x).toFixed(1);
  *
  * @example writeFileAtomic('README.md', modelCard(result.info));
  */
-export function modelCard(info: Omit<BuildStaticResult['info'], 'seconds'> & { seconds?: number }): string {
+export function modelCard(info: Omit<StaticBuildInfo, 'seconds'> & { seconds?: number }): string {
   const sources = Object.keys(info.counts);
   const langs = [...new Set(sources.flatMap((s) => Object.keys(info.counts[s])))].sort();
   const total = (s: string): number => Object.values(info.counts[s]).reduce((a, b) => a + b, 0);
