@@ -10,7 +10,7 @@
  * checkOutputDir('xlalign score', '--out', opts.out);
  * const metrics = checkMetricNames('xlalign score', list(opts.metrics));
  */
-import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { XlalignError } from '../util/errors.js';
 import { closestName } from '../util/closest.js';
@@ -185,10 +185,4 @@ export function checkRetriever(where: string, flag: string, name: string, allowe
 }
 
 /** Whether a model folder holds a static embedding model written by xlalign (config.json `xlalign_static`). */
-export function isStaticModelFolder(dir: string): boolean {
-  try {
-    return Boolean((JSON.parse(readFileSync(resolve(dir, 'config.json'), 'utf8')) as { xlalign_static?: unknown }).xlalign_static);
-  } catch {
-    return false;
-  }
-}
+export { isStaticModelFolder } from '../models/static/is-static.js';

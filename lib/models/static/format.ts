@@ -270,3 +270,4 @@ function maxTokenId(tokenizer: object, where: string): number {
   }
   return max;
 }
+
