@@ -54,7 +54,7 @@ function validateTrainOptions(where: string, opts: Record<string, string | undef
   const kind = checkRetriever(where, '--retriever', model, ['default']);
   const { head } = headFrom(where, opts);
   const reason = head.checkModel(model, kind);
-  if (reason) throw usageError(where, `--head ${opts.head}: ${reason}`);
+  if (reason) throw usageError(where, `--head ${opts.head} cannot train this model: ${reason}`);
   if (opts.trainFile !== undefined) checkExists(where, '--train-file', opts.trainFile, 'file');
   else checkInt(where, '--samples', opts.samples, 2);
   checkNumber(where, '--lambda', opts.lambda, 'non-negative');
