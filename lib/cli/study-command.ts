@@ -1,15 +1,16 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SCENARIOS, type QueryLangRole, type Scenario } from '../pools/types.js';
 import { DATASETS } from '../data/registry.js';
-import { FIGURE_FORMATS, type FigureFormat } from '../plot/export.js';
+import { DEFAULT_CHROMIUM, FIGURE_FORMATS, type FigureFormat } from '../plot/export.js';
 import type { HeadName } from '../train/heads/registry.js';
 import type { LossVariant } from '../experiments/loss-variants.js';
 import { ABLATION_VARIANTS, LOSS_VARIANTS } from '../experiments/loss-variants.js';
 import { addHeadOptions, headFrom } from './head-options.js';
 import { addEmbedOptions, embedOptionsFrom, list } from './options.js';
 import { checkDatasetOptions } from './train-command.js';
-import { checkExists, checkInt, checkNumber, checkOutputDir, checkRetriever, usageError } from './validate.js';
+import { checkInt, checkNumber, checkOutputDir, checkRetriever, usageError } from './validate.js';
 
 /** The stages `--stop-after` takes (kept in sync with STUDY_STAGES of lib/experiments/study.ts, which this file must not load before validation). */
 const STAGES = ['data', 'before', 'train', 'after', 'tables', 'ablations', 'figures'];
@@ -77,7 +78,9 @@ export function studyCommand(): Command {
     if (Array.isArray(ablations)) for (const v of ablations) if (!LOSS_VARIANTS.includes(v)) throw usageError(where, `--ablations: unknown loss variant '${v}'; use ${LOSS_VARIANTS.join(', ')}`);
     const formats = opts.figureFormats === 'none' ? [] : (list(opts.figureFormats) as FigureFormat[]);
     for (const f of formats) if (!(FIGURE_FORMATS as readonly string[]).includes(f)) throw usageError(where, `--figure-formats: unknown format '${f}'; use ${FIGURE_FORMATS.join(', ')} or none`);
-    if (opts.chromium !== undefined) checkExists(where, '--chromium', opts.chromium, 'file');
+    // figures are the last stage: a missing Chromium is reported now, not after the training
+    const chromium = opts.chromium ?? process.env.XLALIGN_CHROMIUM ?? DEFAULT_CHROMIUM;
+    if (formats.some((f) => f !== 'html') && !existsSync(chromium)) throw usageError(where, `--chromium ${chromium} does not exist; PNG and SVG figures render in a headless Chromium (apt-get install -y chromium, or XLALIGN_CHROMIUM): give its path, or --figure-formats html or none`);
     const stopAfter = opts.stopAfter ?? process.env.XLALIGN_STUDY_STOP_AFTER;
     if (stopAfter !== undefined && !STAGES.includes(stopAfter)) throw usageError(where, `XLALIGN_STUDY_STOP_AFTER: unknown stage '${stopAfter}'; use ${STAGES.join(', ')}`);
     const scenarios = opts.scenarios === undefined ? undefined : (list(opts.scenarios) as Scenario[]);
@@ -90,7 +93,7 @@ export function studyCommand(): Command {
     const renderFigures = formats.length === 0 ? undefined : async (from: string, to: string) => {
       const { renderStandardFigures } = await import('../plot/standard-figures.js');
       // the study's figures: before/after bars (before-after.json), the paper's metrics per language, the loss curve
-      const figs = await renderStandardFigures(from, to, { formats, metrics: ['complete@10', 'maxr', 'maxr_norm'], ...(opts.chromium ? { executablePath: resolve(opts.chromium) } : {}) });
+      const figs = await renderStandardFigures(from, to, { formats, metrics: ['complete@10', 'maxr', 'maxr_norm'], executablePath: chromium });
       return [...figs.flatMap((f) => Object.values(f.files ?? {}) as string[]), resolve(to, 'index.json')];
     };
     const r = await runStudy({

@@ -177,7 +177,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   let n = 0;
 
   /** Run one stage unless a verified marker says it is done; returns its marker. */
-  const stage = async (name: string, label: string, work: () => Promise<{ outputs: string[]; data?: Record<string, unknown> }>): Promise<StageMarker> => {
+  const stage = async (name: string, label: string, work: () => Promise<{ outputs: string[]; data?: Record<string, unknown> }>, spent = 0): Promise<StageMarker> => {
     n++;
     const tag = `study [${Math.min(n, stages.length)}/${stages.length}] ${name}`;
     const { marker, why }: { marker?: StageMarker; why?: string } = redo ? {} : verifiedStageMarker(out, name, fingerprint);
@@ -191,7 +191,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     log(`${tag}: ${label}`);
     const t0 = performance.now();
     const r = await work();
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = spent + (performance.now() - t0) / 1000;
     const m = writeStageMarker(out, name, fingerprint, r.outputs, seconds, r.data);
     log(`${tag}: done in ${seconds.toFixed(1)} s`);
     result.ran.push(name);
@@ -204,13 +204,17 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   if (other?.fingerprint && other.fingerprint !== fingerprint) {
     throw xlError('study', `${out} holds a study with other settings (study.json); use another --out, or remove it to start again`);
   }
+  // the plan (dataset, split, samples) is needed by every stage, so it is built on every run;
+  // the data stage's marker checks that it came out the same as when the stage finished
+  const tPlan = performance.now();
   const plan = await planAlignmentExperiment(experiment);
+  const planSeconds = (performance.now() - tPlan) / 1000;
   const rel = (p: string) => relative(out, p);
 
   await stage('data', `${plan.data.title}: ${plan.samples.length} training samples from ${plan.data.split.train.length} train ${plan.data.grouping.name}s; head ${head}`, async () => {
     writeFileAtomic(join(out, 'study.json'), JSON.stringify({ format: 'xlalign-study/1', fingerprint, settings, protocol, date: new Date().toISOString(), node: process.version }, null, 2) + '\n');
     return { outputs: ['study.json', 'train-samples.jsonl'] };
-  });
+  }, planSeconds);
   if (stop('data')) return { ...result, stoppedAfter: 'data' };
 
   const beforeMarker = await stage('before', `evaluating ${plan.baseName} on the eval ${plan.data.grouping.name}s`, async () => {

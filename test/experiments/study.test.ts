@@ -24,9 +24,9 @@ test('study on the default model: static head, before/after with target and Engl
   try {
     // an uninterrupted run
     const figures = haveChromium ? ['--figure-formats', 'svg'] : ['--figure-formats', 'none'];
-    const a = xlalign(['study', '--model', 'default', ...SMALL, ...figures, '--out', 'a'], cwd);
+    const a = xlalign(['study', '--model', 'default', ...SMALL, ...figures, '--ablations', 'study-no-jsd', '--out', 'a'], cwd);
     assert.equal(a.status, 0, a.stderr);
-    for (const stage of ['data', 'before', 'train', 'after', 'tables', ...(haveChromium ? ['figures'] : [])]) {
+    for (const stage of ['data', 'before', 'train', 'after', 'tables', 'ablations', ...(haveChromium ? ['figures'] : [])]) {
       assert.match(a.stderr, new RegExp(`study \\[\\d/\\d\\] ${stage}: done in`), `progress line of ${stage}`);
       assert.ok(existsSync(join(cwd, 'a/stages', `${stage}.json`)), `marker of ${stage}`);
     }
@@ -52,6 +52,13 @@ test('study on the default model: static head, before/after with target and Engl
     const maxr = rows.find((r) => r.scenario === 'mixed' && r.metric === 'maxr' && (r.queryLang ?? 'de') === 'de')!;
     assert.match(table, new RegExp(`\\| default\\+aligned \\| en-de \\|(?: [^|]+ \\|){4} ${maxr.after.toFixed(2)} \\|`));
     if (haveChromium) assert.ok(existsSync(join(cwd, 'a/figures/before-after-mixed-maxr.svg')));
+    // --ablations: the study's row is the main run, study-no-jsd trained and evaluated beside it
+    const ablation = read(cwd, 'a/paper-ablation.md');
+    assert.match(ablation, /\| before training \|/);
+    assert.match(ablation, /\| study \|/);
+    assert.match(ablation, /\| study-no-jsd \|/);
+    assert.equal(JSON.parse(read(cwd, 'a/ablations/study-no-jsd/config.json')).loss, 'study-no-jsd');
+    assert.notEqual(read(cwd, 'a/ablations/study-no-jsd/before-after.json'), read(cwd, 'a/before-after.json'));
 
     // a run stopped after 'before' (as a kill would leave it), then resumed
     const b1 = xlalign(['study', '--model', 'default', ...SMALL, '--figure-formats', 'none', '--out', 'b'], cwd, { XLALIGN_STUDY_STOP_AFTER: 'before' });
