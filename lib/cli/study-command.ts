@@ -69,6 +69,8 @@ export function studyCommand(): Command {
       if (reason) throw usageError(where, reason);
       headOptions = h.options;
     }
+    // a head option left at its command-line default takes the study's (encoder: the word table trained)
+    for (const k of Object.keys(headOptions)) if (command.getOptionValueSource(k) === 'default') delete headOptions[k];
     checkDatasetOptions(where, { ...opts, queryLangs: opts.queryLangs ?? 'target,pivot', scenarios: opts.scenarios ?? 'mono,cross,mixed,mixed-target,mixed-pivot' });
     const int = (flag: string, v: unknown, min = 1) => checkInt(where, flag, v, min);
     const number = (flag: string, v: unknown, bound: 'positive' | 'non-negative') => (v === undefined ? undefined : checkNumber(where, flag, v, bound));

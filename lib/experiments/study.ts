@@ -56,7 +56,7 @@ export interface StudyOptions {
   belebeleDir?: string;
   /** Head. Default: chosen by the folder ({@link headForModel}: `static` for a static model, `encoder` otherwise). */
   head?: HeadName;
-  /** The head's own options (`--top-layers`, `--micro-batch` ...). */
+  /** The head's own options (`--top-layers`, `--micro-batch` ...). Encoder: `wordEmbeddings` defaults to `sparse` (full fine-tuning). */
   headOptions?: Record<string, unknown>;
   /** Query languages evaluated. Default: all of the dataset's. */
   langs?: readonly string[];
@@ -132,6 +132,9 @@ export function studyProtocol(options: StudyOptions, head: HeadName): Record<str
     lr: given(loop.lr, d.lr, enc ? 'assumption' : 'xlalign', enc ? 'the usual full fine-tuning rate; not reported' : undefined),
     warmupRatio: given(loop.warmupRatio, d.warmupRatio, 'assumption', 'linear warmup then linear decay'),
     weightDecay: given(loop.weightDecay, d.weightDecay, enc ? 'assumption' : 'xlalign'),
+    ...(enc
+      ? { wordEmbeddings: given(options.headOptions?.wordEmbeddings, 'sparse', 'sister paper', 'full fine-tuning trains the word table too: the rows a batch uses get AdamW steps (lazy); frozen saves the moments of the table') }
+      : {}),
     scenarios: given(options.scenarios, STUDY_SCENARIOS, 'study', 'Mono-Same (mono), Mono-Cross (cross), Multi (mixed) and its one-answer variants'),
     queryLangs: given(options.queryLangs, STUDY_QUERY_LANGS, 'study', 'Query Tgt and Query En'),
     split: { value: { trainFraction: 0.5, seed: options.splitSeed ?? 20240 }, source: options.splitSeed === undefined ? 'xlalign' : 'flag', note: 'leakage-free split of the dataset\'s groups (XQuAD: 24/24 articles); trained on train, evaluated on eval' },
@@ -157,8 +160,9 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     warmupRatio: protocol.warmupRatio.value as number, weightDecay: protocol.weightDecay.value as number, progress: options.loop?.progress,
   };
   const ablations = options.ablations === true ? ABLATION_VARIANTS.filter((v) => v !== DEFAULT_LOSS) : options.ablations ? options.ablations.filter((v) => v !== DEFAULT_LOSS) : [];
+  const headOptions = { ...options.headOptions, ...(protocol.wordEmbeddings ? { wordEmbeddings: protocol.wordEmbeddings.value } : {}) };
   const experiment: ExperimentOptions = {
-    model: options.model, head, headOptions: options.headOptions, out, dataset: options.dataset, belebeleDir: options.belebeleDir,
+    model: options.model, head, headOptions, out, dataset: options.dataset, belebeleDir: options.belebeleDir,
     size: protocol.samples.value as number, loss: DEFAULT_LOSS, lambda: protocol.lambda.value as number, temperature: protocol.temperature.value as number,
     jsdTemperature: protocol.jsdTemperature.value as number, seed: protocol.seed.value as number, splitSeed: options.splitSeed, pivot: options.pivot, langs: options.langs,
     scenarios: protocol.scenarios.value as Scenario[], queryLangs: protocol.queryLangs.value as QueryLangRole[], loop, embed: options.embed, resamples: options.resamples,
@@ -166,7 +170,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   };
   // what the results depend on: a marker written under other settings is not trusted
   const settings = {
-    model: options.model, dataset: options.dataset ?? 'xquad', belebeleDir: options.belebeleDir ? resolve(options.belebeleDir) : undefined, head, headOptions: options.headOptions ?? {},
+    model: options.model, dataset: options.dataset ?? 'xquad', belebeleDir: options.belebeleDir ? resolve(options.belebeleDir) : undefined, head, headOptions,
     protocol: Object.fromEntries(Object.entries(protocol).map(([k, v]) => [k, v.value])), langs: options.langs ?? 'all', pivot: options.pivot ?? null, resamples: options.resamples ?? 1000,
     runDepth: options.runDepth ?? 'all', embed: embedSettings(options.embed),
   };

@@ -105,10 +105,14 @@ test('study on a tiny transformer twin: the encoder head is chosen by the folder
     assert.equal(study.protocol.head.source, 'sister paper');
     assert.deepEqual(study.protocol.epochs, { value: 1, source: 'assumption', note: 'not reported; 1 epoch over ~2.8k samples' });
     assert.deepEqual(study.protocol.lr, { value: 0.001, source: 'flag' });
+    assert.equal(study.protocol.wordEmbeddings.value, 'sparse');
+    assert.equal(study.protocol.wordEmbeddings.source, 'sister paper');
     const config = JSON.parse(read(cwd, 'out/config.json'));
     assert.equal(config.head, 'encoder');
     assert.equal(config.loop.steps, 3);
     assert.equal(config.loop.lr, 0.001);
+    assert.equal(config.headOptions.wordEmbeddings, 'sparse');
+    assert.equal(config.loop.head.wordEmbeddings, 'sparse');
     for (const f of ['model/config.json', 'model/model.safetensors', 'model/onnx/model.onnx', 'paper-table.md', 'before-after.json']) assert.ok(existsSync(join(cwd, 'out', f)), f);
     assert.match(read(cwd, 'out/paper-table.md'), /\+aligned \| en-de \|/);
     // a static-only head on a transformer: a usage error before any work
