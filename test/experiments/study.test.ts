@@ -5,10 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DEFAULT_CHROMIUM } from '../../lib/plot/export.js';
 import { writeTinyEncoder } from '../models/transformer/tiny-encoders.js';
 
@@ -75,6 +76,25 @@ test('study on the default model: static head, before/after with target and Engl
     for (const f of ['train-samples.jsonl', 'before/evaluation.json', 'after/evaluation.json', 'loss.csv', 'before-after.json', 'before-after-mean.json', 'metrics.json', 'paper-table.md', 'paper-table-mono.md']) {
       assert.equal(read(cwd, `b/${f}`), read(cwd, `a/${f}`), `${f} of the resumed run equals the uninterrupted run's`);
     }
+
+    // killed (SIGKILL) while training, then resumed: data and before are not redone, the outputs equal the uninterrupted run's
+    const args = ['study', '--model', 'default', ...SMALL, '--figure-formats', 'none', '--out', 'k'];
+    await new Promise<void>((done) => {
+      // node itself (not the tsx wrapper, whose child a SIGKILL would orphan)
+      const child = spawn(process.execPath, ['--import', pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href, MAIN, ...args], { cwd, env: { ...process.env, CI: 'true' } });
+      let err = '';
+      child.stderr.on('data', (b) => {
+        err += b;
+        if (/\] train: fine-tuning/.test(err)) child.kill('SIGKILL');
+      });
+      child.on('exit', () => done());
+    });
+    assert.ok(existsSync(join(cwd, 'k/stages/before.json')) && !existsSync(join(cwd, 'k/stages/train.json')), 'killed during training');
+    const k = xlalign(args, cwd);
+    assert.equal(k.status, 0, k.stderr);
+    assert.match(k.stderr, /before: done earlier/);
+    assert.match(k.stderr, /train: done in/);
+    for (const f of ['loss.csv', 'after/evaluation.json', 'before-after.json', 'paper-table.md']) assert.equal(read(cwd, `k/${f}`), read(cwd, `a/${f}`), `${f} after the kill equals the uninterrupted run's`);
 
     // a changed output is not trusted: the stage and every later one run again
     writeFileSync(join(cwd, 'b/after/evaluation.json'), '{}');
