@@ -285,7 +285,8 @@ export function compareAndRecord(plan: ExperimentPlan, before: EvaluationResult,
  */
 export async function runAlignmentExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
   const plan = await planAlignmentExperiment(options);
-  const base = await evaluateBase(plan, { keep: true });
+  // the base model stays loaded only for a head that embeds with it (the adapter); an encoder trains without it
+  const base = await evaluateBase(plan, { keep: plan.head.usesBaseEmbedder });
   let trained: { training: TrainLoopResult; trainSeconds: number };
   try {
     trained = await trainHead(plan, base.beforePath, base.embedder);

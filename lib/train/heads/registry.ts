@@ -125,6 +125,8 @@ export interface HeadEntry {
   trained(ctx: HeadModelContext & { beforePath: string }): Promise<{ model: string; embed: EmbedOptions }>;
   /** The files {@link train} writes (relative to `out`), which a resumed run checks. */
   artefacts: readonly string[];
+  /** Whether {@link train} embeds with the base model (the adapter): then an experiment keeps the before evaluation's embedder open for it. */
+  usesBaseEmbedder: boolean;
 }
 
 const loopOf = (ctx: HeadTrainContext, d: HeadLoopDefaults) => ({
@@ -159,6 +161,7 @@ const STATIC: HeadEntry = {
   },
   trained: async ({ out, embed }) => ({ model: resolve(out, 'model'), embed }),
   artefacts: ['model/config.json', 'model/onnx/model.onnx', 'loss.csv'],
+  usesBaseEmbedder: false,
 };
 
 const ADAPTER: HeadEntry = {
@@ -186,6 +189,7 @@ const ADAPTER: HeadEntry = {
   },
   trained: async ({ out, beforePath, embed }) => ({ model: beforePath, embed: { ...embed, adapter: (await import('../adapter.js')).loadAdapter(resolve(out, 'adapter.safetensors')) } }),
   artefacts: ['adapter.safetensors', 'loss.csv'],
+  usesBaseEmbedder: true,
 };
 
 const ENCODER: HeadEntry = {
@@ -229,6 +233,7 @@ const ENCODER: HeadEntry = {
   },
   trained: async ({ out, embed }) => ({ model: resolve(out, 'model'), embed }),
   artefacts: ['model/config.json', 'model/onnx/model.onnx', 'loss.csv'],
+  usesBaseEmbedder: false,
 };
 
 /** The registered heads, by name. */
