@@ -183,6 +183,3 @@ export function checkRetriever(where: string, flag: string, name: string, allowe
       (hint ? `; did you mean '${hint}'?` : ''),
   );
 }
-
-/** Whether a model folder holds a static embedding model written by xlalign (config.json `xlalign_static`). */
-export { isStaticModelFolder } from '../models/static/is-static.js';

@@ -270,4 +270,3 @@ function maxTokenId(tokenizer: object, where: string): number {
   }
   return max;
 }
-
