@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_CHROMIUM } from '../../lib/plot/export.js';
 import { writeTinyEncoder } from '../models/transformer/tiny-encoders.js';
+import { writeBelebeleFormat } from '../fixtures/belebele-format.js';
 
 const MAIN = resolve('lib/cli/main.ts');
 const TSX = resolve('node_modules/.bin/tsx');
@@ -143,5 +144,27 @@ test('study on a tiny transformer twin: the encoder head is chosen by the folder
   } finally {
     rmSync(cwd, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('study on any dataset: Belebele from its files (pivot eng_Latn) and an own JSONL folder', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'xl-study-data-'));
+  try {
+    writeBelebeleFormat(join(cwd, 'belebele'), 24);
+    const r = xlalign(['study', '--model', 'default', '--dataset', 'belebele', '--belebele-dir', 'belebele', '--scenarios', 'mixed', '--samples', '40', '--epochs', '1', '--resamples', '50', '--no-cache', '--figure-formats', 'none', '--out', 'bb'], cwd);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /data: Belebele: 40 training samples from 12 train passages; head static/);
+    const config = JSON.parse(read(cwd, 'bb/config.json'));
+    assert.equal(config.dataset, 'belebele');
+    assert.equal(config.pivot, 'eng_Latn');
+    assert.match(read(cwd, 'bb/paper-table.md'), /\| default\+aligned \| eng_Latn-deu_Latn \|/);
+    const own = xlalign(['study', '--model', 'default', '--dataset', resolve('examples/own-dataset'), '--samples', '2', '--epochs', '1', '--resamples', '50', '--no-cache', '--figure-formats', 'none', '--out', 'own'], cwd);
+    assert.equal(own.status, 0, own.stderr);
+    const ownConfig = JSON.parse(read(cwd, 'own/config.json'));
+    assert.equal(ownConfig.grouping, 'group');
+    assert.deepEqual([...ownConfig.trainGroups, ...ownConfig.evalGroups].sort(), ['cities', 'rivers']);
+    assert.ok(existsSync(join(cwd, 'own/paper-table.md')));
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
   }
 });
