@@ -6,9 +6,9 @@ import { checkInt, usageError } from './validate.js';
  * `--head` and every head's own flags, from the head registry (`lib/train/heads/registry.ts`):
  * the command line has no per-head branch.
  */
-export function addHeadOptions(cmd: Command, defaultHead?: string): Command {
+export function addHeadOptions(cmd: Command, defaultHead?: string, overrides: { headNote?: string; defaults?: Record<string, string> } = {}): Command {
   const describe = HEAD_NAMES.map((h) => `'${h}': ${HEADS[h].description}`).join('; ');
-  const head = new Option('--head <head>', `${describe}${Object.keys(HEAD_ALIASES).length ? ` (${Object.entries(HEAD_ALIASES).map(([a, x]) => `'${a}' = '${x.head}', deprecated`).join('; ')})` : ''}`).choices([...HEAD_NAMES, ...Object.keys(HEAD_ALIASES)]);
+  const head = new Option('--head <head>', `${overrides.headNote ? `${overrides.headNote}; ` : ''}${describe}${Object.keys(HEAD_ALIASES).length ? ` (${Object.entries(HEAD_ALIASES).map(([a, x]) => `'${a}' = '${x.head}', deprecated`).join('; ')})` : ''}`).choices([...HEAD_NAMES, ...Object.keys(HEAD_ALIASES)]);
   cmd.addOption(defaultHead ? head.default(defaultHead) : head);
   const seen = new Set<string>();
   for (const h of HEAD_NAMES) {
@@ -17,7 +17,8 @@ export function addHeadOptions(cmd: Command, defaultHead?: string): Command {
       seen.add(o.key);
       const opt = new Option(o.flags, o.description);
       if (o.choices) opt.choices([...o.choices]);
-      cmd.addOption(o.default === undefined ? opt : opt.default(o.default));
+      const d = overrides.defaults?.[o.key] ?? o.default;
+      cmd.addOption(d === undefined ? opt : opt.default(d));
     }
   }
   return cmd;

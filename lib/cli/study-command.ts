@@ -13,7 +13,7 @@ import { checkDatasetOptions } from './train-command.js';
 import { checkInt, checkNumber, checkOutputDir, checkRetriever, usageError } from './validate.js';
 
 /** The stages `--stop-after` takes (kept in sync with STUDY_STAGES of lib/experiments/study.ts, which this file must not load before validation). */
-const STAGES = ['data', 'before', 'train', 'after', 'tables', 'ablations', 'figures'];
+export const STAGES = ['data', 'before', 'train', 'after', 'tables', 'ablations', 'figures'];
 /** Embedding options a model preset may set: left undefined unless given on the command line. */
 const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix'] as const;
 
@@ -46,7 +46,8 @@ export function studyCommand(): Command {
     .option('--run-depth <n>', "documents per query in the run files, or 'all'", 'all')
     .addOption(new Option('--stop-after <stage>', 'stop after this stage (rerun to go on); also XLALIGN_STUDY_STOP_AFTER').choices(STAGES))
     .requiredOption('--out <dir>', 'output folder (rerun with the same folder to resume)');
-  addHeadOptions(cmd);
+  // the study trains an encoder fully, its word table included
+  addHeadOptions(cmd, undefined, { headNote: 'default: chosen by the folder (static for a static model, encoder otherwise)', defaults: { wordEmbeddings: 'sparse' } });
   addEmbedOptions(cmd);
   cmd.action(async (opts, command: Command) => {
     const where = 'xlalign study';

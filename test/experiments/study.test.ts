@@ -168,3 +168,9 @@ test('study on any dataset: Belebele from its files (pivot eng_Latn) and an own 
     rmSync(cwd, { recursive: true, force: true });
   }
 });
+
+test('the stages --stop-after offers are the study\'s', async () => {
+  const { STAGES } = await import('../../lib/cli/study-command.js');
+  const { STUDY_STAGES } = await import('../../lib/experiments/study.js');
+  assert.deepEqual(STAGES, [...STUDY_STAGES]);
+});
