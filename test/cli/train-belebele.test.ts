@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBelebeleFormat } from '../fixtures/belebele-format.js';
@@ -56,10 +56,17 @@ test('train --dataset belebele --belebele-dir: pivot eng_Latn, passage split, sa
 test('--head model is a deprecated alias of --head static: a note, and the static head trains', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'xl-head-alias-'));
   try {
-    const r = xlalign(['train', '--head', 'model', '--retriever', 'Xenova/multilingual-e5-small', '--out', 'out'], cwd);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /note: --head model is deprecated: it is called 'static' now/);
-    assert.match(r.stderr, /the static head fine-tunes a static embedding model's table, but 'Xenova\/multilingual-e5-small' is a hub model/);
+    const r = xlalign(['train', '--head', 'model', '--samples', '32', '--epochs', '1', '--langs', 'de', '--scenarios', 'mono', '--resamples', '20', '--no-cache', '--out', 'out'], cwd);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.match(/note: --head model is deprecated: it is called 'static' now/g)?.length, 1);
+    const config = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
+    assert.equal(config.head, 'static');
+    assert.equal(config.loop.head, 'StaticParallelHead');
+    assert.equal(config.loop.weightDecay, 0);
+    assert.ok(existsSync(join(cwd, 'out/model/onnx/model.onnx')));
+    const bad = xlalign(['train', '--head', 'model', '--retriever', 'Xenova/multilingual-e5-small', '--out', 'out2'], cwd);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /the static head fine-tunes a static embedding model's table, but 'Xenova\/multilingual-e5-small' is a hub model/);
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
