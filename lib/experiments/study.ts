@@ -7,7 +7,7 @@ import type { EvaluationResult } from '../eval/run-evaluation.js';
 import type { QueryLangRole, Scenario } from '../pools/types.js';
 import { paperAblationTable, paperMainTable, paperTableCsv, paperTableMarkdown, type AblationVariantRows } from '../results/paper-table.js';
 import { readEvaluationFile, readTrainingResult, verifiedStageMarker, writeEvaluationFile, writeStageMarker, writeTrainingResult, type StageMarker } from '../results/study-files.js';
-import { HEADS, headForModel, type HeadLoopOptions, type HeadName } from '../train/heads/registry.js';
+import { HEADS, headForModel, type HeadLoopDefaults, type HeadLoopOptions, type HeadName, type ValueSource } from '../train/heads/registry.js';
 import type { TrainLoopResult } from '../train/train-loop.js';
 import { compareAndRecord, evaluateBase, evaluateTrained, planAlignmentExperiment, trainHead, type ExperimentOptions, type ExperimentPlan } from './alignment.js';
 import { ABLATION_VARIANTS, DEFAULT_LOSS, type LossVariant } from './loss-variants.js';
@@ -34,8 +34,7 @@ export const STUDY_TABLE_SCENARIOS: readonly Scenario[] = ['mixed', 'mono', 'cro
 export const STUDY_STAGES = ['data', 'before', 'train', 'after', 'tables', 'ablations', 'figures'] as const;
 export type StudyStage = (typeof STUDY_STAGES)[number];
 
-/** Where a hyperparameter's value comes from. */
-export type ValueSource = 'study' | 'sister paper' | 'xlalign' | 'assumption' | 'flag';
+export type { ValueSource } from '../train/heads/registry.js';
 
 /** One recorded hyperparameter. */
 export interface ProtocolValue {
@@ -116,25 +115,24 @@ export interface StudyResult {
  * `flag`: given by the user).
  */
 export function studyProtocol(options: StudyOptions, head: HeadName): Record<string, ProtocolValue> {
-  const d = HEADS[head].defaults;
+  const { defaults, provenance } = HEADS[head];
   const given = (v: unknown, value: unknown, source: ValueSource, note?: string): ProtocolValue => (v === undefined ? { value, source, ...(note ? { note } : {}) } : { value: v, source: 'flag' });
-  const enc = head === 'encoder';
   const loop = options.loop ?? {};
+  const fromHead = (key: keyof HeadLoopDefaults) => given(loop[key], defaults[key], provenance.loop[key]?.source ?? 'xlalign', provenance.loop[key]?.note);
+  const headOptions = Object.fromEntries(Object.entries(provenance.options ?? {}).map(([k, p]) => [k, given(options.headOptions?.[k], p.value, p.source, p.note)]));
   return {
-    head: given(options.head, head, enc ? 'sister paper' : 'xlalign', enc ? 'the encoder is fine-tuned fully (all layers)' : 'a static model has no encoder: its token table is trained'),
+    head: given(options.head, head, provenance.head.source, provenance.head.note),
     loss: { value: DEFAULT_LOSS, source: 'study', note: 'L = L_JSD + L_NCE (lib/train/losses/study-loss.ts)' },
     samples: given(options.samples, 2800, 'study', '~2.8k parallel samples'),
     lambda: given(options.lambda, 1, 'study', 'L_JSD and L_NCE weighted 1:1'),
     temperature: given(options.temperature, 0.05, 'study', 'τ of L_NCE'),
     jsdTemperature: given(options.jsdTemperature, 1, 'assumption', 'τ_J of the softmax over dimensions; not reported'),
-    epochs: given(loop.epochs, d.epochs, enc ? 'assumption' : 'xlalign', enc ? 'not reported; 1 epoch over ~2.8k samples' : undefined),
-    batchSize: given(loop.batchSize, d.batchSize, 'assumption', 'in-batch negatives; not reported'),
-    lr: given(loop.lr, d.lr, enc ? 'assumption' : 'xlalign', enc ? 'the usual full fine-tuning rate; not reported' : undefined),
-    warmupRatio: given(loop.warmupRatio, d.warmupRatio, 'assumption', 'linear warmup then linear decay'),
-    weightDecay: given(loop.weightDecay, d.weightDecay, enc ? 'assumption' : 'xlalign'),
-    ...(enc
-      ? { wordEmbeddings: given(options.headOptions?.wordEmbeddings, 'sparse', 'sister paper', 'full fine-tuning trains the word table too: the rows a batch uses get AdamW steps (lazy); frozen saves the moments of the table') }
-      : {}),
+    epochs: fromHead('epochs'),
+    batchSize: fromHead('batchSize'),
+    lr: fromHead('lr'),
+    warmupRatio: fromHead('warmupRatio'),
+    weightDecay: fromHead('weightDecay'),
+    ...headOptions,
     scenarios: given(options.scenarios, STUDY_SCENARIOS, 'study', 'Mono-Same (mono), Mono-Cross (cross), Multi (mixed) and its one-answer variants'),
     queryLangs: given(options.queryLangs, STUDY_QUERY_LANGS, 'study', 'Query Tgt and Query En'),
     split: { value: { trainFraction: 0.5, seed: options.splitSeed ?? 20240 }, source: options.splitSeed === undefined ? 'xlalign' : 'flag', note: 'leakage-free split of the dataset\'s groups (XQuAD: 24/24 articles); trained on train, evaluated on eval' },
@@ -160,7 +158,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     warmupRatio: protocol.warmupRatio.value as number, weightDecay: protocol.weightDecay.value as number, progress: options.loop?.progress,
   };
   const ablations = options.ablations === true ? ABLATION_VARIANTS.filter((v) => v !== DEFAULT_LOSS) : options.ablations ? options.ablations.filter((v) => v !== DEFAULT_LOSS) : [];
-  const headOptions = { ...options.headOptions, ...(protocol.wordEmbeddings ? { wordEmbeddings: protocol.wordEmbeddings.value } : {}) };
+  // the head options the protocol sets (encoder: the word table trained), with the user's
+  const headOptions = { ...Object.fromEntries(Object.keys(HEADS[head].provenance.options ?? {}).map((k) => [k, protocol[k].value])), ...options.headOptions };
   const experiment: ExperimentOptions = {
     model: options.model, head, headOptions, out, dataset: options.dataset, belebeleDir: options.belebeleDir,
     size: protocol.samples.value as number, loss: DEFAULT_LOSS, lambda: protocol.lambda.value as number, temperature: protocol.temperature.value as number,

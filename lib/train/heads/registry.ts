@@ -73,6 +73,26 @@ export interface HeadLoopOptions {
   progress?: boolean;
 }
 
+/** Where a setting's value comes from, as a study records it (`lib/experiments/study.ts`). */
+export type ValueSource = 'study' | 'sister paper' | 'xlalign' | 'assumption' | 'flag';
+
+/** A default with where it comes from. */
+export interface Provenance {
+  source: ValueSource;
+  note?: string;
+}
+
+/**
+ * Where a head's defaults come from when the study's protocol runs with it: the head
+ * itself, each loop default (absent: `xlalign`, this toolkit's default), and head options
+ * whose study value differs from the command line's default.
+ */
+export interface HeadProvenance {
+  head: Provenance;
+  loop: Partial<Record<keyof HeadLoopDefaults, Provenance>>;
+  options?: Record<string, Provenance & { value: unknown }>;
+}
+
 /** What {@link HeadEntry.prepare} and {@link HeadEntry.trained} are given. */
 export interface HeadModelContext {
   /** The model as named (`default`, a folder, a hub id). */
@@ -108,6 +128,8 @@ export interface HeadEntry {
   options: readonly HeadOptionSpec[];
   /** The loop's hyperparameters it uses when none is given. */
   defaults: HeadLoopDefaults;
+  /** Where those defaults come from, for the study's record. */
+  provenance: HeadProvenance;
   /**
    * Can this head train `model` (`kind`: as `checkRetriever` of the CLI classifies it)? The
    * reason it cannot, in one line, or undefined. Cheap: reads at most a config.json.
@@ -141,6 +163,10 @@ const STATIC: HeadEntry = {
   options: [],
   // a table: no weight decay (it would shrink token vectors toward 0, not toward the pretrained model)
   defaults: { epochs: 3, batchSize: 32, lr: 1e-3, weightDecay: 0, warmupRatio: 0.1 },
+  provenance: {
+    head: { source: 'xlalign', note: 'a static model has no encoder: its token table is trained' },
+    loop: { batchSize: { source: 'assumption', note: 'in-batch negatives; not reported' }, warmupRatio: { source: 'assumption', note: 'linear warmup then linear decay' } },
+  },
   checkModel(model, kind) {
     if (kind === 'hub') return `the static head fine-tunes a static embedding model's table, but '${model}' is a hub model; use --head adapter or encoder`;
     if (kind === 'folder' && !isStaticModelFolder(resolve(model))) return `the static head fine-tunes a static embedding model's table, but '${model}' is not a static model folder (config.json has no xlalign_static); use --head adapter or encoder`;
@@ -171,6 +197,10 @@ const ADAPTER: HeadEntry = {
   options: [{ key: 'rank', flags: '--rank <r>', description: 'adapter: low-rank residual W = I + U·V of this rank (default full rank)', kind: 'int', min: 1 }],
   // weight decay pulls the residual toward the identity
   defaults: { epochs: 3, batchSize: 32, lr: 1e-3, weightDecay: 0.01, warmupRatio: 0.1 },
+  provenance: {
+    head: { source: 'xlalign', note: 'a linear map on the frozen model; the study fine-tunes the model itself' },
+    loop: { batchSize: { source: 'assumption', note: 'in-batch negatives; not reported' }, warmupRatio: { source: 'assumption', note: 'linear warmup then linear decay' } },
+  },
   checkModel: () => undefined,
   prepare: async ({ model }) => modelPathOf(model),
   async train(ctx) {
@@ -204,6 +234,19 @@ const ENCODER: HeadEntry = {
   ],
   // the study's sister paper fine-tunes encoders fully for one epoch; lr 2e-5 with 10% warmup is the usual full fine-tuning setting (assumption)
   defaults: { epochs: 1, batchSize: 32, lr: 2e-5, weightDecay: 0.01, warmupRatio: 0.1 },
+  provenance: {
+    head: { source: 'sister paper', note: 'the encoder is fine-tuned fully (all layers)' },
+    loop: {
+      epochs: { source: 'assumption', note: 'not reported; 1 epoch over ~2.8k samples' },
+      batchSize: { source: 'assumption', note: 'in-batch negatives; not reported' },
+      lr: { source: 'assumption', note: 'the usual full fine-tuning rate; not reported' },
+      warmupRatio: { source: 'assumption', note: 'linear warmup then linear decay' },
+      weightDecay: { source: 'assumption' },
+    },
+    options: {
+      wordEmbeddings: { value: 'sparse', source: 'sister paper', note: 'full fine-tuning trains the word table too: the rows a batch uses get AdamW steps (lazy); frozen saves the moments of the table' },
+    },
+  },
   checkModel(model, kind) {
     if (kind === 'special' || (kind === 'folder' && isStaticModelFolder(resolve(model)))) return `'${model}' is a static model (one token table, no transformer layers); fine-tune it with --head static, or train --head adapter on it`;
     return undefined;
