@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { xlError } from '../util/errors.js';
-import { sha256, writeFileAtomic } from '../util/fs.js';
+import { sha256, sha256File, writeFileAtomic } from '../util/fs.js';
 import type { EmbedOptions } from '../embed/types.js';
 import type { EvaluationResult } from '../eval/run-evaluation.js';
 import type { QueryLangRole, Scenario } from '../pools/types.js';
@@ -266,16 +266,29 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
     await stage('ablations', `the ablation rows ${ablations.join(', ')} (train and evaluate each)`, async () => {
       const variants: AblationVariantRows[] = [{ variant: DEFAULT_LOSS, before: before.rows, after: after.rows }];
       const outputs: string[] = [];
+      // each variant has its own marker, so a kill between variants keeps the finished ones;
+      // a variant is trusted only against the same before evaluation
+      const beforeSha = sha256File(join(out, 'before', 'evaluation.json'));
       for (const variant of ablations) {
         const dir = join(out, 'ablations', variant);
-        log(`study ablations: ${variant}`);
-        const p = await planAlignmentExperiment({ ...experiment, loss: variant, out: dir, log });
-        outputs.push(...(await trainMain(p, rel(dir))));
-        const a = await evaluateTrained(p, beforePath);
-        const t = readTrainingResult(join(dir, 'training-result.json'));
-        compareAndRecord(p, before, a, t as TrainLoopResult, t.trainSeconds);
-        outputs.push(join(rel(dir), 'before-after.json'), join(rel(dir), 'metrics.json'));
-        variants.push({ variant, before: before.rows, after: a.rows });
+        const name = `ablation-${variant}`;
+        const done = verifiedStageMarker(out, name, fingerprint).marker;
+        if (done && done.data.before === beforeSha) {
+          log(`study ablations: ${variant}: done earlier, skipped`);
+        } else {
+          log(`study ablations: ${variant}`);
+          const t0 = performance.now();
+          const p = await planAlignmentExperiment({ ...experiment, loss: variant, out: dir, log });
+          const files = await trainMain(p, rel(dir));
+          const a = await evaluateTrained(p, beforePath);
+          writeEvaluationFile(join(dir, 'after', 'evaluation.json'), a);
+          const t = readTrainingResult(join(dir, 'training-result.json'));
+          compareAndRecord(p, before, a, t as TrainLoopResult, t.trainSeconds);
+          writeStageMarker(out, name, fingerprint, [...files, ...['after/evaluation.json', 'before-after.json', 'metrics.json'].map((f) => join(rel(dir), f))], (performance.now() - t0) / 1000, { before: beforeSha });
+        }
+        const m = verifiedStageMarker(out, name, fingerprint).marker!;
+        outputs.push(...Object.keys(m.outputs));
+        variants.push({ variant, before: before.rows, after: readEvaluationFile(join(dir, 'after', 'evaluation.json')).rows as AblationVariantRows['after'] });
       }
       const table = paperAblationTable(variants, { scenario: 'mixed', pivot });
       writeFileAtomic(join(out, 'paper-ablation.md'), paperTableMarkdown(table));

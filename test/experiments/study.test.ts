@@ -61,6 +61,13 @@ test('study on the default model: static head, before/after with target and Engl
     assert.match(ablation, /\| study-no-jsd \|/);
     assert.equal(JSON.parse(read(cwd, 'a/ablations/study-no-jsd/config.json')).loss, 'study-no-jsd');
     assert.notEqual(read(cwd, 'a/ablations/study-no-jsd/before-after.json'), read(cwd, 'a/before-after.json'));
+    // killed inside the ablations stage after a variant finished: the variant is not trained again
+    rmSync(join(cwd, 'a/stages/ablations.json'));
+    rmSync(join(cwd, 'a/paper-ablation.md'));
+    const a2 = xlalign(['study', '--model', 'default', ...SMALL, '--figure-formats', 'none', '--ablations', 'study-no-jsd', '--out', 'a'], cwd);
+    assert.equal(a2.status, 0, a2.stderr);
+    assert.match(a2.stderr, /study ablations: study-no-jsd: done earlier, skipped/);
+    assert.equal(read(cwd, 'a/paper-ablation.md'), ablation);
 
     // a run stopped after 'before' (as a kill would leave it), then resumed
     const b1 = xlalign(['study', '--model', 'default', ...SMALL, '--figure-formats', 'none', '--out', 'b'], cwd, { XLALIGN_STUDY_STOP_AFTER: 'before' });
