@@ -78,6 +78,8 @@ export {
 export { StaticEmbeddingModel, type CreateStaticOptions, type SaveStaticOptions } from './models/static/table.js';
 export * from './metrics/bitext-accuracy.js';
 export * from './experiments/alignment.js';
+export * from './experiments/study.js';
+export { HEAD_ALIASES, HEAD_NAMES, HEADS, headForModel, resolveHead, type HeadEntry, type HeadName, type HeadOptionSpec } from './train/heads/registry.js';
 // Transformer encoders (BERT, XLM-R): forward/backward on ONNX Runtime, fine-tuning
 export * from './models/transformer/index.js';
 export { EncoderHead, WORD_EMBEDDING_MODES, type EncoderHeadOptions, type WordEmbeddingMode } from './train/heads/encoder-head.js';

@@ -7,6 +7,7 @@
  *   xlalign ablate   the same for each loss variant (the study's loss, its ablation rows, the earlier one)
  *   xlalign figures  render the standard figures of a results folder
  *   xlalign table    the study's tables (main and ablation layouts) as Markdown and CSV
+ *   xlalign study    the study's protocol on one model (before, fine-tune, after, tables, figures), resumable
  */
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, XlalignError } from '../util/errors.js';
@@ -15,6 +16,7 @@ import { figuresCommand } from './figures-command.js';
 import { scoreCommand } from './score-command.js';
 import { ablateCommand, trainCommand } from './train-command.js';
 import { tableCommand } from './table-command.js';
+import { studyCommand } from './study-command.js';
 
 // --debug anywhere on the line (or XLALIGN_DEBUG=1): print stacks of unexpected errors
 const debug = process.argv.includes('--debug') || process.env.XLALIGN_DEBUG === '1';
@@ -29,7 +31,8 @@ const program = new Command('xlalign')
   .addCommand(trainCommand())
   .addCommand(ablateCommand())
   .addCommand(figuresCommand())
-  .addCommand(tableCommand());
+  .addCommand(tableCommand())
+  .addCommand(studyCommand());
 // commander's own usage errors (unknown option, bad choice) are thrown to the handler below
 for (const c of [program, ...program.commands]) c.exitOverride();
 

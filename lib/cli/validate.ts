@@ -10,7 +10,7 @@
  * checkOutputDir('xlalign score', '--out', opts.out);
  * const metrics = checkMetricNames('xlalign score', list(opts.metrics));
  */
-import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { XlalignError } from '../util/errors.js';
 import { closestName } from '../util/closest.js';
@@ -182,13 +182,4 @@ export function checkRetriever(where: string, flag: string, name: string, allowe
     `${flag} '${name}' is neither ${allowed.map((a) => `'${a}'`).join(', ')}, an existing model folder (${abs} does not exist) nor a hub id of the form owner/name` +
       (hint ? `; did you mean '${hint}'?` : ''),
   );
-}
-
-/** Whether a model folder holds a static embedding model written by xlalign (config.json `xlalign_static`). */
-export function isStaticModelFolder(dir: string): boolean {
-  try {
-    return Boolean((JSON.parse(readFileSync(resolve(dir, 'config.json'), 'utf8')) as { xlalign_static?: unknown }).xlalign_static);
-  } catch {
-    return false;
-  }
 }

@@ -1,32 +1,24 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
-import { XQUAD_ARTICLES } from '../data/xquad.js';
-import { resolveDataset } from '../data/registry.js';
+import { resolve } from 'node:path';
+import type { ParallelCorpus } from '../data/parallel.js';
+import { DEFAULT_DATASET, loadTrainingData, resolveDataset, type TrainingData } from '../data/registry.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
 import { applyEmbedPreset } from '../embed/presets.js';
-import type { EmbedOptions } from '../embed/types.js';
+import type { Embedder, EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaRow, type MeanDeltaRow } from '../eval/compare.js';
 import { writeMetricRows } from '../results/metric-rows.js';
 import { retrieverNames } from '../retrieve/resolve-retriever.js';
-import { runEvaluation, type EvaluationResult } from '../eval/run-evaluation.js';
+import { runEvaluation, type EvaluationResult, type RunEvaluationOptions } from '../eval/run-evaluation.js';
 import type { QueryLangRole, Scenario } from '../pools/types.js';
 import { DenseRetriever } from '../retrieve/dense-retriever.js';
-import { defaultModelPath } from '../retrieve/resolve-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { writeBeforeAfter } from '../results/before-after.js';
 import { buildTrainingSamples, saveTrainingJsonl, type TrainingSample } from '../train/samples.js';
-import { fineTuneStaticModel } from '../train/fine-tune-static.js';
 import { DEFAULT_LOSS, makeLoss, type LossVariant } from './loss-variants.js';
-import { corpusGrouping, splitCorpus, splitGroups, splitXquadArticles, type CorpusSplit, type DocGrouping } from '../data/split.js';
-import { trainAdapter } from '../train/train-adapter.js';
+import { splitCorpus, type DocGrouping } from '../data/split.js';
 import type { TrainLoopResult } from '../train/train-loop.js';
-import { resolveEncoderFolder } from '../models/transformer/hub.js';
-import { saveEncoderFolder } from '../models/transformer/folder.js';
-import { checkEncoderFolder, readEncoderWeights } from '../models/transformer/weights.js';
-import { ENCODER_POOLINGS, type EncoderPooling } from '../models/transformer/graph.js';
-import { fineTuneEncoder } from '../train/fine-tune-encoder.js';
+import { resolveHead, type HeadEntry, type HeadLoopOptions } from '../train/heads/registry.js';
 import type { EncoderHeadOptions } from '../train/heads/encoder-head.js';
 
 export { ABLATION_VARIANTS, DEFAULT_LOSS, LOSS_VARIANT_TABLE, LOSS_VARIANTS, makeLoss, type LossVariant } from './loss-variants.js';
@@ -38,21 +30,29 @@ export const EXPERIMENT_METRICS = ['ndcg@10', 'ndcg@1', 'r@10', 'maxr', 'maxr.me
 export interface ExperimentOptions {
   /** `default` (the embedded static model), a model folder, or a hub id. [`default`] */
   model?: string;
-  /** `model`: fine-tune the static model's whole table (static models only); `adapter`: a linear map on frozen embeddings; `encoder`: fine-tune a BERT / XLM-R encoder (folder or hub id with model.safetensors). [`adapter`] */
-  head?: 'model' | 'adapter' | 'encoder';
-  /** Encoder head: word table, top-N layers, micro-batch (see EncoderHeadOptions). */
+  /**
+   * A head of the registry (`lib/train/heads/registry.ts`): `static` fine-tunes the static
+   * model's whole table (static models only; `model` is its deprecated name); `adapter` a
+   * linear map on frozen embeddings; `encoder` the transformer encoder. [`adapter`]
+   */
+  head?: string;
+  /** The head's own options (its registry entry's `options` keys: `rank`, `wordEmbeddings`, `topLayers`, `microBatch`). */
+  headOptions?: Record<string, unknown>;
+  /** Encoder head: word table, top-N layers, micro-batch (merged into `headOptions`). */
   encoder?: Pick<EncoderHeadOptions, 'wordEmbeddings' | 'topLayers' | 'microBatch' | 'train'>;
   /** Output folder. */
   out: string;
   /**
-   * The parallel corpus trained and evaluated on: a registered dataset name (`xquad`), a
-   * dataset folder (own JSONL or BEIR, see `lib/data/registry.ts`) or any
+   * The parallel corpus trained and evaluated on: a registered dataset name (`xquad`,
+   * `belebele`), a dataset folder (own JSONL or BEIR, see `lib/data/registry.ts`) or any
    * {@link ParallelCorpus}. [`xquad`]
    */
   dataset?: string | ParallelCorpus;
+  /** Belebele: folder of `<dialect>.jsonl` files (its languages are the files there). */
+  belebeleDir?: string;
   /**
-   * The grouping the train/eval split keeps whole. [XQuAD: articles; another corpus: its
-   * `groups` (an own dataset's `group` field), else each document its own group]
+   * The grouping the train/eval split keeps whole. [the dataset's, from the registry: XQuAD
+   * articles, Belebele passages, an own dataset's `group`, else each document]
    */
   grouping?: DocGrouping;
   /** Training samples; default: `buildTrainingSamples({ size, seed, split })` from the train articles. */
@@ -73,7 +73,7 @@ export interface ExperimentOptions {
   seed?: number;
   /** Seed of the train/eval split. [the split's default, 20240] */
   splitSeed?: number;
-  /** Pivot language. [`en`] */
+  /** Pivot language. [the dataset's: `en` for XQuAD, `eng_Latn` for Belebele] */
   pivot?: string;
   /** Query languages evaluated. [all 12] */
   langs?: readonly string[];
@@ -82,8 +82,8 @@ export interface ExperimentOptions {
   /** Query languages of the two-language scenarios: `target`, `pivot` or both (the study's Query Tgt / Query En). [`['target']`] */
   queryLangs?: readonly QueryLangRole[];
   /** Options of the training loop (epochs, batchSize, lr, schedule ...) and the head's weight decay. */
-  loop?: { epochs?: number; batchSize?: number; lr?: number; weightDecay?: number; progress?: boolean };
-  /** Adapter: rank of a low-rank residual (full rank when absent). */
+  loop?: HeadLoopOptions;
+  /** Adapter: rank of a low-rank residual (full rank when absent; merged into `headOptions`). */
   rank?: number;
   /**
    * Embedding options of the model (pooling, prefixes, cache ...). Options left undefined
@@ -117,109 +117,184 @@ export interface ExperimentResult {
   name: string;
   /** The markdown tables written to `deltas.md`. */
   markdown: string;
-}
-
-/** A corpus, a registered dataset name, or a dataset folder (`lib/data/registry.ts`). */
-async function resolveCorpus(dataset: string | ParallelCorpus): Promise<ParallelCorpus> {
-  if (typeof dataset !== 'string') return dataset;
-  if (dataset === 'xquad') return xquadCorpus();
-  const entry = resolveDataset(dataset);
-  if (!entry.languages) throw xlError('runAlignmentExperiment', `dataset '${dataset}' needs its languages named; load it and pass the ParallelCorpus`);
-  return entry.load({ langs: entry.languages });
+  /** The head trained (its registry name). */
+  head: string;
+  /** What was evaluated: `the XQuAD eval articles (24 of 48)`. */
+  evaluatedOn: string;
 }
 
 /**
- * The study's experiment: train alignment on XQuAD *train* articles (or the train groups
- * of any parallel corpus, `dataset`) with the study's L_JSD + L_NCE by default, or another
- * variant of `LOSS_VARIANT_TABLE`, then evaluate before and after on the *eval* articles, every scenario
- * and language, with a paired bootstrap 95% interval per delta. Writes into `out`:
- * `before/` and `after/` (TREC files), `metrics.json|csv` (both retrievers), `before-after.json`,
- * `deltas.md` (with the interval of the mean over languages, `before-after-mean.json`), `loss.csv`, `train-samples.jsonl`, `config.json` (all seeds), and the trained
- * artefact (`adapter.safetensors` or the `model/` folder).
- *
- * @throws XlalignError for an unknown model, or `head: 'model'` on a model that is not static.
- * @example const r = await runAlignmentExperiment({ head: 'model', loss: 'jsd', out: 'results/train-jsd' });
+ * An alignment experiment resolved and its data prepared (everything before the first
+ * evaluation): what {@link evaluateBase}, {@link trainHead}, {@link evaluateTrained} and
+ * {@link compareAndRecord} work on. `runAlignmentExperiment` runs those stages in order;
+ * `lib/experiments/study.ts` runs them as resumable stages.
  */
-export async function runAlignmentExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
+export interface ExperimentPlan {
+  options: ExperimentOptions;
+  out: string;
+  model: string;
+  head: HeadEntry;
+  headOptions: Record<string, unknown>;
+  variant: LossVariant;
+  lossSettings: { lambda: number; temperature: number; jsdTemperature: number; jsdNormalize: boolean };
+  seed: number;
+  pivot: string;
+  resamples: number;
+  embed: EmbedOptions;
+  preset?: { preset?: string; applied: Partial<EmbedOptions> };
+  data: TrainingData;
+  samples: TrainingSample[];
+  evalCorpus: ParallelCorpus;
+  evalOptions: RunEvaluationOptions;
+  /** Name of the base retriever (the naming rule of `xlalign eval`). */
+  baseName: string;
+  /** Name of the trained retriever (`default+adapter`, `default+aligned(jsd)` ...). */
+  name: string;
+  log: (line: string) => void;
+}
+
+/**
+ * Resolve an experiment's options and prepare its data: the dataset with its grouping and
+ * split (from the registry), the training samples (written to `<out>/train-samples.jsonl`)
+ * and the eval corpus. Cheap checks come first (bm25, an unknown head, a model the head
+ * cannot train), before any loading.
+ *
+ * @throws XlalignError for bm25, an unknown head or dataset, a model the head cannot train, or from sampling.
+ */
+export async function planAlignmentExperiment(options: ExperimentOptions): Promise<ExperimentPlan> {
   const {
-    model = 'default', head = 'adapter', loss: variant = DEFAULT_LOSS, lambda = 1, temperature = 0.05, jsdTemperature = 1, jsdNormalize = true, seed = 42, pivot = 'en',
+    model = 'default', loss: variant = DEFAULT_LOSS, lambda = 1, temperature = 0.05, jsdTemperature = 1, jsdNormalize = true, seed = 42,
     embed: embedGiven = {}, resamples = 1000, log = () => {},
   } = options;
+  if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
+  const { entry: head, note } = resolveHead(options.head ?? 'adapter');
+  if (note) log(note);
+  const reason = head.checkModel(model, model === 'default' ? 'special' : existsSync(model) ? 'folder' : 'hub');
+  if (reason) throw xlError('runAlignmentExperiment', reason);
   const presetResult = options.preset === false ? undefined : applyEmbedPreset(model, embedGiven);
   const embed = presetResult?.options ?? embedGiven;
   if (presetResult?.preset) log(`${model}: preset ${presetResult.preset} (${Object.entries(presetResult.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})`);
-  if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
-  const corpus = await resolveCorpus(options.dataset ?? 'xquad');
-  const isXquad = options.dataset === undefined || options.dataset === 'xquad';
-  const grouping = options.grouping ?? (isXquad ? XQUAD_ARTICLES : corpusGrouping(corpus));
-  const splitOpts = options.splitSeed === undefined ? {} : { seed: options.splitSeed };
-  const split: CorpusSplit = isXquad && grouping === XQUAD_ARTICLES ? splitXquadArticles(splitOpts) : splitGroups(corpus, grouping, splitOpts);
+  const dataset = options.dataset ?? DEFAULT_DATASET;
+  const pivotGiven = options.pivot ?? (typeof dataset === 'string' ? undefined : dataset.pivot);
+  const pivot = pivotGiven ?? (typeof dataset === 'string' ? resolveDataset(dataset).defaultPivot : undefined) ?? 'en';
+  const data = await loadTrainingData(dataset, { pivot, langs: options.langs, belebeleDir: options.belebeleDir, splitSeed: options.splitSeed, grouping: options.grouping });
+  const { corpus, grouping, split } = data;
   const samples = options.samples ?? buildTrainingSamples({ size: options.size ?? 2800, seed, split, pivot, corpus, grouping });
   saveTrainingJsonl(resolve(out, 'train-samples.jsonl'), samples);
   const evalCorpus = splitCorpus(corpus, split, 'eval', grouping);
-  const evalOpts = { scenarios: options.scenarios, langs: options.langs, queryLangs: options.queryLangs, pivot, metrics: EXPERIMENT_METRICS, runDepth: options.runDepth, compressRuns: options.compressRuns ?? true,
+  const evalOptions: RunEvaluationOptions = {
+    scenarios: options.scenarios, langs: options.langs, queryLangs: options.queryLangs, pivot, metrics: EXPERIMENT_METRICS, runDepth: options.runDepth, compressRuns: options.compressRuns ?? true,
     // --no-cache / --force reach the pool cache too
-    ...(embed.cache === false ? { cacheDir: false as const } : {}), force: embed.force ?? false };
-  const modelPath = model === 'default' ? defaultModelPath() : model;
-  const lossFn = makeLoss(variant, { lambda, temperature, jsdTemperature, jsdNormalize });
-  const loop = { ...options.loop, seed, loss: lossFn, lossCsv: resolve(out, 'loss.csv') };
-  const onPool = (tag: string) => (pool: { scenario: string; lang: string }, _r: unknown, s: number, cached: boolean) =>
-    log(`${tag} ${pool.scenario} ${pool.lang}: ${s.toFixed(1)} s${cached ? ' (cached)' : ''}`);
+    ...(embed.cache === false ? { cacheDir: false as const } : {}), force: embed.force ?? false,
+  };
+  const baseName = retrieverNames([{ model }])[0];
+  const name = `${baseName}+${head.suffix}${variant === DEFAULT_LOSS ? '' : `(${variant})`}`;
+  const headOptions = { ...options.encoder, ...(options.rank === undefined ? {} : { rank: options.rank }), ...options.headOptions };
+  return {
+    options, out, model, head, headOptions, variant, lossSettings: { lambda, temperature, jsdTemperature, jsdNormalize }, seed, pivot, resamples, embed,
+    preset: presetResult ? { preset: presetResult.preset, applied: presetResult.applied } : undefined, data, samples, evalCorpus, evalOptions, baseName, name, log,
+  };
+}
 
-  // Encoder head: check the folder before any evaluation; evaluate a folder without an ONNX export through one written here.
-  const encoderDir = head === 'encoder' ? await resolveEncoderFolder(modelPath) : undefined;
-  let beforePath = modelPath;
-  if (encoderDir) {
-    checkEncoderFolder(encoderDir);
-    if (embed.pooling !== undefined && !(ENCODER_POOLINGS as readonly string[]).includes(embed.pooling)) throw xlError('runAlignmentExperiment', `head 'encoder' trains with pooling ${ENCODER_POOLINGS.map((p) => `'${p}'`).join(', ')}; got '${embed.pooling}'`);
-    if (!existsSync(join(encoderDir, 'onnx', 'model.onnx'))) saveEncoderFolder(readEncoderWeights(encoderDir), encoderDir, (beforePath = resolve(out, 'base-model')));
+const onPool = (log: (line: string) => void, tag: string) => (pool: { scenario: string; lang: string; queryLang?: string }, _r: unknown, s: number, cached: boolean) =>
+  log(`${tag} ${pool.scenario} ${pool.lang}${pool.queryLang && pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${s.toFixed(1)} s${cached ? ' (cached)' : ''}`);
+
+/**
+ * The *before* evaluation: the head prepares the model (fetch, checks, an ONNX export for an
+ * encoder folder without one), then the base retriever is evaluated on the eval corpus into
+ * `<out>/before`. With `keep`, the embedder is returned open (the adapter head embeds its
+ * samples with it); else it is disposed.
+ */
+export async function evaluateBase(plan: ExperimentPlan, options: { keep?: boolean } = {}): Promise<{ result: EvaluationResult; beforePath: string; embedder?: Embedder }> {
+  const beforePath = await plan.head.prepare({ model: plan.model, out: plan.out, embed: plan.embed });
+  const embedder = await loadEmbedder(beforePath, plan.embed);
+  try {
+    const result = await runEvaluation(plan.evalCorpus, new DenseRetriever(embedder, { name: plan.baseName }), { ...plan.evalOptions, out: resolve(plan.out, 'before'), onPool: onPool(plan.log, 'before') });
+    if (options.keep) return { result, beforePath, embedder };
+    await embedder.dispose();
+    return { result, beforePath };
+  } catch (e) {
+    await embedder.dispose();
+    throw e;
   }
-  const baseEmbedder = await loadEmbedder(beforePath, embed);
-  const baseName = retrieverNames([{ model }])[0]; // the naming rule of `xlalign eval`
-  const before = await runEvaluation(evalCorpus, new DenseRetriever(baseEmbedder, { name: baseName }), { ...evalOpts, out: resolve(out, 'before'), onPool: onPool('before') });
-  let afterModel = modelPath;
-  let afterEmbed = embed;
-  let training: TrainLoopResult;
+}
+
+/** Train the plan's head with its loss on its samples; the head saves its result into `out`. */
+export async function trainHead(plan: ExperimentPlan, beforePath: string, baseEmbedder?: Embedder): Promise<{ training: TrainLoopResult; trainSeconds: number }> {
   const t0 = performance.now();
-  if (head === 'adapter') {
-    const r = await trainAdapter({ embedder: baseEmbedder, samples, rank: options.rank, ...loop, out: resolve(out, 'adapter.safetensors') });
-    afterEmbed = { ...embed, adapter: r.adapter };
-    training = r.result;
-  } else if (encoderDir) {
-    afterModel = resolve(out, 'model');
-    const { epochs, batchSize, lr, weightDecay, progress } = options.loop ?? {};
-    const { pooling, maxLength, queryPrefix, passagePrefix } = embed;
-    const r = await fineTuneEncoder({ modelDir: encoderDir, samples, outDir: out, loss: lossFn, seed, epochs, batchSize, lr, weightDecay, progress, pooling: pooling as EncoderPooling | undefined, maxLength, queryPrefix, passagePrefix, ...options.encoder });
-    training = { history: r.history, steps: r.steps, seconds: r.seconds, epochLosses: r.epochLosses, config: r.config };
-  } else {
-    afterModel = resolve(out, 'model');
-    training = (await fineTuneStaticModel({ modelDir: modelPath, samples, outDir: afterModel, ...loop })).result;
-  }
-  const trainSeconds = (performance.now() - t0) / 1000;
-  await baseEmbedder.dispose();
-  const name = `${baseName}+${head === 'adapter' ? 'adapter' : 'aligned'}${variant === DEFAULT_LOSS ? '' : `(${variant})`}`;
-  const afterEmbedder = await loadEmbedder(afterModel, afterEmbed);
-  const after = await runEvaluation(evalCorpus, new DenseRetriever(afterEmbedder, { name }), { ...evalOpts, out: resolve(out, 'after'), onPool: onPool('after') });
-  await afterEmbedder.dispose();
+  const training = await plan.head.train({
+    model: plan.model, out: plan.out, embed: plan.embed, beforePath, samples: plan.samples, loss: makeLoss(plan.variant, plan.lossSettings), seed: plan.seed,
+    loop: plan.options.loop ?? {}, options: plan.headOptions, baseEmbedder,
+  });
+  return { training, trainSeconds: (performance.now() - t0) / 1000 };
+}
 
+/** The *after* evaluation: the trained retriever (read back from `out`) on the eval corpus, into `<out>/after`. */
+export async function evaluateTrained(plan: ExperimentPlan, beforePath: string): Promise<EvaluationResult> {
+  const trained = await plan.head.trained({ model: plan.model, out: plan.out, embed: plan.embed, beforePath });
+  const embedder = await loadEmbedder(trained.model, trained.embed);
+  try {
+    return await runEvaluation(plan.evalCorpus, new DenseRetriever(embedder, { name: plan.name }), { ...plan.evalOptions, out: resolve(plan.out, 'after'), onPool: onPool(plan.log, 'after') });
+  } finally {
+    await embedder.dispose();
+  }
+}
+
+/**
+ * Compare before and after (paired bootstrap per language and of the mean over languages)
+ * and write `before-after.json`, `before-after-mean.json`, `metrics.json|csv|md`,
+ * `deltas.md` and `config.json` into `out`.
+ */
+export function compareAndRecord(plan: ExperimentPlan, before: EvaluationResult, after: EvaluationResult, training: TrainLoopResult, trainSeconds: number): ExperimentResult {
+  const { out, seed, resamples, data, samples, model, variant, lossSettings, embed } = plan;
   const deltas = compareEvaluations(before, after, { seed, resamples });
   const means = compareMeansOverLanguages(before, after, { seed, resamples });
   writeFileAtomic(resolve(out, 'before-after-mean.json'), JSON.stringify(means, null, 1) + '\n');
   writeMetricRows(out, [...before.rows, ...after.rows]);
   writeBeforeAfter(resolve(out, 'before-after.json'), deltas);
-  const where = isXquad ? `the XQuAD eval articles (${split.eval.length} of 48)` : `the ${corpus.name} eval ${grouping.name}s (${split.eval.length} of ${split.train.length + split.eval.length})`;
-  const markdown = `## ${name} vs ${model} on ${where}\n\n${deltaTables(deltas, { means })}`;
+  const { split, grouping, corpus } = data;
+  const where = `the ${data.title} eval ${grouping.name}s (${split.eval.length} of ${split.train.length + split.eval.length})`;
+  const markdown = `## ${plan.name} vs ${model} on ${where}\n\n${deltaTables(deltas, { means })}`;
   writeFileAtomic(resolve(out, 'deltas.md'), markdown);
   const config = {
-    experiment: 'alignment', model, head, loss: variant, lambda, temperature, jsdTemperature, jsdNormalize, lossParts: lossPartsByEpoch(training.history), seed, splitSeed: split.seed,
-    runDepth: options.runDepth ?? 'all', runFormat: (options.compressRuns ?? true) ? 'gz' : 'plain',
-    ...(isXquad ? { trainArticles: split.train, evalArticles: split.eval } : { dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval }), samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
-    finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: presetResult?.preset ?? null, presetApplied: presetResult?.applied ?? {}, node: process.version, date: new Date().toISOString(),
+    experiment: 'alignment', model, head: plan.head.name, headOptions: plan.headOptions, loss: variant, ...lossSettings, lossParts: lossPartsByEpoch(training.history), seed, splitSeed: split.seed, pivot: plan.pivot,
+    runDepth: plan.options.runDepth ?? 'all', runFormat: (plan.options.compressRuns ?? true) ? 'gz' : 'plain',
+    dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval, samples: samples.length, rank: plan.headOptions.rank ?? null, loop: training.config, trainSeconds,
+    finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: plan.preset?.preset ?? null, presetApplied: plan.preset?.applied ?? {}, node: process.version, date: new Date().toISOString(),
   };
   writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  return { before, after, deltas, means, training, trainSeconds, name, markdown };
+  return { before, after, deltas, means, training, trainSeconds, name: plan.name, markdown, head: plan.head.name, evaluatedOn: where };
+}
+
+/**
+ * The study's experiment: train alignment on the *train* groups of a dataset (XQuAD's train
+ * articles by default; any registered dataset, dataset folder or parallel corpus: the
+ * registry gives its pivot, grouping and split) with the study's L_JSD + L_NCE by default,
+ * or another variant of `LOSS_VARIANT_TABLE`, through a head of the head registry, then
+ * evaluate before and after on the *eval* groups, every scenario and language, with a
+ * paired bootstrap 95% interval per delta. Writes into `out`: `before/` and `after/` (TREC
+ * files), `metrics.json|csv` (both retrievers), `before-after.json`, `deltas.md` (with the
+ * interval of the mean over languages, `before-after-mean.json`), `loss.csv`,
+ * `train-samples.jsonl`, `config.json` (all seeds), and the trained artefact
+ * (`adapter.safetensors` or the `model/` folder).
+ *
+ * @throws XlalignError for an unknown model, head or dataset, or a model the head cannot train (`static` on a model that is not static).
+ * @example const r = await runAlignmentExperiment({ head: 'static', loss: 'jsd', out: 'results/train-jsd' });
+ */
+export async function runAlignmentExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
+  const plan = await planAlignmentExperiment(options);
+  // the base model stays loaded only for a head that embeds with it (the adapter); an encoder trains without it
+  const base = await evaluateBase(plan, { keep: plan.head.usesBaseEmbedder });
+  let trained: { training: TrainLoopResult; trainSeconds: number };
+  try {
+    trained = await trainHead(plan, base.beforePath, base.embedder);
+  } finally {
+    await base.embedder?.dispose();
+  }
+  const after = await evaluateTrained(plan, base.beforePath);
+  return compareAndRecord(plan, base.result, after, trained.training, trained.trainSeconds);
 }
 
 /**

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
-import { XQUAD_ARTICLES, XQUAD_LANGS, type XquadOptions } from '../data/xquad.js';
-import { relevantDocIds, xquadCorpus, type ParallelCorpus } from '../data/parallel.js';
+import { relevantDocIds, type ParallelCorpus } from '../data/parallel.js';
+import { defaultCorpus, DATASETS, DEFAULT_DATASET, groupingOf } from '../data/registry.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { decodeUtf8 } from '../util/text-file.js';
 import { createRng, shuffled } from '../util/rng.js';
-import { BY_DOCUMENT, inSplitPart, splitGroups, type CorpusSplit, type DocGrouping } from '../data/split.js';
+import { inSplitPart, splitGroups, type CorpusSplit, type DocGrouping } from '../data/split.js';
 
 /**
  * One parallel training sample: a question and its answer paragraph, each in the pivot
@@ -42,7 +42,7 @@ export const TrainingSampleSchema = z
 export interface TrainingSetOptions {
   /** Number of samples. Default 2800 (the study's training set size). */
   size?: number;
-  /** Pivot language. Default `'en'`. */
+  /** Pivot language. Default: the corpus's pivot (the default dataset's, `'en'`, without a corpus). */
   pivot?: string;
   /** Target languages, balanced. Default: the corpus's languages other than the pivot (XQuAD: 11). */
   langs?: readonly string[];
@@ -50,23 +50,23 @@ export interface TrainingSetOptions {
   seed?: number;
   /**
    * The parallel corpus to sample from (any dataset: documents and queries with the same
-   * ids across languages). Default: XQuAD (`xquadCorpus([pivot, ...langs], xquad)`).
+   * ids across languages). Default: the registry's default dataset (XQuAD) in the pivot and
+   * target languages (`defaultCorpus` of `lib/data/registry.ts`).
    */
   corpus?: ParallelCorpus;
   /**
-   * The grouping the split keeps whole. Default: XQuAD's articles ({@link XQUAD_ARTICLES})
-   * when `corpus` is not given, else every document its own group ({@link BY_DOCUMENT}).
+   * The grouping the split keeps whole. Default: the dataset's, from the registry
+   * (`groupingOf`: XQuAD's articles, Belebele's passages, an own dataset's groups, else
+   * every document its own group).
    */
   grouping?: DocGrouping;
-  /** The split; samples come from its train groups only. Default `splitGroups(corpus, grouping)` (XQuAD: `splitXquadArticles()`). */
+  /** The split; samples come from its train groups only. Default `splitGroups(corpus, grouping)` (XQuAD: its 24/24 article split). */
   split?: CorpusSplit;
-  /** Where XQuAD is read from when `corpus` is not given (see `loadXquad`). */
-  xquad?: XquadOptions;
 }
 
 /**
- * Build the alignment training set from the *train* groups of a parallel corpus (default
- * XQuAD's train articles): `size` samples balanced over the target languages (⌊size/L⌋
+ * Build the alignment training set from the *train* groups of a parallel corpus (default:
+ * the default dataset's, XQuAD's train articles): `size` samples balanced over the target languages (⌊size/L⌋
  * each; the first `size mod L` languages in the given order get one more). For each
  * language, its queries on train documents are shuffled (seeded) and the first ones taken,
  * without repetition; each sample pairs the query and its document with their pivot
@@ -82,14 +82,16 @@ export interface TrainingSetOptions {
  * const tatoeba = buildTrainingSamples({ corpus: myCorpus, size: 200, grouping: BY_DOCUMENT });
  */
 export function buildTrainingSamples(options: TrainingSetOptions = {}): TrainingSample[] {
-  const { size = 2800, pivot = 'en', seed = 42, xquad = {} } = options;
-  const known: readonly string[] = options.corpus?.langs ?? XQUAD_LANGS;
+  const { size = 2800, seed = 42 } = options;
+  const fallback = DATASETS[DEFAULT_DATASET];
+  const pivot = options.pivot ?? options.corpus?.pivot ?? fallback.defaultPivot;
+  const known: readonly string[] = options.corpus?.langs ?? fallback.languages ?? [];
   const langs = options.langs ?? known.filter((l) => l !== pivot);
   if (!Number.isInteger(size) || size < 1) throw xlError('buildTrainingSamples', `size must be a positive integer, got ${size}`);
   if (langs.length === 0) throw xlError('buildTrainingSamples', 'no target languages');
   if (langs.includes(pivot)) throw xlError('buildTrainingSamples', `the pivot '${pivot}' is also a target language`);
-  const corpus = options.corpus ?? xquadCorpus([pivot, ...langs], xquad);
-  const grouping = options.grouping ?? (options.corpus ? BY_DOCUMENT : XQUAD_ARTICLES);
+  const corpus = options.corpus ?? defaultCorpus([pivot, ...langs]);
+  const grouping = options.grouping ?? groupingOf(corpus);
   for (const l of [pivot, ...langs]) {
     if (!corpus.docs[l] || !corpus.queries[l]) throw xlError('buildTrainingSamples', `corpus ${corpus.name} has no language '${l}'; it has ${corpus.langs.join(', ')}`);
   }

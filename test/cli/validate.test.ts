@@ -79,7 +79,7 @@ test('CLI: each bad option fails before any work with one line, exit code 2, no 
     [['train', '--lr', '-1', '--out', 'o'], /--lr must be a positive number, got '-1'/],
     [['train', '--epochs', '0', '--out', 'o'], /--epochs must be an integer >= 1/],
     [['train', '--samples', '1', '--out', 'o'], /--samples must be an integer >= 2/],
-    [['train', '--head', 'model', '--retriever', 'Xenova/multilingual-e5-small', '--out', 'o'], /--head model .* is a hub model; use --head adapter/],
+    [['train', '--head', 'static', '--retriever', 'Xenova/multilingual-e5-small', '--out', 'o'], /--head static .* is a hub model; use --head adapter/],
     [['ablate', '--train-batch-size', '1', '--out', 'o'], /--train-batch-size must be an integer >= 2/],
     [['ablate', '--run-depth', 'x', '--out', 'o'], /--run-depth/],
     [['figures', '--from', 'nowhere'], /--from .*nowhere does not exist/],
