@@ -66,7 +66,7 @@ test('fast readRun equals the plain oracle on a seeded bench-shaped run (ids rep
   // the score column alone (what trec_eval reads): the evaluated order, n .. 1
   const column = readRun(p, { rawScores: false });
   assert.deepEqual(column, readRunReference(p, { rawScores: false }));
-  assert.deepEqual([...column['de-0'].scores].slice(0, 3), [50, 49, 48]);
+  assert.deepEqual(Array.from(column['de-0'].scores).slice(0, 3), [50, 49, 48]);
   // the interned strings are shared between queries: one string per distinct id
   const seen = new Map<string, string>();
   for (const q in back) for (const id of back[q].ids) seen.set(id, id);
