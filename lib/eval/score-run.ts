@@ -98,6 +98,8 @@ export interface ScoreRunResult {
   mean: Record<string, number>;
   /** Per metric, the number of queries in its mean. */
   counts: Record<string, number>;
+  /** Per query id, per metric, the query's value (absent where undefined). */
+  perQuery: Record<string, Record<string, number>>;
   ties: TiePolicy;
   /** Queries scored (each metric's mean is over these, less those where it is undefined). */
   scored: number;
@@ -193,5 +195,5 @@ export function scoreRun(qrels: Qrels, run: Run, options: ScoreRunOptions = {}):
   }
   if (unjudged > 0) notes.push(`skipped: ${unjudged} queries of ${runName} without judgments in ${qrelsName}`);
   for (const m of Object.keys(mean)) if (counts[m] < scored) notes.push(`${m}: mean over ${counts[m]} of ${scored} queries (undefined for the others)`);
-  return { mean, counts, ties, scored, judgedNonRelevantOnly, missingFromRun, unjudged, notes };
+  return { mean, counts, perQuery: ev.perQuery, ties, scored, judgedNonRelevantOnly, missingFromRun, unjudged, notes };
 }

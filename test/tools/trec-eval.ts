@@ -51,13 +51,21 @@ export interface TrecEvalOutput {
 
 /**
  * Run trec_eval on a qrels and a run file with measures like `ndcg_cut.10`, `map`,
- * `recip_rank`, `P.10`, `recall.10`, `num_q` (each passed as `-m`).
+ * `recip_rank`, `P.10`, `recall.10`, `num_q` (one `-m` per measure, cutoffs of a measure joined).
  * @param options.complete - `-c`: score qrels queries missing from the run as empty rankings.
  * @param options.perQuery - `-q`: also per-query values.
  * @throws Error with trec_eval's stderr when it exits non-zero.
  */
 export function runTrecEval(qrels: string, run: string, measures: readonly string[], options: { complete?: boolean; perQuery?: boolean } = {}): TrecEvalOutput {
-  const args = [...measures.flatMap((m) => ['-m', m]), ...(options.complete ? ['-c'] : []), ...(options.perQuery ? ['-q'] : []), qrels, run];
+  // one -m per measure, its cutoffs joined (trec_eval keeps only the last parameters given for a measure)
+  const byName = new Map<string, string[]>();
+  for (const m of measures) {
+    const [name, params] = m.split(/\.(.*)/s);
+    if (!byName.has(name)) byName.set(name, []);
+    if (params) byName.get(name)!.push(...params.split(','));
+  }
+  const ms = [...byName].map(([name, params]) => (params.length ? `${name}.${[...new Set(params)].join(',')}` : name));
+  const args = [...ms.flatMap((m) => ['-m', m]), ...(options.complete ? ['-c'] : []), ...(options.perQuery ? ['-q'] : []), qrels, run];
   const text = execFileSync(trecEvalBinary(), args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: TrecEvalOutput = { all: {}, perQuery: {}, text };
   for (const line of text.split('\n')) {
@@ -68,4 +76,25 @@ export function runTrecEval(qrels: string, run: string, measures: readonly strin
     else (out.perQuery[measure] ??= {})[qid] = Number(value);
   }
   return out;
+}
+
+/**
+ * The trec_eval measure of an xlalign metric, on a run file that holds `depth` documents per
+ * query at most (Infinity: the whole ranking): `-m` argument and printed name. `ndcg@k`,
+ * `p@k`, `r@k` are `ndcg_cut.k`, `P.k`, `recall.k`; trec_eval's `map` and `recip_rank` look at
+ * the whole file, so they are `ap` and `rr` on a whole run and `ap@depth`, `rr@depth` on a
+ * run cut at `depth`. Undefined for a metric trec_eval has not.
+ * @example trecMeasure('ndcg@10') // { arg: 'ndcg_cut.10', printed: 'ndcg_cut_10' }
+ */
+export function trecMeasure(metric: string, depth = Infinity): { arg: string; printed: string } | undefined {
+  const m = /^(ndcg|p|r|ap|rr)(?:@(\d+))?$/.exec(metric);
+  if (!m) return undefined;
+  const k = m[2] === undefined ? Infinity : Number(m[2]);
+  if (m[1] === 'ap' || m[1] === 'rr') {
+    if (k !== depth) return undefined;
+    return m[1] === 'ap' ? { arg: 'map', printed: 'map' } : { arg: 'recip_rank', printed: 'recip_rank' };
+  }
+  if (!Number.isFinite(k) || k > depth) return undefined;
+  const name = { ndcg: 'ndcg_cut', p: 'P', r: 'recall' }[m[1] as 'ndcg' | 'p' | 'r'];
+  return { arg: `${name}.${k}`, printed: `${name}_${k}` };
 }
