@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { poolName } from '../../lib/pools/types.js';
+import { poolName, type Scenario } from '../../lib/pools/types.js';
 import { rawScoresPath } from '../../lib/runs/trec-io.js';
 import { runTrecEval, trecMeasure } from '../tools/trec-eval.js';
 
@@ -18,7 +18,7 @@ function xlalign(args: string[], cwd: string) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Row { dataset: string; retriever: string; scenario: string; lang: string; queryLang: string; metric: string; value: number }
+interface Row { dataset: string; retriever: string; scenario: Scenario; lang: string; queryLang: string; metric: string; value: number }
 
 /**
  * Run `xlalign eval` into a fresh folder, then trec_eval (built from test/tools/trec_eval) on
