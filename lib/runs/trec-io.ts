@@ -4,7 +4,8 @@
  * - run:   `qid Q0 docno rank score tag` (one line per retrieved document);
  * - qrels: `qid iter docno rel` (`iter` is ignored, written as `0`);
  * - raw scores (written by {@link writeRun} beside a run, {@link rawScoresPath}):
- *   `qid docno score`, one line per run line, in the run's line order.
+ *   `docno score`, one line per run line, in the run's line order (`paste -d ' ' x.run
+ *   x.run.scores` puts them side by side).
  *
  * Fields are separated by any run of spaces or tabs; `\r\n` line ends and blank lines are
  * accepted. Ids must not contain whitespace.
@@ -186,8 +187,9 @@ function hasSpace(s: string): boolean {
  * re-sorts by score (trec_eval: ties by document id) sees exactly the order the metrics
  * scored, and trec_eval on the file and the qrels gives `evaluate`'s numbers, ties included.
  * The retriever's raw scores go to the raw-scores file beside it ({@link rawScoresPath}:
- * `qid docno score` a line, in the run's line order, `digits` significant digits, so float32
- * scores read back bit-exactly); {@link readRun} reads them back.
+ * `docno score` a line, in the run's line order, `digits` significant digits, so float32
+ * scores read back bit-exactly; the docno lets a reader check that the two files belong
+ * together); {@link readRun} reads them back.
  *
  * A path ending in `.gz` is written gzip-compressed, and its raw scores too ({@link readRun}
  * reads both transparently; `zcat f.run.gz | trec_eval ...` for other tools). Returns the
@@ -231,7 +233,7 @@ export function writeRun(path: string, run: Run, options: WriteRunOptions): Writ
       for (let r = 0; r < n; r++) {
         const i = order[r];
         out.write(`${head}${ids[i]} ${r + 1} ${n - r}${tail}`);
-        raw.write(`${qid} ${ids[i]} ${scores[i].toPrecision(digits)}\n`);
+        raw.write(`${ids[i]} ${scores[i].toPrecision(digits)}\n`);
       }
       out.lines += n;
       raw.lines += n;
@@ -285,8 +287,8 @@ export function writeQrels(path: string, qrels: Qrels): WrittenFile {
  *
  * Scores: the raw scores of the raw-scores file beside the run ({@link rawScoresPath}, as
  * {@link writeRun} writes it) when there is one and `options.rawScores` is not false; each of
- * its lines must name the query and document of the run's line at the same place. Else the
- * run file's score column.
+ * its lines must name the document of the run's line at the same place. Else the run file's
+ * score column.
  *
  * @param options - `chunkSize`: bytes per read (default 16 MiB); `rawScores` (default true).
  * @throws XlalignError naming the file and line for a line without exactly 6 fields, a rank
@@ -311,43 +313,37 @@ export function readRun(path: string, options: ReadOptions = {}): Run {
 
 /**
  * Replace the scores of `run` (just read from `runPath`, so every `scores` is a writable
- * Float64Array) by those of its raw-scores file: line i there names the query and document of
- * line i of the run (blank lines aside) and gives its raw score.
+ * Float64Array) by those of its raw-scores file: line i there names the document of line i of
+ * the run (blank lines aside) and gives its raw score. The run's lines are walked in the
+ * order `writeRun` wrote them (the queries in key order, each query's lines together); a run
+ * file in another order, or of another run, fails the docno check.
  */
 function readRawScores(run: Run, runPath: string, rawPath: string, chunkSize: number): void {
   const where = 'readRun';
-  const next = new Map<string, number>();
-  let qid = '';
-  let ranking: Ranking | undefined;
+  const qids = Object.keys(run);
+  let qi = 0;
   let at = 0;
-  const prevQ = Buffer.alloc(1024);
-  let prevLen = -1;
-  scanFields(where, rawPath, chunkSize, 3, (buf, st, en, nf, line) => {
-    if (nf !== 3) throw xlError(where, `${rawPath}:${line}: expected 3 fields 'qid docno score', found ${nf}`);
-    if (prevLen < 0 || !sameBytes(buf, st[0], en[0], prevQ, prevLen)) {
-      if (ranking) next.set(qid, at);
-      qid = decode(buf, st[0], en[0]);
-      const qlen = en[0] - st[0];
-      if (qlen <= prevQ.length) {
-        buf.copy(prevQ, 0, st[0], en[0]);
-        prevLen = qlen;
-      } else prevLen = 0;
-      ranking = Object.hasOwn(run, qid) ? run[qid] : undefined;
-      if (!ranking) throw xlError(where, `${rawPath}:${line}: query '${qid}' is not in ${runPath}; the raw scores belong to another run file`);
-      at = next.get(qid) ?? 0;
+  const mismatch = `the raw scores belong to another run file (or ${runPath} was changed after writeRun)`;
+  scanFields(where, rawPath, chunkSize, 2, (buf, st, en, nf, line) => {
+    if (nf !== 2) throw xlError(where, `${rawPath}:${line}: expected 2 fields 'docno score', found ${nf}`);
+    while (qi < qids.length && at === run[qids[qi]].ids.length) {
+      qi++;
+      at = 0;
     }
-    const ids = ranking!.ids;
-    if (at >= ids.length || !bytesEqual(buf, st[1], en[1], ids[at])) {
-      throw xlError(where, `${rawPath}:${line}: '${qid} ${buf.toString('utf8', st[1], en[1])}' where ${runPath} has ${at < ids.length ? `'${qid} ${ids[at]}'` : `no line ${at + 1} of query '${qid}'`}; the raw scores belong to another run file`);
+    if (qi === qids.length) throw xlError(where, `${rawPath}:${line}: more lines than ${runPath}; ${mismatch}`);
+    const { ids, scores } = run[qids[qi]];
+    if (!bytesEqual(buf, st[0], en[0], ids[at])) {
+      throw xlError(where, `${rawPath}:${line}: doc '${buf.toString('utf8', st[0], en[0])}' where ${runPath} has '${qids[qi]} ${ids[at]}'; ${mismatch}`);
     }
-    const score = parseNumber(buf, st[2], en[2]);
-    if (Number.isNaN(score)) throw xlError(where, `${rawPath}:${line}: score '${buf.toString('utf8', st[2], en[2])}' is not a number`);
-    (ranking!.scores as Float64Array)[at++] = score;
+    const score = parseNumber(buf, st[1], en[1]);
+    if (Number.isNaN(score)) throw xlError(where, `${rawPath}:${line}: score '${buf.toString('utf8', st[1], en[1])}' is not a number`);
+    (scores as Float64Array)[at++] = score;
   });
-  if (ranking) next.set(qid, at);
-  for (const q in run) {
-    if ((next.get(q) ?? 0) !== run[q].ids.length) throw xlError(where, `${rawPath}: has ${next.get(q) ?? 0} lines of query '${q}', ${runPath} ${run[q].ids.length}; the raw scores belong to another run file`);
+  while (qi < qids.length && at === run[qids[qi]].ids.length) {
+    qi++;
+    at = 0;
   }
+  if (qi < qids.length) throw xlError(where, `${rawPath}: ends before line ${at + 1} of query '${qids[qi]}' of ${runPath}; ${mismatch}`);
 }
 
 /** Whether bytes [s, e) of `buf` spell `str` (ASCII compared in place, other text decoded). */

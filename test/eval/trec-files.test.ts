@@ -61,7 +61,7 @@ function compareWithTrecEval(evalArgs: string[], depth: number) {
     const raw = readFileSync(rawScoresPath(runFile), 'utf8').trim().split('\n');
     const lines = readFileSync(runFile, 'utf8').trim().split('\n').map((l, i) => {
       const f = l.split(' ');
-      f[4] = raw[i].split(' ')[2];
+      f[4] = raw[i].split(' ')[1];
       return f.join(' ');
     });
     const rawFile = join(cwd, `${retriever}.${pool}.raw.run`);

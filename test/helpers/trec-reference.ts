@@ -27,7 +27,8 @@ function fieldLines(path: string): string[][] {
 /**
  * readRun's contract, the plain way: per query ids and scores (Float64Array) in file order,
  * lines of a query seen again appended; scores from the raw-scores file beside the run when
- * there is one (and `rawScores` is not false), matched line by line.
+ * there is one (and `rawScores` is not false), matched line by line with the run's lines in
+ * the order writeRun writes them (queries in key order).
  */
 export function readRunReference(path: string, options: { rawScores?: boolean } = {}): Run {
   const where = 'readRun';
@@ -45,16 +46,18 @@ export function readRunReference(path: string, options: { rawScores?: boolean } 
   });
   const raw = rawScoresPath(path);
   if (options.rawScores !== false && existsSync(raw)) {
-    const at = new Map<string, number>();
-    fieldLines(raw).forEach((f, i) => {
-      if (f.length === 0) return;
-      const [qid, doc, score] = f;
-      const k = at.get(qid) ?? 0;
-      if (f.length !== 3 || lists.get(qid)?.ids[k] !== doc) throw xlError(where, `${raw}:${i + 1}: does not match ${path}`);
-      lists.get(qid)!.scores[k] = referenceNumber(score);
-      at.set(qid, k + 1);
+    // line i of the raw scores: the document of line i of the run, queries in key order
+    const slots: { l: { ids: string[]; scores: number[] }; k: number }[] = [];
+    const order: Record<string, true> = {};
+    for (const qid of lists.keys()) order[qid] = true;
+    for (const qid of Object.keys(order)) lists.get(qid)!.ids.forEach((_, k) => slots.push({ l: lists.get(qid)!, k }));
+    const rawLines = fieldLines(raw).filter((f) => f.length > 0);
+    if (rawLines.length !== slots.length) throw xlError(where, `${raw}: does not match ${path}`);
+    rawLines.forEach(([doc, score], i) => {
+      const { l, k } = slots[i];
+      if (l.ids[k] !== doc) throw xlError(where, `${raw}: does not match ${path}`);
+      l.scores[k] = referenceNumber(score);
     });
-    for (const [qid, l] of lists) if ((at.get(qid) ?? 0) !== l.ids.length) throw xlError(where, `${raw}: does not match ${path}`);
   }
   const run: Run = {};
   for (const [qid, l] of lists) run[qid] = { ids: l.ids, scores: Float64Array.from(l.scores) };

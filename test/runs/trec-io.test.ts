@@ -36,7 +36,7 @@ test('writeRun: ranked by score, ties by doc id, ranks from 1; the score column 
   assert.equal(rawScoresPath(p), `${p}.scores`);
   assert.equal(
     readFileSync(rawScoresPath(p), 'utf8'),
-    ['de-q1 de-z 1.00000000', 'de-q1 en-a 0.500000000', 'de-q1 en-b 0.500000000', 'de-q1 en-c 0.250000000', 'de-q0 x -2.00000000', ''].join('\n'),
+    ['de-z 1.00000000', 'en-a 0.500000000', 'en-b 0.500000000', 'en-c 0.250000000', 'x -2.00000000', ''].join('\n'),
   );
   assert.deepEqual([w.lines, w.rawScores.lines, w.rawScores.path], [5, 5, `${p}.scores`]);
   // readRun: raw scores by default, the score column on request
@@ -48,14 +48,14 @@ test('readRun: a raw-scores file that does not match its run is an error naming 
   const p = tmp('stale.run');
   writeRun(p, { q1: { ids: ['a', 'b'], scores: [2, 1] }, q2: { ids: ['c'], scores: [5] } }, { tag: 't' });
   const raw = rawScoresPath(p);
-  writeFileSync(raw, 'q1 a 2\nq1 x 1\nq2 c 5\n');
-  assert.throws(() => readRun(p), new RegExp(`${raw}:2: 'q1 x' where .*stale\\.run has 'q1 b'; the raw scores belong to another run file`));
-  writeFileSync(raw, 'q1 a 2\nq1 b 1\n');
-  assert.throws(() => readRun(p), /has 0 lines of query 'q2', .* 1; the raw scores belong to another run file/);
-  writeFileSync(raw, 'q1 a 2\nq1 b 1\nq2 c 5\nq3 d 1\n');
-  assert.throws(() => readRun(p), /:4: query 'q3' is not in/);
-  writeFileSync(raw, 'q1 a 2\nq1 b 1 x\nq2 c 5\n');
-  assert.throws(() => readRun(p), /:2: expected 3 fields 'qid docno score', found 4/);
+  writeFileSync(raw, 'a 2\nx 1\nc 5\n');
+  assert.throws(() => readRun(p), new RegExp(`${raw}:2: doc 'x' where .*stale\\.run has 'q1 b'; the raw scores belong to another run file`));
+  writeFileSync(raw, 'a 2\nb 1\n');
+  assert.throws(() => readRun(p), /ends before line 1 of query 'q2' of .*stale\.run; the raw scores belong/);
+  writeFileSync(raw, 'a 2\nb 1\nc 5\nd 1\n');
+  assert.throws(() => readRun(p), /:4: more lines than/);
+  writeFileSync(raw, 'a 2\nb 1 x\nc 5\n');
+  assert.throws(() => readRun(p), /:2: expected 2 fields 'docno score', found 3/);
   unlinkSync(raw);
   assert.deepEqual(Array.from(readRun(p).q1.scores), [2, 1]);
 });
