@@ -7,7 +7,7 @@ import { TIE_POLICIES, type TiePolicy } from '../runs/ranking.js';
 import { langFromId, readPoolLanguages, scoreRun } from '../eval/score-run.js';
 import { xlError } from '../util/errors.js';
 import { list } from './options.js';
-import { checkExists, checkMetricNames, checkOutputDir } from './validate.js';
+import { checkExists, checkMetricNames, checkOutputDir, usageError } from './validate.js';
 
 /** A row of `score --out`: a metric row plus how it was scored (extra fields of metrics.json). */
 interface ScoreRow extends MetricRow {
@@ -46,7 +46,7 @@ export function scoreCommand(): Command {
       checkExists('xlalign score', '--qrels', opts.qrels, 'file');
       if (opts.pool) checkExists('xlalign score', '--pool', opts.pool, 'file');
       if (opts.metrics) checkMetricNames('xlalign score', list(opts.metrics));
-      if (!(TIE_POLICIES as readonly string[]).includes(opts.ties)) throw xlError('xlalign score', `--ties '${opts.ties}'; use ${TIE_POLICIES.join(' or ')}`);
+      if (!(TIE_POLICIES as readonly string[]).includes(opts.ties)) throw usageError('xlalign score', `--ties '${opts.ties}'; use ${TIE_POLICIES.join(' or ')}`);
       if (opts.out) checkOutputDir('xlalign score', '--out', opts.out);
       const langs = opts.langs ? list(opts.langs) : [];
       const pool = opts.pool ? readPoolLanguages(resolve(opts.pool)) : undefined;
