@@ -1,16 +1,16 @@
 /**
  * Metrics benchmark: a seeded Q x depth TREC run + qrels on disk, read back with
- * `readRun` / `readQrels` and evaluated with `evaluate`, timed end to end (the figure to
- * compare with trec_eval), then checked against evaluating the in-memory run directly.
+ * `readRun` / `readQrels` and evaluated with `evaluate`, timed end to end, then checked
+ * against evaluating the in-memory run directly; and trec_eval, built from the vendored
+ * source (test/tools/trec_eval), on the same files in the same run ({@link benchTrecEval}).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { availableParallelism } from 'node:os';
-import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { evaluate } from '../lib/metrics/evaluate.js';
-import { readQrels, readRun, readRunReference, writeQrels, writeRun } from '../lib/runs/trec-io.js';
+import { rawScoresPath, readQrels, readRun, writeQrels, writeRun } from '../lib/runs/trec-io.js';
+import { trecEvalBinary, trecMeasure } from '../test/tools/trec-eval.js';
 import type { Qrels } from '../lib/runs/types.js';
 import type { Run } from '../lib/runs/types.js';
 import { createRng } from '../lib/util/rng.js';
@@ -71,13 +71,16 @@ export function syntheticRun(p: MetricsParams): { run: Run; qrels: Qrels } {
   return { run, qrels };
 }
 
-/** Write the synthetic run and qrels under `dir`; returns paths, sizes and write time. */
+/**
+ * Write the synthetic run and qrels under `dir` as eval exports them (the score column in
+ * the metrics' order, raw scores beside it); returns paths, sizes and write time.
+ */
 export function writeMetricsFixture(dir: string, p: MetricsParams) {
   const { run, qrels } = syntheticRun(p);
   const runPath = join(dir, `bench-${p.queries}x${p.depth}.run`);
   const qrelsPath = join(dir, `bench-${p.queries}.qrels`);
   const t = performance.now();
-  writeRun(runPath, run, { tag: 'bench' });
+  writeRun(runPath, run, { tag: 'bench', qrels });
   writeQrels(qrelsPath, qrels);
   return { runPath, qrelsPath, runBytes: statSync(runPath).size, writeSeconds: (performance.now() - t) / 1000 };
 }
@@ -98,43 +101,28 @@ export interface MetricsResult extends MetricsParams {
   /** Per-query values that differ between the file path and the in-memory path (want 0). */
   mismatches: number;
   inMemoryEvaluateSeconds: number;
-  /** Run-file parse speed of readRun (default: one thread), MB (1e6 bytes) per wall second. */
+  /** Run-file parse speed of readRun (the run file alone, as trec_eval reads it), MB (1e6 bytes) per wall second. */
   parseMBps: number;
-  /** The same file parsed with `threads: availableParallelism()` (worker threads): seconds, CPU seconds, MB/s. */
-  parseParallelSeconds: number;
-  parseParallelCpuSeconds: number;
-  parseParallelMBps: number;
-  parseParallelThreads: number;
-  /** Whether both parses gave the same Run (ids, scores, query order). */
-  parsedIdentical: boolean;
   /** readRun alone (no qrels): wall seconds and CPU seconds. */
   parseRunSeconds: number;
   parseRunCpuSeconds: number;
-  /**
-   * The same file parsed by `readRunReference` (the line-callback parser readRun used before
-   * issue 13 item 9), last in this process, with readRun's Runs alive (a bigger heap: garbage
-   * collection costs more than in a fresh process; `npx tsx bench/metrics.ts --parse FILE`
-   * compares the two parsers each in a fresh process).
-   */
-  parseReferenceSeconds: number;
-  parseReferenceCpuSeconds: number;
-  parseReferenceMBps: number;
-  /** Whether readRun and readRunReference gave the same Run (ids, bit-identical scores, query order). */
-  referenceIdentical: boolean;
+  /** readRun with the raw scores read back from the `.scores` file beside the run: wall seconds, bytes of that file. */
+  parseWithRawScoresSeconds: number;
+  rawScoresBytes: number;
 }
 
 /**
  * Time `readRun` + `readQrels` + `evaluate` on the files written by
- * {@link writeMetricsFixture}, then regenerate the same run in memory (same seed), evaluate
- * it and count per-query differences. Run it in a fresh process so the timing does not pay
- * for the generator's heap.
+ * {@link writeMetricsFixture} (the run file's score column, as trec_eval reads it), then
+ * regenerate the same run in memory (same seed), evaluate it and count per-query
+ * differences. Run it in a fresh process so the timing does not pay for the generator's heap.
  */
 export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: MetricsParams): MetricsResult {
   const cpuSec = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
   let t = performance.now();
   let cpu = process.cpuUsage();
   const tRun = performance.now();
-  const run = readRun(files.runPath);
+  const run = readRun(files.runPath, { rawScores: false });
   const runParseSeconds = (performance.now() - tRun) / 1000;
   const parseRunCpuSeconds = cpuSec(process.cpuUsage(cpu));
   const qrels = readQrels(files.qrelsPath);
@@ -158,34 +146,17 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
   }
   for (const m of BENCH_METRICS) if (fromFile.mean[m] !== inMemory.mean[m]) mismatches++;
   const runBytes = statSync(files.runPath).size;
-  const parseParallelThreads = availableParallelism();
   t = performance.now();
-  cpu = process.cpuUsage();
-  const par = readRun(files.runPath, { threads: parseParallelThreads });
-  const parseParallelSeconds = (performance.now() - t) / 1000;
-  const parseParallelCpuSeconds = cpuSec(process.cpuUsage(cpu));
-  const parsedIdentical = isDeepStrictEqual(Object.keys(par), Object.keys(run)) && isDeepStrictEqual(par, run);
-  t = performance.now();
-  cpu = process.cpuUsage();
-  const reference = readRunReference(files.runPath);
-  const parseReferenceSeconds = (performance.now() - t) / 1000;
-  const parseReferenceCpuSeconds = cpuSec(process.cpuUsage(cpu));
-  const referenceIdentical = isDeepStrictEqual(Object.keys(reference), Object.keys(run)) && isDeepStrictEqual(reference, run);
+  readRun(files.runPath);
+  const parseWithRawScoresSeconds = (performance.now() - t) / 1000;
   return {
     parseRunSeconds: runParseSeconds,
     parseRunCpuSeconds,
-    parseReferenceSeconds,
-    parseReferenceCpuSeconds,
-    parseReferenceMBps: runBytes / 1e6 / parseReferenceSeconds,
-    referenceIdentical,
     parseMBps: runBytes / 1e6 / runParseSeconds,
-    parseParallelSeconds,
-    parseParallelCpuSeconds,
-    parseParallelMBps: runBytes / 1e6 / parseParallelSeconds,
-    parseParallelThreads,
-    parsedIdentical,
+    parseWithRawScoresSeconds,
+    rawScoresBytes: statSync(rawScoresPath(files.runPath)).size,
     ...p,
-    runBytes: statSync(files.runPath).size,
+    runBytes,
     lines,
     parseSeconds,
     evaluateSeconds,
@@ -199,40 +170,70 @@ export function benchMetrics(files: { runPath: string; qrelsPath: string }, p: M
   };
 }
 
-/** One parse of `path` by `parser` in this process: wall and CPU seconds, MB/s, query count. */
-export function benchParseOnce(path: string, parser: 'readRun' | 'readRunReference') {
-  const parse = parser === 'readRun' ? readRun : readRunReference;
+/** The metrics of {@link BENCH_METRICS} that trec_eval has, on the bench's whole-ranking file. */
+export const TREC_EVAL_METRICS = BENCH_METRICS.filter((m) => trecMeasure(m) !== undefined);
+
+/**
+ * trec_eval (built from the vendored source; the build is not timed) on the same run and
+ * qrels files, with the measures of {@link TREC_EVAL_METRICS}: wall seconds, CPU seconds and
+ * peak RSS from /usr/bin/time when it is there, and its means (4 decimals) beside ours.
+ */
+export function benchTrecEval(files: { runPath: string; qrelsPath: string }, ours: Record<string, number>) {
+  const bin = trecEvalBinary();
+  const args = [...TREC_EVAL_METRICS.map((m) => ['-m', trecMeasure(m)!.arg]).flat(), files.qrelsPath, files.runPath];
+  const timed = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const useTime = timed.status === 0 && /TIME /.test(timed.stderr ?? '');
+  const t = performance.now();
+  const out = useTime ? timed.stdout : execFileSync(bin, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = (performance.now() - t) / 1000;
+  const m = useTime ? /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(timed.stderr)! : undefined;
+  const means: Record<string, number> = {};
+  for (const line of out.split('\n')) {
+    const [name, q, v] = line.trim().split(/\s+/);
+    if (q === 'all') means[name] = Number(v);
+  }
+  const agree: Record<string, boolean> = {};
+  for (const metric of TREC_EVAL_METRICS) agree[metric] = Math.abs(means[trecMeasure(metric)!.printed] - ours[metric]) <= 5e-5 + 1e-12;
+  return {
+    seconds: m ? Number(m[1]) : wall,
+    cpuSeconds: m ? Number(m[2]) + Number(m[3]) : undefined,
+    peakRssMiB: m ? Number(m[4]) / 1024 : undefined,
+    measures: TREC_EVAL_METRICS.map((x) => trecMeasure(x)!.arg),
+    means,
+    agree,
+    build: 'make with the vendored Makefile (gcc, its CFLAGS: -g, no -O)',
+  };
+}
+
+/** One parse of `path` by readRun (the run file alone) in this process: wall and CPU seconds, MB/s, query count. */
+export function benchParseOnce(path: string) {
   const t = performance.now();
   const cpu = process.cpuUsage();
-  const run = parse(path);
+  const run = readRun(path, { rawScores: false });
   const seconds = (performance.now() - t) / 1000;
   const c = process.cpuUsage(cpu);
   const bytes = statSync(path).size;
-  return { parser, seconds, cpuSeconds: (c.user + c.system) / 1e6, MBps: bytes / 1e6 / seconds, cpuMBps: bytes / 1e6 / ((c.user + c.system) / 1e6), queries: Object.keys(run).length };
+  return { seconds, cpuSeconds: (c.user + c.system) / 1e6, MBps: bytes / 1e6 / seconds, cpuMBps: bytes / 1e6 / ((c.user + c.system) / 1e6), queries: Object.keys(run).length };
 }
 
 // Focused parse bench: `npx tsx bench/metrics.ts --parse FILE [REPEATS]` parses FILE with
-// readRunReference and readRun alternately, each in a fresh process (same heap state), and
-// prints every measurement and the medians (MB = 1e6 bytes).
+// readRun, each time in a fresh process, and prints every measurement and the median
+// (MB = 1e6 bytes).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [flag, file, arg] = process.argv.slice(2);
   if (flag === '--parse-one') {
-    console.log(JSON.stringify(benchParseOnce(file, arg as 'readRun' | 'readRunReference')));
+    console.log(JSON.stringify(benchParseOnce(file)));
   } else if (flag === '--parse' && file) {
     const repeats = Number(arg ?? 3);
-    const got: Record<string, ReturnType<typeof benchParseOnce>[]> = { readRunReference: [], readRun: [] };
+    const got: ReturnType<typeof benchParseOnce>[] = [];
     for (let r = 0; r < repeats; r++) {
-      for (const parser of ['readRunReference', 'readRun'] as const) {
-        const out = execFileSync(process.execPath, ['--import', 'tsx', process.argv[1], '--parse-one', file, parser], { encoding: 'utf8' });
-        const m = JSON.parse(out.trim().split('\n').at(-1)!);
-        got[parser].push(m);
-        console.log(`${parser}: ${m.MBps.toFixed(1)} MB/s (${m.seconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} CPU-s = ${m.cpuMBps.toFixed(1)} MB per CPU-s)`);
-      }
+      const out = execFileSync(process.execPath, ['--import', 'tsx', process.argv[1], '--parse-one', file], { encoding: 'utf8' });
+      const m = JSON.parse(out.trim().split('\n').at(-1)!);
+      got.push(m);
+      console.log(`readRun: ${m.MBps.toFixed(1)} MB/s (${m.seconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} CPU-s = ${m.cpuMBps.toFixed(1)} MB per CPU-s)`);
     }
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    for (const parser in got) {
-      console.log(`median ${parser}: ${median(got[parser].map((m) => m.MBps)).toFixed(1)} MB/s wall, ${median(got[parser].map((m) => m.cpuMBps)).toFixed(1)} MB per CPU-s`);
-    }
+    console.log(`median readRun: ${median(got.map((m) => m.MBps)).toFixed(1)} MB/s wall, ${median(got.map((m) => m.cpuMBps)).toFixed(1)} MB per CPU-s`);
   } else {
     console.error('usage: npx tsx bench/metrics.ts --parse FILE [REPEATS]');
     process.exit(2);

@@ -57,6 +57,7 @@ export * from './eval/run-evaluation.js';
 export * from './eval/run-volume.js';
 export * from './eval/compare.js';
 export * from './eval/bootstrap.js';
+export * from './eval/score-run.js';
 
 // Alignment training: what a researcher drives (heads, losses, the loop, samples). The
 // numerical kernels (infoNCE/JSD on score matrices, matrix ops, batching, the static table's

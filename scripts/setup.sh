@@ -3,7 +3,8 @@
 #   1. Debian packages: Jupyter (notebook, nbconvert, ipykernel), Chromium (figure export) and
 #      PyTorch with NumPy (the independent reference of the transformer encoder's forward and
 #      gradients in test/models/transformer, and the PyTorch side of `npm run bench`),
-#      installed only when missing. Jupyter comes from Debian's /usr/bin/python3; a pyenv or
+#      installed only when missing; gcc and make build the vendored trec_eval the tests
+#      compare the metrics with (test/tools/trec_eval). Jupyter comes from Debian's /usr/bin/python3; a pyenv or
 #      venv `python3` earlier on PATH is not used.
 #   2. npm ci when node_modules is missing.
 #   3. npm run build: notebooks load the compiled library from dist/ (tslab compiles cells
@@ -25,6 +26,8 @@ need=()
 [ -x /usr/bin/jupyter-nbconvert ] || need+=(jupyter-nbconvert)
 "$PY" -c 'import ipykernel' 2>/dev/null || need+=(python3-ipykernel)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v gcc >/dev/null && [ -e /usr/include/stdio.h ] || need+=(gcc libc6-dev)
+command -v make >/dev/null || need+=(make)
 "$PY" -c 'import torch, numpy' 2>/dev/null || need+=(python3-torch python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

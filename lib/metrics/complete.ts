@@ -40,9 +40,9 @@ export function complete(qrels: Qrels, run: Run, options: { k?: number } = {}): 
   return perQuery(qrels, run, (r) => completeDefined(r.rel, r.ideal.length, options.k));
 }
 
-/** Complete@k of one query, NaN (undefined) when it has more than k relevant documents. @example completeDefined([1, 1], 2, 1) // NaN */
+/** Complete@k of one query, NaN (undefined) when it has more than k relevant documents or none. @example completeDefined([1, 1], 2, 1) // NaN */
 export function completeDefined(rel: ArrayLike<number>, nRelevant: number, k?: number): number {
-  return k !== undefined && nRelevant > k ? Number.NaN : completeAtK(rel, nRelevant, k);
+  return nRelevant === 0 || (k !== undefined && nRelevant > k) ? Number.NaN : completeAtK(rel, nRelevant, k);
 }
 
 /** Registry entry: `complete` and `complete@k`, defined for queries with at most k relevant documents; `complete@10` is in the default set. */

@@ -6,7 +6,7 @@
 import type { IdLanguages, Qrels } from '../runs/types.js';
 import type { Run } from '../runs/types.js';
 import { xlError } from '../util/errors.js';
-import { createRankScratch, evaluatedQueries, rankQuery } from '../runs/ranking.js';
+import { createRankScratch, evaluatedQueries, rankQuery, type TiePolicy } from '../runs/ranking.js';
 import { longestRanking, median } from './max-rank.js';
 import { parseMetric, SUPPORTED_METRICS, DEFAULT_METRICS, METRICS } from './registry.js';
 import type { QueryContext } from './definition.js';
@@ -28,6 +28,18 @@ export interface EvaluateOptions {
    * `maxr_norm`. Default: the query's ranking length (right for whole-pool runs).
    */
   candidates?: Readonly<Record<string, number>>;
+  /**
+   * How equal scores are ordered (`lib/runs/ranking.ts`): `pessimistic` (default, xlalign's
+   * policy) or `trec_eval` (document id descending, as trec_eval; `xlalign score`'s default).
+   */
+  ties?: TiePolicy;
+  /**
+   * The queries to score. Default: the queries of `qrels` with at least one relevant
+   * document ({@link evaluatedQueries}). A listed query judged only non-relevant scores 0 on
+   * nDCG, RR, R, P and AP (as in trec_eval) and is undefined for the other metrics; one
+   * absent from `qrels` is an error.
+   */
+  queries?: readonly string[];
 }
 
 /** Result of {@link evaluate}. */
@@ -36,17 +48,19 @@ export interface Evaluation {
   mean: Record<string, number>;
   /** Per query id, per metric name, the query's score (absent where undefined). */
   perQuery: Record<string, Record<string, number>>;
+  /** Per metric, the number of queries its aggregate is over (where it is defined). */
+  counts: Record<string, number>;
 }
 
 /**
  * Score `run` against `qrels` with the named metrics and aggregate over queries.
  *
- * Queries: those of `qrels` with at least one relevant document (relevance > 0); queries of
- * the run not among them are ignored. A query absent from the run counts as an empty
+ * Queries: those of `qrels` with at least one relevant document (relevance > 0), or
+ * `options.queries`; queries of the run not among them are ignored. A query absent from the run counts as an empty
  * ranking: 0 for nDCG, RR, R, P, AP and Complete; for MaxR the rank (longest ranking in the
  * run) + 1, Infinity for an empty run; it is left out of the pivot metrics. Every ranking is
- * sorted once with the pessimistic tie policy of `lib/runs/ranking.ts` and shared by all
- * metrics.
+ * sorted once with the tie policy of `lib/runs/ranking.ts` (pessimistic unless
+ * `options.ties` is `trec_eval`) and shared by all metrics.
  *
  * Aggregates: each metric's registry entry says mean or median (`maxr.median`); the
  * aggregate is over the queries where the metric is defined, NaN when none is.
@@ -66,7 +80,7 @@ export interface Evaluation {
 export function evaluate(qrels: Qrels, run: Run, metrics: readonly string[], options: EvaluateOptions = {}): Evaluation {
   const specs = metrics.map(parseMetric);
   const pivot = options.pivot ?? 'en';
-  const { languages, candidates } = options;
+  const { languages, candidates, ties = 'pessimistic' } = options;
   const needLangs = specs.find((s) => s.definition.needsLanguages);
   if (needLangs && !languages) {
     throw xlError('evaluate', `metric '${needLangs.name}' needs options.languages (the language of every query and document id, e.g. poolLanguages(pool)); ids are never parsed for a language`);
@@ -76,8 +90,9 @@ export function evaluate(qrels: Qrels, run: Run, metrics: readonly string[], opt
   const perQuery: Record<string, Record<string, number>> = {};
   const values: number[][] = specs.map(() => []);
   const scratch = createRankScratch();
-  for (const qid of evaluatedQueries(qrels)) {
-    const ranked = rankQuery(qid, run[qid], qrels[qid], scratch);
+  for (const qid of options.queries ?? evaluatedQueries(qrels)) {
+    if (!Object.hasOwn(qrels, qid)) throw xlError('evaluate', `options.queries lists '${qid}', which has no judgments in the qrels`);
+    const ranked = rankQuery(qid, run[qid], qrels[qid], scratch, ties);
     const inRun = run[qid] !== undefined;
     const length = inRun ? ranked.rel.length : absentLength;
     const c: QueryContext = {
@@ -100,8 +115,10 @@ export function evaluate(qrels: Qrels, run: Run, metrics: readonly string[], opt
     perQuery[qid] = row;
   }
   const mean: Record<string, number> = {};
+  const counts: Record<string, number> = {};
   specs.forEach((s, j) => {
     const v = values[j];
+    counts[s.name] = v.length;
     if (s.definition.aggregate === 'median') mean[s.name] = median(v);
     else {
       let sum = 0;
@@ -109,5 +126,5 @@ export function evaluate(qrels: Qrels, run: Run, metrics: readonly string[], opt
       mean[s.name] = v.length > 0 ? sum / v.length : Number.NaN;
     }
   });
-  return { mean, perQuery };
+  return { mean, perQuery, counts };
 }

@@ -12,8 +12,15 @@
  * 3. then by document id (ascending, code-unit order), so that the result is deterministic.
  *
  * A retriever gains nothing from ties: a constant-score retriever gets the worst value of
- * every metric. (trec_eval breaks ties by document id only, in reverse; ranx keeps the input
- * order. Both can reward ties by luck; the pessimistic policy cannot.)
+ * every metric. (trec_eval breaks ties by document id only, descending in byte order; ranx
+ * keeps the input order. Both can reward ties by luck; the pessimistic policy cannot.)
+ *
+ * The second policy, {@link TiePolicy} `trec_eval`, is trec_eval's own (form_res_rels.c,
+ * `comp_sim_docno`): score descending, then document id **descending** in UTF-8 byte order
+ * ({@link compareUtf8}). `xlalign score` uses it by default for foreign run files, so that
+ * its numbers are trec_eval's; everything xlalign ranks itself (eval, the exported run
+ * files, `--run-depth`) uses the pessimistic policy, and the exported files encode that order
+ * in their score column, so trec_eval reproduces it (see `writeRun`).
  *
  * Excluded documents are simply absent from the ranking (the pool builder removes them), so
  * metrics need no notion of exclusions. Document ids within one ranking must be unique.
@@ -30,6 +37,37 @@ import { xlError } from '../util/errors.js';
  */
 export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * How equal scores are ordered: `pessimistic` (xlalign's metrics: non-relevant first, then
+ * id ascending) or `trec_eval` (id descending in UTF-8 byte order, as trec_eval).
+ */
+export type TiePolicy = 'pessimistic' | 'trec_eval';
+
+/** The tie policies, for option checks. */
+export const TIE_POLICIES: readonly TiePolicy[] = ['pessimistic', 'trec_eval'];
+
+/**
+ * Document ids in UTF-8 byte order (C's `strcmp` on UTF-8, what trec_eval compares), without
+ * encoding: UTF-16 code-unit order except that surrogates (code points above U+FFFF, 4 UTF-8
+ * bytes) sort after U+E000..U+FFFF (3 bytes).
+ * @example ['\u{1F600}', '\uFF01'].sort(compareUtf8) // ['\uFF01', '\u{1F600}'] (code units would give the reverse)
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // surrogates D800-DFFF move above E000-FFFF
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /**
@@ -99,6 +137,7 @@ export function createRankScratch(): RankScratch {
  * @param scratch - optional buffers from {@link createRankScratch}; when given, `rel` and
  *   `order` of the result are views into them, valid only until the next call with the
  *   same scratch.
+ * @param ties - the tie policy (default `pessimistic`; `trec_eval`: id descending, byte order).
  * @throws XlalignError when `scores` and `ids` differ in length, a score is NaN, or a
  *   relevant document id appears twice in the ranking.
  * @example
@@ -110,6 +149,7 @@ export function rankQuery(
   ranking: Ranking | undefined,
   judgments: Record<string, number> | undefined,
   scratch?: RankScratch,
+  ties: TiePolicy = 'pessimistic',
 ): RankedQuery {
   const ideal = idealRelevance(judgments);
   if (!ranking) return { rel: new Float64Array(0), order: new Uint32Array(0), ids: [], ideal };
@@ -168,9 +208,19 @@ export function rankQuery(
     }
   }
   for (let i = 0; i < n; i++) order[i] = i;
-  // Tie order within equal scores: relevance ascending, then id ascending.
-  const tie = (a: number, b: number): number => rel0[a] - rel0[b] || compareIds(ids[a], ids[b]);
-  if (!strict && descending) {
+  // Tie order within equal scores: relevance ascending, then id ascending (pessimistic), or
+  // id descending in byte order (trec_eval).
+  const trec = ties === 'trec_eval';
+  if (!trec && ties !== 'pessimistic') throw xlError('rankQuery', `ties = '${ties}'; use one of ${TIE_POLICIES.join(', ')}`);
+  const tie = trec ? (a: number, b: number): number => compareUtf8(ids[b], ids[a]) : (a: number, b: number): number => rel0[a] - rel0[b] || compareIds(ids[a], ids[b]);
+  if (!strict && descending && trec) {
+    for (let s0 = 0; s0 < n; ) {
+      let e = s0 + 1;
+      while (e < n && scores[e] === scores[s0]) e++;
+      if (e - s0 > 1) order.subarray(s0, e).sort(tie);
+      s0 = e;
+    }
+  } else if (!strict && descending) {
     // Already sorted by score (e.g. a retriever's output with a long tail of equal scores):
     // order each run of tied scores on its own, in linear time when its non-relevant
     // documents already come in id order (then only the few relevant ones are sorted).
@@ -227,8 +277,8 @@ function duplicate(qid: string, id: string) {
  * @throws XlalignError as {@link rankQuery}.
  * @example rankOrder('q', { ids: ['a', 'b', 'c'], scores: [1, 2, 2] }, { b: 1 }) // Uint32Array [2, 1, 0]
  */
-export function rankOrder(qid: string, ranking: Ranking, judgments?: Record<string, number>): Uint32Array {
-  return rankQuery(qid, ranking, judgments).order;
+export function rankOrder(qid: string, ranking: Ranking, judgments?: Record<string, number>, ties: TiePolicy = 'pessimistic'): Uint32Array {
+  return rankQuery(qid, ranking, judgments, undefined, ties).order;
 }
 
 /**

@@ -2,27 +2,35 @@
  * TREC run and qrels files, the formats trec_eval and ranx read:
  *
  * - run:   `qid Q0 docno rank score tag` (one line per retrieved document);
- * - qrels: `qid iter docno rel` (`iter` is ignored, written as `0`).
+ * - qrels: `qid iter docno rel` (`iter` is ignored, written as `0`);
+ * - raw scores (written by {@link writeRun} beside a run, {@link rawScoresPath}):
+ *   `docno score`, one line per run line, in the run's line order (`paste -d ' ' x.run
+ *   x.run.scores` puts them side by side).
  *
  * Fields are separated by any run of spaces or tabs; `\r\n` line ends and blank lines are
  * accepted. Ids must not contain whitespace.
  *
- * Hand-written rather than a CSV library: the readers must parse a 100,000-query x 100-doc
- * run (10 M lines, ~300 MB) in a few seconds, so they read the file in large chunks, split
- * the bytes themselves (no per-line regex, no per-line string for the line itself), reuse
- * the query id string while it repeats, intern document ids by their bytes (see
- * `IdInterner`: one string per distinct id), and parse scores with an exact fast path
- * (`readRunReference` is the simpler per-line parser they are tested against). Writers
- * stream to a temporary file beside the target and rename it at the end (atomic, like
+ * Why a run file's score column is not the retriever's score: trec_eval (and every tool that
+ * re-sorts by score) orders tied scores by document id, xlalign's metrics pessimistically
+ * (`lib/runs/ranking.ts`). So the score column {@link writeRun} prints encodes the evaluated
+ * order itself (strictly decreasing: n, n-1, ..., 1 for a query's n lines), and trec_eval
+ * on the exported run and qrels reproduces `metrics.json`, ties included; the retriever's raw
+ * scores go to the `.scores` file beside it, which {@link readRun} reads back.
+ *
+ * Hand-written rather than a CSV library: the reader must parse a 100,000-query x 100-doc
+ * run (10 M lines, ~300 MB) in a few seconds, so it reads the file in large chunks, splits
+ * the bytes itself (no per-line regex, no per-line string for the line itself), reuses the
+ * query id string while it repeats, interns document ids by their bytes (see `IdInterner`:
+ * one string per distinct id), and parses scores with an exact fast path (the tests check it
+ * against a plain per-line parser, test/helpers/trec-reference.ts). Writers stream to a
+ * temporary file beside the target and rename it at the end (atomic, like
  * `writeFileAtomic`, without holding a 300 MB string in memory).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { ParsedRange } from './trec-parse-worker.js';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { constants as zlibConstants, gzipSync } from 'node:zlib';
-import { decode, IdCache, IdInterner, isGzipPath, packId, parseNumber, sameBytes, scanBlocks, scanFields, scanLines } from './trec-scan.js';
+import { decode, IdInterner, isGzipPath, packId, parseNumber, sameBytes, scanBlocks, scanFields, scanLines } from './trec-scan.js';
 import { xlError } from '../util/errors.js';
 import type { Exclusions } from './types.js';
 import type { Qrels } from './types.js';
@@ -40,7 +48,7 @@ export interface WriteRunOptions {
    * see `lib/runs/ranking.ts`); without them ties are ordered by doc id. Default: none.
    */
   qrels?: Qrels;
-  /** Significant digits of the scores (default 9: round-trips any float32). */
+  /** Significant digits of the raw scores in the `.scores` file (default 9: round-trips any float32). */
   digits?: number;
 }
 
@@ -51,16 +59,11 @@ export interface ReadOptions {
   /** Bytes read per `readSync` (default 16 MiB); grows by itself for longer lines. */
   chunkSize?: number;
   /**
-   * readRun: threads for a large plain file (this one plus `threads - 1` workers). Default 1:
-   * measured on the shared 2-core machine, the parallel path used 1.5-1.7x the CPU seconds of
-   * one thread (interning 200k random ids is memory-bound) and was slower under load; pass
-   * `defaultThreads()` on an idle many-core machine.
+   * readRun: take the scores from the raw-scores file beside the run ({@link rawScoresPath})
+   * when there is one (default true). `false`: the run file's own score column, the one
+   * trec_eval reads (what `xlalign score` scores).
    */
-  threads?: number;
-  /** readRun: files from this size up are parsed by worker threads (default 32 MiB). */
-  parallelMinBytes?: number;
-  /** readRun: told how the file was parsed: `parallel` (n threads) or `single` (with the reason when workers could not load). */
-  onMode?: (mode: 'parallel' | 'single', detail: string) => void;
+  rawScores?: boolean;
 }
 
 function readChunk(where: string, options: ReadOptions): number {
@@ -78,6 +81,19 @@ export interface WrittenFile {
   sha256: string;
   /** Lines written (uncompressed). */
   lines: number;
+}
+
+/** What {@link writeRun} put on disk: the run file, and the raw-scores file beside it. */
+export interface WrittenRun extends WrittenFile {
+  rawScores: WrittenFile;
+}
+
+/**
+ * The raw-scores file of a run file: `x.run` -> `x.run.scores`, `x.run.gz` -> `x.run.scores.gz`.
+ * @example rawScoresPath('runs/bm25/mixed.de.run') // 'runs/bm25/mixed.de.run.scores'
+ */
+export function rawScoresPath(runPath: string): string {
+  return isGzipPath(runPath) ? `${runPath.slice(0, -3)}.scores.gz` : `${runPath}.scores`;
 }
 
 export { isGzipPath };
@@ -162,29 +178,37 @@ function hasSpace(s: string): boolean {
 }
 
 /**
- * Write a run in TREC format, each query's documents ranked by score descending, ties by
- * the metrics' policy (non-relevant first when `qrels` is given, then doc id ascending);
- * ranks start at 1. Queries appear in the run's key order.
+ * Write a run in TREC format, each query's documents in the metrics' order: by score
+ * descending, ties by the metrics' policy (non-relevant first when `qrels` is given, then doc
+ * id ascending; `lib/runs/ranking.ts`); ranks start at 1. Queries appear in the run's key
+ * order.
  *
- * Scores are printed with `digits` significant digits (`toPrecision`), so float32 scores
- * read back bit-exactly (float64 scores are rounded to 9 digits).
+ * The score column encodes that order: a query's n lines get n, n-1, ..., 1, so a tool that
+ * re-sorts by score (trec_eval: ties by document id) sees exactly the order the metrics
+ * scored, and trec_eval on the file and the qrels gives `evaluate`'s numbers, ties included.
+ * The retriever's raw scores go to the raw-scores file beside it ({@link rawScoresPath}:
+ * `docno score` a line, in the run's line order, `digits` significant digits, so float32
+ * scores read back bit-exactly; the docno lets a reader check that the two files belong
+ * together); {@link readRun} reads them back.
  *
- * A path ending in `.gz` is written gzip-compressed ({@link readRun} reads it back
- * transparently; `zcat f.run.gz | trec_eval ...` for other tools). Returns the bytes and
- * sha256 on disk and the line count (for completeness checks of resumed runs).
+ * A path ending in `.gz` is written gzip-compressed, and its raw scores too ({@link readRun}
+ * reads both transparently; `zcat f.run.gz | trec_eval ...` for other tools). Returns the
+ * bytes, sha256 and line count of the run file and of the raw-scores file (for completeness
+ * checks of resumed runs).
  *
  * @throws XlalignError when the tag or an id is empty or has whitespace, a ranking's ids and
  *   scores differ in length, or a score is NaN.
  * @example
- * writeRun('runs/bm25.de.trec', run, { tag: 'bm25', exclude: pool.exclude });
+ * writeRun('runs/bm25.de.trec', run, { tag: 'bm25', exclude: pool.exclude, qrels: pool.qrels });
  */
-export function writeRun(path: string, run: Run, options: WriteRunOptions): WrittenFile {
+export function writeRun(path: string, run: Run, options: WriteRunOptions): WrittenRun {
   const where = 'writeRun';
   const { tag, exclude, qrels } = options;
   const digits = options.digits ?? 9;
   if (typeof tag !== 'string' || hasSpace(tag)) throw xlError(where, `${path}: tag '${tag}' must be non-empty without whitespace`);
   if (!(Number.isInteger(digits) && digits >= 1 && digits <= 17)) throw xlError(where, `digits = ${digits}; use an integer in 1..17`);
   const out = new AtomicWriter(path);
+  const raw = new AtomicWriter(rawScoresPath(path));
   try {
     for (const qid in run) {
       if (hasSpace(qid)) throw xlError(where, `${path}: query id '${qid}' must be non-empty without whitespace`);
@@ -205,15 +229,21 @@ export function writeRun(path: string, run: Run, options: WriteRunOptions): Writ
       const order = Array.from(rankOrder(qid, sub, qrels?.[qid]), (r) => kept[r]);
       const tail = ` ${tag}\n`;
       const head = `${qid} Q0 `;
-      for (let r = 0; r < order.length; r++) {
+      const n = order.length;
+      for (let r = 0; r < n; r++) {
         const i = order[r];
-        out.write(`${head}${ids[i]} ${r + 1} ${scores[i].toPrecision(digits)}${tail}`);
+        out.write(`${head}${ids[i]} ${r + 1} ${n - r}${tail}`);
+        raw.write(`${ids[i]} ${scores[i].toPrecision(digits)}\n`);
       }
-      out.lines += order.length;
+      out.lines += n;
+      raw.lines += n;
     }
-    return out.commit();
+    // the raw scores first: a run file on disk always has its raw scores beside it
+    const rawScores = raw.commit();
+    return { ...out.commit(), rawScores };
   } catch (e) {
     out.abort();
+    raw.abort();
     throw e;
   }
 }
@@ -247,8 +277,7 @@ export function writeQrels(path: string, qrels: Qrels): WrittenFile {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading (the byte-level scanner and number parser live in trec-scan.ts, shared with the
-// parallel parse workers)
+// Reading (the byte-level scanner and number parser live in trec-scan.ts)
 
 /**
  * Read a TREC run file into a {@link Run}: per query, ids and scores (a Float64Array) in
@@ -256,55 +285,78 @@ export function writeQrels(path: string, qrels: Qrels): WrittenFile {
  * rank by score, as trec_eval does); `Q0` and `tag` are ignored. Lines of one query need not
  * be contiguous. A query with an empty ranking has no lines, so it reads back absent.
  *
- * @param options - `chunkSize`: bytes per read (default 16 MiB).
+ * Scores: the raw scores of the raw-scores file beside the run ({@link rawScoresPath}, as
+ * {@link writeRun} writes it) when there is one and `options.rawScores` is not false; each of
+ * its lines must name the document of the run's line at the same place. Else the run file's
+ * score column.
+ *
+ * @param options - `chunkSize`: bytes per read (default 16 MiB); `rawScores` (default true).
  * @throws XlalignError naming the file and line for a line without exactly 6 fields, a rank
- *   that is not an integer or a score that is not a number; or when the file cannot be opened.
+ *   that is not an integer or a score that is not a number, a raw-scores line that does not
+ *   match the run's; or when the file cannot be opened.
  * @example
  * const run = readRun('runs/bm25.de.trec');
  * run['de-q1'].ids[0]; // top document as written
  */
 export function readRun(path: string, options: ReadOptions = {}): Run {
-  const where = 'readRun';
-  const threads = options.threads ?? 1;
-  if (threads > 1 && !isGzipPath(path)) {
-    let size = -1;
-    try {
-      size = statSync(path).size;
-    } catch {
-      // not there: the single-threaded path reports it
-    }
-    if (size >= (options.parallelMinBytes ?? 32 << 20)) {
-      const parallel = readRunParallel(path, size, threads, readChunk(where, options));
-      if (parallel.run) {
-        options.onMode?.('parallel', `${parallel.threads} threads`);
-        return parallel.run;
-      }
-      options.onMode?.('single', parallel.reason ?? '');
-    }
-  }
+  const chunkSize = readChunk('readRun', options);
   const run: Run = {};
-  parseRunInto(run, path, readChunk(where, options));
-  return run;
-}
-
-/**
- * readRun's line parser, the plain way: a callback per line from the generic field
- * splitter (`scanFields`) and a small cache of document ids ({@link IdCache}). Kept as the
- * reference the fast parser is tested against (same Run, same errors), and for benchmarks.
- * @example const run = readRunReference('runs/bm25.de.trec');
- */
-export function readRunReference(path: string, options: ReadOptions = {}): Run {
-  const run: Run = {};
-  const b = new RunBuilder(run, path, 0, new IdCache());
-  scanFields('readRun', path, readChunk('readRun', options), 6, b.onLine, undefined);
+  const b = new RunBuilder(run, path, new IdInterner());
+  const starts = new Int32Array(6);
+  const ends = new Int32Array(6);
+  scanBlocks('readRun', path, chunkSize, (buf, limit, lineNo) => runBlock(b, buf, limit, lineNo, starts, ends));
   b.flush();
+  const rawPath = rawScoresPath(path);
+  if (options.rawScores !== false && existsSync(rawPath)) readRawScores(run, path, rawPath, chunkSize);
   return run;
 }
 
 /**
- * Add one query's lines to the run: a query seen before (its lines not contiguous in the
- * file, or split between two parallel ranges) is extended, in file order.
+ * Replace the scores of `run` (just read from `runPath`, so every `scores` is a writable
+ * Float64Array) by those of its raw-scores file: line i there names the document of line i of
+ * the run (blank lines aside) and gives its raw score. The run's lines are walked in the
+ * order `writeRun` wrote them (the queries in key order, each query's lines together); a run
+ * file in another order, or of another run, fails the docno check.
  */
+function readRawScores(run: Run, runPath: string, rawPath: string, chunkSize: number): void {
+  const where = 'readRun';
+  const qids = Object.keys(run);
+  let qi = 0;
+  let at = 0;
+  const mismatch = `the raw scores belong to another run file (or ${runPath} was changed after writeRun)`;
+  scanFields(where, rawPath, chunkSize, 2, (buf, st, en, nf, line) => {
+    if (nf !== 2) throw xlError(where, `${rawPath}:${line}: expected 2 fields 'docno score', found ${nf}`);
+    while (qi < qids.length && at === run[qids[qi]].ids.length) {
+      qi++;
+      at = 0;
+    }
+    if (qi === qids.length) throw xlError(where, `${rawPath}:${line}: more lines than ${runPath}; ${mismatch}`);
+    const { ids, scores } = run[qids[qi]];
+    if (!bytesEqual(buf, st[0], en[0], ids[at])) {
+      throw xlError(where, `${rawPath}:${line}: doc '${buf.toString('utf8', st[0], en[0])}' where ${runPath} has '${qids[qi]} ${ids[at]}'; ${mismatch}`);
+    }
+    const score = parseNumber(buf, st[1], en[1]);
+    if (Number.isNaN(score)) throw xlError(where, `${rawPath}:${line}: score '${buf.toString('utf8', st[1], en[1])}' is not a number`);
+    (scores as Float64Array)[at++] = score;
+  });
+  while (qi < qids.length && at === run[qids[qi]].ids.length) {
+    qi++;
+    at = 0;
+  }
+  if (qi < qids.length) throw xlError(where, `${rawPath}: ends before line ${at + 1} of query '${qids[qi]}' of ${runPath}; ${mismatch}`);
+}
+
+/** Whether bytes [s, e) of `buf` spell `str` (ASCII compared in place, other text decoded). */
+function bytesEqual(buf: Buffer, s: number, e: number, str: string): boolean {
+  if (e - s === str.length) {
+    let i = 0;
+    while (i < str.length && buf[s + i] === str.charCodeAt(i) && buf[s + i] < 128) i++;
+    if (i === str.length) return true;
+  }
+  return decode(buf, s, e) === str;
+}
+
+/** Add one query's lines to the run: a query seen before (its lines not contiguous in the file) is extended, in file order. */
 function appendRanking(run: Run, qid: string, ids: string[], scores: Float64Array): void {
   const old = run[qid];
   if (!old) {
@@ -319,8 +371,11 @@ function appendRanking(run: Run, qid: string, ids: string[], scores: Float64Arra
 
 /**
  * The state of one run parse: the current query (its id, and its bytes to compare the next
- * line's with), its ids and scores so far; `onLine` is the per-line parser (field count,
- * rank, score checks and their `path:line` errors).
+ * line's with), its ids and scores so far; `onLine` parses one line the plain way (field
+ * count, rank, score checks and their `path:line` errors), for the lines off the fast path
+ * of {@link runBlock}. Scores are written into a shared arena (64 Ki scores per chunk) and
+ * each query's scores are a view of it, and ids go into a reused array copied once per query
+ * (fewer allocations for the garbage collector than one growing array per query).
  */
 class RunBuilder {
   qid = '';
@@ -329,37 +384,21 @@ class RunBuilder {
   ids: string[] = [];
   scores = new Float64Array(1024);
   n = 0;
-  /** Packed mode: the current query's first score in `scores`. */
+  /** The current query's first score in `scores`. */
   private start = 0;
-  /**
-   * @param packed - the fast parser's mode: scores are written into a shared arena (64 Ki
-   *   scores per chunk) and each query's scores are a view of it, and ids go into a reused
-   *   array copied once per query, instead of one growing array and one Float64Array copy per
-   *   query (fewer allocations for the garbage collector).
-   */
   constructor(
     readonly run: Run,
     readonly path: string,
-    readonly lineBase: number,
-    readonly docIds: { get(buf: Buffer, s: number, e: number): string } | IdInterner,
-    private readonly packed = false,
+    readonly docIds: IdInterner,
   ) {}
 
   /** Store the current query's lines in the run (extending it when seen before). */
   flush(): void {
     if (this.prevLen < 0) return;
     const { run, qid, n } = this;
-    let s: Float64Array;
-    let ids: string[];
-    if (this.packed) {
-      s = this.scores.subarray(this.start, this.start + n);
-      this.start += n;
-      ids = this.ids.slice(0, n);
-    } else {
-      s = this.scores.slice(0, n);
-      ids = this.ids;
-    }
-    appendRanking(run, qid, ids, s);
+    const s = this.scores.subarray(this.start, this.start + n);
+    this.start += n;
+    appendRanking(run, qid, this.ids.slice(0, n), s);
   }
 
   /** Start a query whose id is bytes [s, e) (after storing the previous one). */
@@ -373,56 +412,45 @@ class RunBuilder {
     } else {
       this.prevLen = 0; // too long to cache: never equal (qlen > 0), decoded each line
     }
-    if (!this.packed) this.ids = [];
     this.n = 0;
   }
 
   /** Append one (document, score) to the current query. */
   push(id: string, score: number): void {
-    if (this.packed) {
-      const at = this.start + this.n;
-      if (at === this.scores.length) {
-        // a new arena chunk; the current query's scores so far move to its front
-        const bigger = new Float64Array(Math.max(Math.min(2 * this.scores.length, 1 << 16), 2 * this.n));
-        bigger.set(this.scores.subarray(this.start, at));
-        this.scores = bigger;
-        this.start = 0;
-      }
-      this.scores[this.start + this.n] = score;
-      this.ids[this.n++] = id;
-      return;
-    }
-    if (this.n === this.scores.length) {
-      const bigger = new Float64Array(this.scores.length * 2);
-      bigger.set(this.scores);
+    const at = this.start + this.n;
+    if (at === this.scores.length) {
+      // a new arena chunk; the current query's scores so far move to its front
+      const bigger = new Float64Array(Math.max(Math.min(2 * this.scores.length, 1 << 16), 2 * this.n));
+      bigger.set(this.scores.subarray(this.start, at));
       this.scores = bigger;
+      this.start = 0;
     }
-    this.scores[this.n++] = score;
-    this.ids.push(id);
+    this.scores[this.start + this.n] = score;
+    this.ids[this.n++] = id;
   }
 
   readonly onLine = (buf: Buffer, st: Int32Array, en: Int32Array, nf: number, line: number): void => {
     const where = 'readRun';
-    const { path, lineBase } = this;
+    const { path } = this;
     if (nf !== 6) {
-      throw xlError(where, `${path}:${lineBase + line}: expected 6 fields 'qid Q0 docno rank score tag', found ${nf}`);
+      throw xlError(where, `${path}:${line}: expected 6 fields 'qid Q0 docno rank score tag', found ${nf}`);
     }
     if (this.prevLen < 0 || !sameBytes(buf, st[0], en[0], this.prevQ, this.prevLen)) this.startQuery(buf, st[0], en[0]);
     const rank = parseNumber(buf, st[3], en[3]);
     if (!Number.isInteger(rank)) {
-      throw xlError(where, `${path}:${lineBase + line}: rank '${buf.toString('utf8', st[3], en[3])}' is not an integer`);
+      throw xlError(where, `${path}:${line}: rank '${buf.toString('utf8', st[3], en[3])}' is not an integer`);
     }
     const score = parseNumber(buf, st[4], en[4]);
     if (Number.isNaN(score)) {
-      throw xlError(where, `${path}:${lineBase + line}: score '${buf.toString('utf8', st[4], en[4])}' is not a number`);
+      throw xlError(where, `${path}:${line}: score '${buf.toString('utf8', st[4], en[4])}' is not a number`);
     }
     this.push(this.docIds.get(buf, st[2], en[2]), score);
   };
 }
 
 /**
- * Parse run lines of `path` (or bytes [start, end) of it, line numbers counted from
- * `range.lineBase`) into `run` on this thread; returns the number of lines seen.
+ * The hot loop of {@link readRun} over `buf[0 .. limit)` (every line ends with '\n'); returns
+ * the last line number.
  *
  * One loop over the bytes of each block of lines (no callback per line): it splits the six
  * fields, compares the qid with the previous line's as it scans it, hashes the docno
@@ -431,22 +459,11 @@ class RunBuilder {
  * 1-15 plain digits, and a plain decimal score is parsed inline exactly as `parseNumber`'s
  * fast path does (other spellings go through `parseNumber`). Any line off this path (wrong
  * field count, another rank spelling, a score that is not a number, a control byte) is
- * re-parsed by the reference per-line parser (`RunBuilder.onLine`), which accepts it the same
- * way or throws its `path:line` error; so results and errors are those of
- * {@link readRunReference} (test/runs/trec-fast-parse.test.ts compares the two).
+ * parsed by `RunBuilder.onLine`, which accepts it the same way or throws its `path:line`
+ * error (test/runs/trec-fast-parse.test.ts compares readRun with a plain per-line parser).
  */
-function parseRunInto(run: Run, path: string, chunkSize: number, range?: { start: number; end: number; lineBase: number }): number {
-  const b = new RunBuilder(run, path, range?.lineBase ?? 0, new IdInterner(), true);
-  const starts = new Int32Array(6);
-  const ends = new Int32Array(6);
-  const lines = scanBlocks('readRun', path, chunkSize, (buf, limit, lineNo) => runBlock(b, buf, limit, lineNo, starts, ends), range);
-  b.flush();
-  return lines;
-}
-
-/** The hot loop of {@link parseRunInto} over `buf[0 .. limit)` (every line ends with '\n'); returns the last line number. */
 function runBlock(b: RunBuilder, buf: Buffer, limit: number, lineNo: number, starts: Int32Array, ends: Int32Array): number {
-  const docIds = b.docIds as IdInterner;
+  const docIds = b.docIds;
   const prevQ = b.prevQ;
   // Lines of the current query wait here (docno range, hash, score) and are interned as a
   // batch: first every table slot of the batch is touched, so the cache misses overlap, then
@@ -620,127 +637,6 @@ const PENDING_W_BYTES = new Uint8Array(PENDING_W.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Int32Array([1]).buffer)[0] === 1;
 const PENDING_K = new Int32Array(BATCH);
 
-// ---------------------------------------------------------------------------------------
-// Parallel reading: byte ranges parsed by worker threads (trec-parse-worker.ts), waited for
-// synchronously (Atomics.wait + receiveMessageOnPort), so readRun stays a plain function.
-
-/** Worker bootstrap (CommonJS, eval): import the range parser and post its result. */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const { port, flag, url, tsxApi, path, start, end, chunkSize } = workerData;
-const done = () => { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); };
-// under tsx (sources, tests) the worker registers tsx itself: --import hooks do not reach workers
-(tsxApi ? import(tsxApi).then((api) => { api.register(); return import(url); }) : import(url)).then((m) => {
-  let r;
-  try { r = m.parseRunRange(path, start, end, chunkSize); }
-  catch (e) { port.postMessage({ fatal: String((e && e.message) || e) }); done(); return; }
-  port.postMessage(r, [r.docIdx.buffer, r.scores.buffer, r.arena.buffer, r.offs.buffer, r.lens.buffer, r.segCount.buffer]);
-  done();
-}, (e) => { port.postMessage({ loadError: String((e && e.message) || e) }); done(); });
-`;
-
-/** Line-aligned split points of a file into `parts` ranges. */
-function splitRanges(path: string, size: number, parts: number): { start: number; end: number }[] {
-  const cuts = [0];
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 16);
-    for (let k = 1; k < parts; k++) {
-      let p = Math.max(cuts[cuts.length - 1], Math.floor((size * k) / parts) - 1);
-      let cut = -1;
-      while (cut < 0 && p < size) {
-        const n = readSync(fd, buf, 0, buf.length, p);
-        if (n <= 0) break;
-        const i = buf.subarray(0, n).indexOf(10);
-        if (i >= 0) cut = p + i + 1;
-        else p += n;
-      }
-      if (cut < 0 || cut >= size) break;
-      if (cut > cuts[cuts.length - 1]) cuts.push(cut);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return cuts.map((start, i) => ({ start, end: i + 1 < cuts.length ? cuts[i + 1] : size }));
-}
-
-/**
- * readRun on `threads` worker threads, one line-aligned byte range each; returns undefined
- * when the workers cannot load (then the caller parses on this thread). Same result as the
- * single-threaded path: queries in order of first appearance, lines of one query in file
- * order, the same ids and bit-identical scores, and the same `path:line` errors.
- */
-function readRunParallel(path: string, size: number, threads: number, chunkSize: number): { run?: Run; threads: number; reason?: string } {
-  const ranges = splitRanges(path, size, threads);
-  const self = import.meta.url;
-  const url = new URL(self.endsWith('.ts') ? './trec-parse-worker.ts' : './trec-parse-worker.js', self).href;
-  let tsxApi: string | undefined;
-  if (self.endsWith('.ts')) {
-    try {
-      tsxApi = import.meta.resolve('tsx/esm/api');
-    } catch {
-      return { threads: 1, reason: 'tsx cannot be resolved to load the TypeScript worker' }; // parse on this thread
-    }
-  }
-  // ranges 1.. go to workers; this thread parses range 0 meanwhile (into `run`, as readRun does)
-  const jobs = ranges.slice(1).map(({ start, end }) => {
-    const { port1, port2 } = new MessageChannel();
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { port: port2, flag, url, tsxApi, path, start, end, chunkSize }, transferList: [port2] });
-    worker.unref();
-    return { port: port1, flag, worker };
-  });
-  const run: Run = {};
-  let mainLines: number;
-  try {
-    mainLines = parseRunInto(run, path, chunkSize, { ...ranges[0], lineBase: 0 });
-  } catch (e) {
-    for (const job of jobs) void job.worker.terminate();
-    throw e;
-  }
-  const parts: ParsedRange[] = [];
-  let failed: string | undefined;
-  for (const job of jobs) {
-    while (Atomics.load(job.flag, 0) === 0) Atomics.wait(job.flag, 0, 0, 1000);
-    const msg = receiveMessageOnPort(job.port)?.message as (ParsedRange & { fatal?: string; loadError?: string }) | undefined;
-    job.port.close();
-    if (!msg || msg.loadError) failed ??= msg?.loadError ?? 'no result';
-    else if (msg.fatal) failed ??= `fatal: ${msg.fatal}`;
-    else parts.push(msg);
-  }
-  if (failed) {
-    if (failed.startsWith('fatal: ')) throw xlError('readRun', `${path}: ${failed.slice(7)}`);
-    return { threads: 1, reason: failed }; // workers could not load the parser: parse on this thread
-  }
-  let lineBase = mainLines;
-  for (const p of parts) {
-    if (p.error) throw xlError('readRun', `${path}:${lineBase + p.error.line}: ${p.error.message}`);
-    lineBase += p.lines;
-  }
-  for (const p of parts) assembleRange(run, p);
-  return { run, threads: ranges.length };
-}
-
-/**
- * Add a parsed range to `run`: one string per distinct id of the range, then per segment
- * the ids and a copy of its scores; a query seen before (earlier in the file) is extended.
- */
-function assembleRange(run: Run, p: ParsedRange): void {
-  const arena = Buffer.from(p.arena.buffer, p.arena.byteOffset, p.arena.length);
-  const strings: string[] = new Array(p.offs.length);
-  for (let d = 0; d < strings.length; d++) strings[d] = decode(arena, p.offs[d], p.offs[d] + p.lens[d]);
-  let e = 0;
-  for (let sgm = 0; sgm < p.qids.length; sgm++) {
-    const qid = p.qids[sgm];
-    const n = p.segCount[sgm];
-    const ids: string[] = new Array(n);
-    for (let j = 0; j < n; j++) ids[j] = strings[p.docIdx[e + j]];
-    const scores = p.scores.slice(e, e + n);
-    e += n;
-    appendRanking(run, qid, ids, scores);
-  }
-}
-
 /**
  * Read a TREC qrels file (`qid iter docno rel`) into {@link Qrels}. Relevance must be an
  * integer (0 and negative values are kept; metrics treat them as non-relevant).
@@ -757,7 +653,7 @@ export function readQrels(path: string, options: ReadOptions = {}): Qrels {
   let row: Record<string, number> = {};
   const prevQ = Buffer.alloc(1024);
   let prevLen = -1;
-  const docIds = new IdCache();
+  const docIds = new IdInterner();
   scanFields(where, path, readChunk(where, options), 4, (buf, st, en, nf, line) => {
     if (nf !== 4) throw xlError(where, `${path}:${line}: expected 4 fields 'qid iter docno rel', found ${nf}`);
     if (prevLen < 0 || !sameBytes(buf, st[0], en[0], prevQ, prevLen)) {

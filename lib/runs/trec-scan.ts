@@ -1,8 +1,6 @@
 /**
- * The byte-level parts of the TREC readers: a field scanner over a file (or a byte range of
- * it, or a whole gzip file), an exact fast decimal parser, and a small id cache. Shared by
- * `trec-io.ts` and the parallel parse workers (`trec-parse-worker.ts`), so both read every
- * byte the same way.
+ * The byte-level parts of the TREC readers of `trec-io.ts`: a field scanner over a file (or
+ * a whole gzip file), an exact fast decimal parser, and the id interner.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -18,9 +16,8 @@ export function isGzipPath(path: string): boolean {
  * Call `onLine(buf, starts, ends, nFields, lineNo)` for every non-blank line of `path`, with
  * the byte ranges of up to `maxFields` whitespace-separated fields (`nFields` counts all of
  * them). Reads the file in 16 MiB chunks with `readSync`; a line that straddles two chunks
- * is moved to the front of the buffer. With `range`, only bytes [start, end) are read
- * (both at line starts; line numbers then count from the range start). A `.gz` file is
- * decompressed whole first. Returns the number of lines seen (blank ones included).
+ * is moved to the front of the buffer. A `.gz` file is decompressed whole first. Returns
+ * the number of lines seen (blank ones included).
  */
 export function scanFields(
   where: string,
@@ -28,11 +25,10 @@ export function scanFields(
   chunkSize: number,
   maxFields: number,
   onLine: (buf: Buffer, starts: Int32Array, ends: Int32Array, nFields: number, lineNo: number) => void,
-  range?: { start: number; end: number },
 ): number {
   const starts = new Int32Array(maxFields);
   const ends = new Int32Array(maxFields);
-  return scanBlocks(where, path, chunkSize, (buf, limit, lineNo) => scanLines(buf, limit, maxFields, starts, ends, lineNo, onLine), range);
+  return scanBlocks(where, path, chunkSize, (buf, limit, lineNo) => scanLines(buf, limit, maxFields, starts, ends, lineNo, onLine));
 }
 
 /**
@@ -46,7 +42,6 @@ export function scanBlocks(
   path: string,
   chunkSize: number,
   block: (buf: Buffer, limit: number, lineNo: number) => number,
-  range?: { start: number; end: number },
 ): number {
   if (isGzipPath(path)) {
     // Whole file decompressed at once (runs compress ~6-10x, so this is the text's size).
@@ -77,7 +72,6 @@ export function scanBlocks(
     let filled = 0; // bytes valid in buf
     let lineNo = 0;
     let eof = false;
-    let pos = range ? range.start : 0;
     while (!eof) {
       if (filled === buf.length) {
         // A single line longer than the buffer: grow it.
@@ -85,9 +79,7 @@ export function scanBlocks(
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;
       }
-      const want = range ? Math.min(buf.length - filled, range.end - pos) : buf.length - filled;
-      const n = want > 0 ? readSync(fd, buf, filled, want, range ? pos : null) : 0;
-      pos += n;
+      const n = readSync(fd, buf, filled, buf.length - filled, null);
       if (n === 0) eof = true;
       const end = filled + n;
       // Lines up to `limit` all end with '\n', so the byte loops below need no bounds checks
@@ -239,44 +231,6 @@ export function decode(buf: Buffer, s: number, e: number): string {
   return latin1(buf, s, e);
 }
 
-/**
- * A small direct-mapped cache of ids read from bytes. A run repeats document ids across
- * queries, and for the pools of this project (hundreds to thousands of documents) almost
- * every docno is a cache hit, so no string is allocated per line. The 32-bit FNV-1a hash of
- * the bytes picks one of 8192 slots; a hit is confirmed byte by byte; a miss decodes and
- * replaces the slot. Measured on a 10 M-line run over a 200,000-document pool (random
- * access, ~2% hits), a full hash table of all ids was slower than decoding every line
- * (cache misses on a multi-MB table), while this cache costs only the hash; hence a small
- * cache rather than full interning. Non-ASCII ids are always decoded (UTF-8).
- */
-export class IdCache {
-  private static readonly SIZE = 8192;
-  private readonly hashes = new Int32Array(IdCache.SIZE);
-  private readonly strings: string[] = new Array<string>(IdCache.SIZE).fill('');
-  get(buf: Buffer, s: number, e: number): string {
-    let h = 0x811c9dc5 | 0;
-    for (let i = s; i < e; i++) {
-      const c = buf[i];
-      if (c >= 128) return buf.toString('utf8', s, e);
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    const slot = (h ^ (h >>> 13)) & (IdCache.SIZE - 1);
-    const len = e - s;
-    if (this.hashes[slot] === h) {
-      const str = this.strings[slot];
-      if (str.length === len) {
-        let i = 0;
-        while (i < len && str.charCodeAt(i) === buf[s + i]) i++;
-        if (i === len) return str;
-      }
-    }
-    const id = latin1(buf, s, e);
-    this.hashes[slot] = h;
-    this.strings[slot] = id;
-    return id;
-  }
-}
-
 /** True when bytes [s, e) of `buf` equal bytes [ps, pe) of `prev`. */
 export function sameBytes(buf: Buffer, s: number, e: number, prev: Buffer, plen: number): boolean {
   if (e - s !== plen) return false;
@@ -284,15 +238,13 @@ export function sameBytes(buf: Buffer, s: number, e: number, prev: Buffer, plen:
   return true;
 }
 
-
-/** FNV-1a (32-bit) offset basis and prime: `h = imul(h ^ byte, FNV_PRIME)` from `FNV_BASIS`. */
-export const FNV_BASIS = 0x811c9dc5 | 0;
-export const FNV_PRIME = 0x01000193;
-
-/** FNV-1a hash of bytes [s, e) (as {@link IdInterner.get} expects it). */
+/**
+ * FNV-1a (32-bit) hash of bytes [s, e), as {@link IdInterner.get} expects it (readRun's hot
+ * loop computes the same hash inline while it scans a docno).
+ */
 export function fnv1a(buf: Buffer, s: number, e: number): number {
-  let h = FNV_BASIS;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], FNV_PRIME);
+  let h = 0x811c9dc5 | 0;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
   return h;
 }
 

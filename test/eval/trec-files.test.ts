@@ -1,63 +1,98 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { xquadCorpus } from '../../lib/data/parallel.js';
-import { loadEmbedder } from '../../lib/embed/transformers-embedder.js';
-import { runEvaluation } from '../../lib/eval/run-evaluation.js';
-import { DenseRetriever } from '../../lib/retrieve/dense-retriever.js';
-import { trecEvalReference } from '../helpers/trec-eval-reference.js';
-import { defaultModelPath } from '../../lib/retrieve/resolve-retriever.js';
+import { join, resolve } from 'node:path';
+import { poolName, type Scenario } from '../../lib/pools/types.js';
+import { rawScoresPath } from '../../lib/runs/trec-io.js';
+import { runTrecEval, trecMeasure } from '../tools/trec-eval.js';
 
-/** A plain reader of TREC files, independent of lib/runs/trec-io.ts. */
-function readTrec(path: string, cols: number): string[][] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const f = l.split(/\s+/);
-    assert.equal(f.length, cols, `${path}: '${l}'`);
-    return f;
-  });
+const MAIN = resolve('lib/cli/main.ts');
+const TSX = resolve('node_modules/.bin/tsx');
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function xlalign(args: string[], cwd: string) {
+  const r = spawnSync(TSX, [MAIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('the exported run and qrels files give xlalign\'s numbers under trec_eval\'s definitions', async () => {
-  // the embedded default model: real texts get distinct scores (a toy vocabulary would tie)
-  const embedder = await loadEmbedder(defaultModelPath(), { cache: false });
-  const out = mkdtempSync(join(tmpdir(), 'trec-'));
-  const { rows } = await runEvaluation(xquadCorpus(['de', 'en']), new DenseRetriever(embedder, { name: 'default' }), {
-    scenarios: ['mixed', 'mono'], langs: ['de'], out, metrics: ['ndcg@10', 'ap', 'p@10', 'r@10'],
-  });
-  await embedder.dispose();
-  for (const scenario of ['mixed', 'mono']) {
-    const qrels: Record<string, Record<string, number>> = {};
-    for (const [qid, zero, doc, rel] of readTrec(join(out, 'qrels', `${scenario}.de.qrels`), 4)) {
-      assert.equal(zero, '0');
-      (qrels[qid] ??= {})[doc] = Number(rel);
+interface Row { dataset: string; retriever: string; scenario: Scenario; lang: string; queryLang: string; metric: string; value: number }
+
+/**
+ * Run `xlalign eval` into a fresh folder, then trec_eval (built from test/tools/trec_eval) on
+ * every exported run and qrels file, and compare with metrics.json to trec_eval's printed
+ * precision (4 decimals). Also trec_eval on the same files with the retriever's raw scores in
+ * the score column (the old export): how many of its numbers differ from metrics.json (ties).
+ */
+function compareWithTrecEval(evalArgs: string[], depth: number) {
+  const cwd = mkdtempSync(join(tmpdir(), 'trec-files-'));
+  dirs.push(cwd);
+  const r = xlalign(['eval', '--dataset', 'xquad', ...evalArgs, '--out', 'out'], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = JSON.parse(readFileSync(join(cwd, 'out', 'metrics.json'), 'utf8')) as Row[];
+  const pools = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = `${row.retriever}/${poolName(row)}`;
+    if (!pools.has(key)) pools.set(key, []);
+    pools.get(key)!.push(row);
+  }
+  let compared = 0;
+  let files = 0;
+  const rawDiffers: string[] = [];
+  for (const [key, poolRows] of pools) {
+    const [retriever, pool] = key.split('/');
+    const runFile = join(cwd, 'out', 'runs', retriever, `${pool}.run`);
+    const qrelsFile = join(cwd, 'out', 'qrels', `${pool}.qrels`);
+    assert.ok(existsSync(runFile) && existsSync(qrelsFile) && existsSync(rawScoresPath(runFile)), key);
+    const checks = poolRows.map((row) => ({ row, measure: trecMeasure(row.metric, depth) })).filter((c) => c.measure);
+    const args = [...checks.map((c) => c.measure!.arg), 'num_q'];
+    // without -c: trec_eval refuses a file that misses a qrels query, so this also checks that every query is there
+    const te = runTrecEval(qrelsFile, runFile, args);
+    assert.equal(te.all.num_q, Object.keys(Object.fromEntries(readFileSync(qrelsFile, 'utf8').trim().split('\n').map((l) => [l.split(' ')[0], 1]))).length, `${key}: every qrels query scored`);
+    for (const { row, measure } of checks) {
+      const want = te.all[measure!.printed];
+      assert.ok(Math.abs(row.value - want) <= 5e-5 + 1e-12, `${key} ${row.metric}: metrics.json ${row.value}, trec_eval ${measure!.printed} ${want}`);
+      compared++;
     }
-    const runs: Record<string, { ids: string[]; scores: number[] }> = {};
-    for (const [qid, q0, doc, rank, score, tag] of readTrec(join(out, 'runs', 'default', `${scenario}.de.run`), 6)) {
-      assert.equal(q0, 'Q0');
-      assert.equal(tag, 'default');
-      const r = (runs[qid] ??= { ids: [], scores: [] });
-      assert.equal(Number(rank), r.ids.length + 1, 'ranks are 1, 2, 3 ... in file order');
-      r.ids.push(doc);
-      r.scores.push(Number(score));
-    }
-    const qids = Object.keys(qrels);
-    assert.equal(qids.length, 1190);
-    let ties = 0;
-    const sums: Record<string, number> = { 'ndcg@10': 0, ap: 0, 'p@10': 0, 'r@10': 0 };
-    for (const qid of qids) {
-      const { ids, scores } = runs[qid];
-      ties += scores.length - new Set(scores).size;
-      const ref = trecEvalReference(qrels[qid], ids, scores, 10);
-      for (const m of Object.keys(sums)) sums[m] += ref[m];
-    }
-    // the score column is printed with 9 significant digits: ties would make trec_eval's
-    // order (docno) differ from xlalign's (pessimistic); with this model there are few
-    assert.ok(ties < 50, `${ties} tied scores`);
-    for (const m of Object.keys(sums)) {
-      const ours = rows.find((r) => r.scenario === scenario && r.metric === m)!.value;
-      assert.ok(Math.abs(ours - sums[m] / qids.length) < 1e-4, `${scenario} ${m}: xlalign ${ours}, trec_eval definitions on the files ${sums[m] / qids.length}`);
+    files++;
+    // the same ranking with the raw scores as the score column (the export before the order column)
+    const raw = readFileSync(rawScoresPath(runFile), 'utf8').trim().split('\n');
+    const lines = readFileSync(runFile, 'utf8').trim().split('\n').map((l, i) => {
+      const f = l.split(' ');
+      f[4] = raw[i].split(' ')[1];
+      return f.join(' ');
+    });
+    const rawFile = join(cwd, `${retriever}.${pool}.raw.run`);
+    writeFileSync(rawFile, lines.join('\n') + '\n');
+    const teRaw = runTrecEval(qrelsFile, rawFile, args);
+    for (const { row, measure } of checks) {
+      if (Math.abs(row.value - teRaw.all[measure!.printed]) > 5e-5 + 1e-12) rawDiffers.push(`${key} ${row.metric}: ${row.value.toFixed(4)} vs ${teRaw.all[measure!.printed].toFixed(4)}`);
     }
   }
+  return { rows, files, compared, rawDiffers };
+}
+
+test('trec_eval (vendored source) reproduces metrics.json on the exported files of a real eval: XQuAD de/ar/th, BM25 and the default model, every scenario, both query languages, --run-depth 100, ties included', () => {
+  const metrics = ['ndcg@1', 'ndcg@10', 'ndcg@100', 'p@10', 'r@10', 'r@100', 'ap@100', 'rr@100'];
+  const { rows, files, compared, rawDiffers } = compareWithTrecEval(
+    ['--retriever', 'bm25,default', '--langs', 'de,ar,th', '--scenarios', 'all', '--query-langs', 'target,pivot', '--run-depth', '100', '--metrics', metrics.join(',')],
+    100,
+  );
+  // per language: mono, multi (own-language queries) + cross, mixed, mixed-target, mixed-pivot x 2 query languages; 2 retrievers
+  assert.equal(files, 3 * 10 * 2);
+  assert.equal(new Set(rows.map((r) => r.scenario)).size, 6);
+  assert.equal(compared, rows.length, 'every row has its trec_eval measure');
+  process.stderr.write(`trec_eval vs metrics.json: ${files} (run, qrels) files, ${compared} (file, metric) comparisons agree; with raw scores in the score column ${rawDiffers.length} would differ, e.g. ${rawDiffers.slice(0, 3).join('; ')}\n`);
+  // ties decide some of these numbers: the raw-score column would not reproduce them
+  assert.ok(rawDiffers.length > 0, 'some pools have ties that change a metric');
+});
+
+test('trec_eval reproduces metrics.json on whole-pool files (no --run-depth): map and recip_rank of the whole ranking, BM25 th mono and cross, both query languages', () => {
+  const metrics = ['ndcg@10', 'ap', 'rr', 'p@10', 'r@10', 'r@1000'];
+  const { files, compared, rawDiffers } = compareWithTrecEval(['--retriever', 'bm25', '--langs', 'th', '--scenarios', 'mono,cross', '--query-langs', 'target,pivot', '--metrics', metrics.join(',')], Infinity);
+  assert.equal(files, 3);
+  assert.equal(compared, files * metrics.length);
+  process.stderr.write(`whole-pool files: ${files} files, ${compared} comparisons agree; raw-score column would differ in ${rawDiffers.length}: ${rawDiffers.join('; ')}\n`);
 });

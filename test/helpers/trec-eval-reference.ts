@@ -1,10 +1,10 @@
 /**
- * Test helper: an independent, slow, object-based implementation of trec_eval's measure
- * definitions, shared by the metric tests and the TREC file round-trip test.
- */
-/**
- * Independent, object-based implementation of trec_eval's definitions (no ties assumed):
- * sort objects by score, then compute each measure directly from its textbook formula.
+ * Test helper: an independent, slow, object-based implementation of the metric definitions
+ * (no ties assumed): sort objects by score, then compute each measure directly from its
+ * textbook formula. The real trec_eval (test/tools/trec_eval, run by test/tools/trec-eval.ts)
+ * is the oracle of the definitions it has; this reference is kept beside it for what the
+ * program cannot give: full-precision per-query values (trec_eval prints 4 decimals) and the
+ * metrics trec_eval lacks (RR@k, MaxR, Complete@k).
  */
 export function trecEvalReference(judged: Record<string, number>, ids: string[], scores: number[], k: number) {
   const ranked = ids.map((id, i) => ({ id, score: scores[i], rel: judged[id] ?? 0 })).sort((a, b) => b.score - a.score);

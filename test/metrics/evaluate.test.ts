@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { trecEvalReference as reference } from '../helpers/trec-eval-reference.js';
+import { runTrecEval, trecMeasure } from '../tools/trec-eval.js';
+import { writeQrels } from '../../lib/runs/trec-io.js';
 import { evaluate, SUPPORTED_METRICS } from '../../lib/metrics/evaluate.js';
 import { createRng, shuffled, type Rng } from '../../lib/util/rng.js';
 import type { IdLanguages, Qrels } from '../../lib/runs/types.js';
@@ -183,4 +188,32 @@ test('a constant-score retriever gets the worst value of every metric', () => {
   assert.equal(c.pivot_above, 5); // all five non-relevant en documents
   assert.equal(c.pivot_inclination, 1);
   close(c.ap, (1 / 11 + 2 / 12) / 2);
+});
+
+test("ties 'trec_eval': per-query values equal the real trec_eval (vendored source, -q, 4 decimals) on 500 random queries with heavy ties", () => {
+  const rng = createRng(16);
+  const { qrels, run } = randomCase(rng, 500, 30, false);
+  const dir = mkdtempSync(join(tmpdir(), 'evaluate-trec-'));
+  try {
+    const runFile = join(dir, 'ties.run');
+    const qrelsFile = join(dir, 'ties.qrels');
+    // the raw tied scores in the score column, as a foreign run would have them
+    writeFileSync(runFile, Object.entries(run).flatMap(([q, r]) => r.ids.map((d, i) => `${q} Q0 ${d} ${i + 1} ${r.scores[i]} t`)).join('\n') + '\n');
+    writeQrels(qrelsFile, qrels);
+    const names = ['ndcg@1', 'ndcg@10', 'p@5', 'r@5', 'ap'];
+    const te = runTrecEval(qrelsFile, runFile, names.map((m) => trecMeasure(m)!.arg), { perQuery: true });
+    const ours = evaluate(qrels, run, names, { ties: 'trec_eval' });
+    const pessimistic = evaluate(qrels, run, names);
+    let differ = 0;
+    for (const m of names) {
+      const printed = trecMeasure(m)!.printed;
+      for (const qid of Object.keys(qrels)) {
+        assert.ok(Math.abs(ours.perQuery[qid][m] - te.perQuery[printed][qid]) <= 5e-5 + 1e-12, `${qid} ${m}: ${ours.perQuery[qid][m]} vs trec_eval ${te.perQuery[printed][qid]}`);
+        if (Math.abs(pessimistic.perQuery[qid][m] - te.perQuery[printed][qid]) > 5e-5) differ++;
+      }
+    }
+    assert.ok(differ > 100, `the ties matter: ${differ} pessimistic values differ from trec_eval's`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

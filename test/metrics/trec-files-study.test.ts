@@ -24,7 +24,8 @@ test("maxr_norm and ndcg@1 in the rows equal a direct computation from the expor
   });
   // pools: 3 two-language scenarios x 2 query languages + mono
   const pools = ['mixed.de', 'mixed.de.en-queries', 'mixed-target.de', 'mixed-target.de.en-queries', 'cross.de', 'cross.de.en-queries', 'mono.de'];
-  assert.deepEqual(readdirSync(join(out, 'runs', 'bm25')).sort(), pools.map((p) => `${p}.run`).sort());
+  // each run file with its raw scores beside it
+  assert.deepEqual(readdirSync(join(out, 'runs', 'bm25')).sort(), pools.flatMap((p) => [`${p}.run`, `${p}.run.scores`]).sort());
   assert.deepEqual(readdirSync(join(out, 'qrels')).sort(), pools.map((p) => `${p}.qrels`).sort());
   assert.equal(rows.length, pools.length * 3);
   // rows in plan order: per two-language scenario, de then en queries (3 metrics each)
@@ -45,10 +46,10 @@ test("maxr_norm and ndcg@1 in the rows equal a direct computation from the expor
     let sumNdcg1 = 0;
     for (const qid of qids) {
       const lines = ranked[qid];
-      // the file is the whole pool minus exclusions, in rank order, scores non-increasing
+      // the file is the whole pool minus exclusions, in rank order, the score column n .. 1
       lines.forEach((l, i) => {
         assert.equal(l.rank, i + 1);
-        if (i > 0) assert.ok(l.score <= lines[i - 1].score);
+        assert.equal(l.score, lines.length - i);
       });
       const D = lines.length; // |D_q|: every candidate is written (no --run-depth)
       const relevant = Object.keys(qrels[qid]).filter((d) => qrels[qid][d] > 0);

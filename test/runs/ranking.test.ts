@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countRelevant, evaluatedQueries, idealRelevance, rankQuery, rankedIds } from '../../lib/runs/ranking.js';
+import { compareUtf8, countRelevant, evaluatedQueries, idealRelevance, rankQuery, rankedIds } from '../../lib/runs/ranking.js';
 import { XlalignError } from '../../lib/util/errors.js';
 
 test('ties: non-relevant before relevant, then by id', () => {
@@ -138,4 +138,24 @@ test('BM25 ranks real XQuAD pools in the unjudged tie order (score, then compare
     }
   }
   assert.ok(ties > 0, 'the pools have ties (zero scores) to order');
+});
+
+test("tie policy 'trec_eval': equal scores by document id descending in UTF-8 byte order, relevance ignored", () => {
+  const ranking = { ids: ['b', 'a', 'c', 'z', 'y'], scores: [1, 1, 1, 2, 0] };
+  const r = rankQuery('q', ranking, { a: 1 }, undefined, 'trec_eval');
+  assert.deepEqual(rankedIds(r), ['z', 'c', 'b', 'a', 'y']);
+  assert.deepEqual(Array.from(r.rel), [0, 0, 0, 1, 0]);
+  // the pessimistic policy on the same ranking: non-relevant first, then id ascending
+  assert.deepEqual(rankedIds(rankQuery('q', ranking, { a: 1 })), ['z', 'b', 'c', 'a', 'y']);
+  // unsorted input takes the full sort, same order
+  const shuffled = { ids: ['a', 'y', 'c', 'z', 'b'], scores: [1, 0, 1, 2, 1] };
+  assert.deepEqual(rankedIds(rankQuery('q', shuffled, { a: 1 }, undefined, 'trec_eval')), ['z', 'c', 'b', 'a', 'y']);
+  assert.throws(() => rankQuery('q', ranking, {}, undefined, 'optimistic' as never), /ties = 'optimistic'; use one of pessimistic, trec_eval/);
+});
+
+test('compareUtf8: byte order of the UTF-8 encodings (what trec_eval\'s strcmp compares), also past U+FFFF', () => {
+  const ids = ['\u{1F600}', '\uFF01', 'a', 'B', 'é', '\u{10000}x', '\uE000', 'ab', ''];
+  const bytes = [...ids].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  assert.deepEqual([...ids].sort(compareUtf8), bytes);
+  assert.notDeepEqual([...ids].sort(), bytes, 'code-unit order differs for these ids');
 });

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readRun, readRunReference, writeRun } from '../../lib/runs/trec-io.js';
+import { rawScoresPath, readRun, writeRun } from '../../lib/runs/trec-io.js';
+import { readRunReference } from '../helpers/trec-reference.js';
 import { fnv1a, IdInterner } from '../../lib/runs/trec-scan.js';
 import type { Run } from '../../lib/runs/types.js';
 import { createRng } from '../../lib/util/rng.js';
@@ -18,7 +19,7 @@ const write = (text: string | Buffer, ext = '.run') => {
   return p;
 };
 
-/** Both parsers give the same Run (query order, ids, bit-identical Float64Array scores), at several chunk sizes. */
+/** readRun and the plain oracle (test/helpers/trec-reference.ts) give the same Run (query order, ids, bit-identical Float64Array scores), at several chunk sizes. */
 function assertSame(path: string, chunkSizes = [1 << 24, 97, 7]): Run {
   const want = readRunReference(path);
   for (const chunkSize of chunkSizes) {
@@ -33,7 +34,7 @@ function assertSame(path: string, chunkSizes = [1 << 24, 97, 7]): Run {
   return want;
 }
 
-/** Both parsers throw, with the same message (file:line and field). */
+/** readRun and the oracle throw, with the same message (file:line and field). */
 function assertSameError(path: string, pattern: RegExp): void {
   let want = '';
   assert.throws(() => readRunReference(path), (e: unknown) => {
@@ -43,7 +44,7 @@ function assertSameError(path: string, pattern: RegExp): void {
   for (const chunkSize of [1 << 24, 5]) assert.throws(() => readRun(path, { chunkSize }), (e: unknown) => (e as Error).message === want, `chunk ${chunkSize}: ${want}`);
 }
 
-test('fast readRun equals the reference parser on a seeded bench-shaped run (ids repeated across queries, float32 scores)', () => {
+test('fast readRun equals the plain oracle on a seeded bench-shaped run (ids repeated across queries, float32 scores), raw scores read back from the .scores file', () => {
   const rng = createRng(13);
   const run: Run = {};
   for (let q = 0; q < 400; q++) {
@@ -57,12 +58,23 @@ test('fast readRun equals the reference parser on a seeded bench-shaped run (ids
   writeRun(p, run, { tag: 'bench' });
   const back = assertSame(p);
   assert.equal(Object.keys(back).length, 400);
+  // the raw scores came back from the .scores file: the same float32 values
+  for (const q in run) {
+    const want = new Map(run[q].ids.map((id, i) => [id, run[q].scores[i]]));
+    back[q].ids.forEach((id, i) => assert.ok(Object.is(Math.fround(back[q].scores[i]), want.get(id)), `${q} ${id}`));
+  }
+  // the score column alone (what trec_eval reads): the evaluated order, n .. 1
+  const column = readRun(p, { rawScores: false });
+  assert.deepEqual(column, readRunReference(p, { rawScores: false }));
+  assert.deepEqual(Array.from(column['de-0'].scores).slice(0, 3), [50, 49, 48]);
   // the interned strings are shared between queries: one string per distinct id
   const seen = new Map<string, string>();
   for (const q in back) for (const id of back[q].ids) seen.set(id, id);
   assert.ok(seen.size < 400 * 50, 'ids repeat across queries');
-  // gzip too
-  assert.deepEqual(readRun(write(gzipSync(readFileSync(p)), '.run.gz')), back);
+  // gzip too, with its raw scores beside it
+  const gz = write(gzipSync(readFileSync(p)), '.run.gz');
+  writeFileSync(rawScoresPath(gz), gzipSync(readFileSync(rawScoresPath(p))));
+  assert.deepEqual(readRun(gz), back);
 });
 
 test('fast readRun equals the reference on layout edge cases: CRLF, tabs, runs of spaces, blank lines, no final newline, control bytes, UTF-8, long ids', () => {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readQrels, readRun, writeQrels, writeRun } from '../../lib/runs/trec-io.js';
+import { rawScoresPath, readQrels, readRun, writeQrels, writeRun } from '../../lib/runs/trec-io.js';
 import { evaluate } from '../../lib/metrics/evaluate.js';
 import { createRng } from '../../lib/util/rng.js';
 import { XlalignError } from '../../lib/util/errors.js';
@@ -19,20 +19,45 @@ const write = (name: string, text: string) => {
   return p;
 };
 
-test('writeRun: ranked by score, ties by doc id, 9 significant digits, ranks from 1', () => {
+test('writeRun: ranked by score, ties by doc id, ranks from 1; the score column encodes that order, raw scores (9 significant digits) beside it', () => {
   const p = tmp('a.run');
-  writeRun(p, { 'de-q1': { ids: ['en-b', 'en-c', 'en-a', 'de-z'], scores: [0.5, 0.25, 0.5, 1] }, 'de-q0': { ids: ['x'], scores: [-2] } }, { tag: 'bm25' });
+  const w = writeRun(p, { 'de-q1': { ids: ['en-b', 'en-c', 'en-a', 'de-z'], scores: [0.5, 0.25, 0.5, 1] }, 'de-q0': { ids: ['x'], scores: [-2] } }, { tag: 'bm25' });
   assert.equal(
     readFileSync(p, 'utf8'),
     [
-      'de-q1 Q0 de-z 1 1.00000000 bm25',
-      'de-q1 Q0 en-a 2 0.500000000 bm25',
-      'de-q1 Q0 en-b 3 0.500000000 bm25',
-      'de-q1 Q0 en-c 4 0.250000000 bm25',
-      'de-q0 Q0 x 1 -2.00000000 bm25',
+      'de-q1 Q0 de-z 1 4 bm25',
+      'de-q1 Q0 en-a 2 3 bm25',
+      'de-q1 Q0 en-b 3 2 bm25',
+      'de-q1 Q0 en-c 4 1 bm25',
+      'de-q0 Q0 x 1 1 bm25',
       '',
     ].join('\n'),
   );
+  assert.equal(rawScoresPath(p), `${p}.scores`);
+  assert.equal(
+    readFileSync(rawScoresPath(p), 'utf8'),
+    ['de-z 1.00000000', 'en-a 0.500000000', 'en-b 0.500000000', 'en-c 0.250000000', 'x -2.00000000', ''].join('\n'),
+  );
+  assert.deepEqual([w.lines, w.rawScores.lines, w.rawScores.path], [5, 5, `${p}.scores`]);
+  // readRun: raw scores by default, the score column on request
+  assert.deepEqual(Array.from(readRun(p)['de-q1'].scores), [1, 0.5, 0.5, 0.25]);
+  assert.deepEqual(Array.from(readRun(p, { rawScores: false })['de-q1'].scores), [4, 3, 2, 1]);
+});
+
+test('readRun: a raw-scores file that does not match its run is an error naming file and line; without one the score column is read', () => {
+  const p = tmp('stale.run');
+  writeRun(p, { q1: { ids: ['a', 'b'], scores: [2, 1] }, q2: { ids: ['c'], scores: [5] } }, { tag: 't' });
+  const raw = rawScoresPath(p);
+  writeFileSync(raw, 'a 2\nx 1\nc 5\n');
+  assert.throws(() => readRun(p), new RegExp(`${raw}:2: doc 'x' where .*stale\\.run has 'q1 b'; the raw scores belong to another run file`));
+  writeFileSync(raw, 'a 2\nb 1\n');
+  assert.throws(() => readRun(p), /ends before line 1 of query 'q2' of .*stale\.run; the raw scores belong/);
+  writeFileSync(raw, 'a 2\nb 1\nc 5\nd 1\n');
+  assert.throws(() => readRun(p), /:4: more lines than/);
+  writeFileSync(raw, 'a 2\nb 1 x\nc 5\n');
+  assert.throws(() => readRun(p), /:2: expected 2 fields 'docno score', found 3/);
+  unlinkSync(raw);
+  assert.deepEqual(Array.from(readRun(p).q1.scores), [2, 1]);
 });
 
 test('writeRun: with qrels, ties put non-relevant first (the metrics policy); exclusions are left out', () => {
