@@ -8,6 +8,12 @@ Modes:
   check <folder>   stdin: {"ids": [[...]], "mask": [[...]], "pooling": "mean|cls|pooler",
                    "grad_pooled": [[...]]}; stdout: {"pooled": [[...]], "grads": {name: [...]},
                    "grad_inputs_embeds": [...]} computed in float64 with autograd.
+  save-bin <folder> <out.bin> <f32|f16|bf16> [legacy]
+                   torch.save of the folder's model.safetensors as a state dict (OrderedDict of
+                   tensors in that dtype, plus `extra.tied` sharing the word table's storage and
+                   `extra.transposed`, a non-contiguous view); `legacy`: the pre-1.6 format.
+  save-evil <out.bin> <marker>
+                   torch.save of a dict whose second entry unpickles to os.system('touch marker').
   bench            --layers 12 --hidden 384 --heads 12 --intermediate 1536 --vocab 250037
                    --batch 32 --seq 128 --iters 5 --threads N: random weights, forward +
                    backward (word embeddings frozen, all else trained, mean pooling),
@@ -97,6 +103,34 @@ def check(folder):
     json.dump({"pooled": pooled.detach().tolist(), "grads": grads}, sys.stdout)
 
 
+def save_bin(folder, out, dtype, legacy=False):
+    from collections import OrderedDict
+    raw = read_safetensors(f"{folder}/model.safetensors")
+    dt = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    sd = OrderedDict()
+    for n, a in raw.items():
+        t = torch.from_numpy(np.array(a))
+        sd[n] = t.to(dt) if t.is_floating_point() else t
+    word = next(n for n in sd if n.endswith("embeddings.word_embeddings.weight"))
+    sd["extra.tied"] = sd[word][2:5]  # shares the storage of the word table, at an offset
+    sd["extra.transposed"] = sd[word].t()[:, 1:3]  # strided view
+    torch.save(sd, out, _use_new_zipfile_serialization=not legacy)
+
+
+class Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return (os.system, (f"touch {self.marker}",))
+
+
+def save_evil(out, marker):
+    from collections import OrderedDict
+    torch.save(OrderedDict([("a", torch.zeros(2)), ("b", Evil(marker))]), out)
+
+
 def bench(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -134,6 +168,10 @@ def bench(a):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "check":
         check(sys.argv[2])
+    elif len(sys.argv) >= 5 and sys.argv[1] == "save-bin":
+        save_bin(sys.argv[2], sys.argv[3], sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == "legacy")
+    elif len(sys.argv) >= 4 and sys.argv[1] == "save-evil":
+        save_evil(sys.argv[2], sys.argv[3])
     else:
         ap = argparse.ArgumentParser()
         ap.add_argument("mode")

@@ -6,7 +6,7 @@
  * |------------------------------|----------------------------------------------------------------|
  * | `config.json`                | as read (`transformers.js_config.use_external_data_format` set when the export needs external data) |
  * | tokenizer files              | copied from the source folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt, sentencepiece.bpe.model, sentence-transformers' modules.json, 1_Pooling/, ...) |
- * | `model.safetensors`          | every tensor of the source file, same names, shapes and dtypes |
+ * | `model.safetensors`          | every tensor of the source weights (model.safetensors, shards or pytorch_model.bin), same names, shapes and dtypes |
  * | `onnx/model.onnx[_data]`     | (`model.onnx_data`: the weights, when over ~1.5 GB, as ONNX external data) |
  * | `onnx/model.onnx`            | fp32, the stored values (F16/BF16 weights rounded as saved); hub export layout: `input_ids`, `attention_mask` [, `token_type_ids` for BERT] -> `last_hidden_state` (+ `pooler_output` with a pooler) |
  */
@@ -14,12 +14,13 @@ import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, rename
 import { join, resolve } from 'node:path';
 import { xlError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { isWeightFile } from '../../nn/checkpoint.js';
 import { buildExportGraph } from './graph.js';
 import { hasPooler, param, paramShapes, type EncoderWeights } from './weights.js';
 import { roundedToDtype, writeSafetensors } from './safetensors.js';
 
-/** Files and folders of a source folder that are weights or exports (not copied). */
-const NOT_COPIED = new Set(['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'onnx', 'config.json', '.git', 'tf_model.h5', 'flax_model.msgpack', 'openvino']);
+/** Files and folders of a source folder that are weights or exports (not copied; every weight form of `isWeightFile` too, shards included: the output has one model.safetensors). */
+const NOT_COPIED = new Set(['onnx', 'config.json', '.git', 'tf_model.h5', 'flax_model.msgpack', 'openvino']);
 
 /**
  * Write `weights` (and the tokenizer files of `sourceDir`) as a model folder at `outDir`.
@@ -33,7 +34,7 @@ export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | u
   mkdirSync(join(out, 'onnx'), { recursive: true });
   if (sourceDir) {
     for (const f of readdirSync(sourceDir)) {
-      if (NOT_COPIED.has(f) || f.endsWith('.tmp')) continue;
+      if (NOT_COPIED.has(f) || isWeightFile(f) || f.endsWith('.tmp')) continue;
       const src = join(sourceDir, f);
       cpSync(src, join(out, f), { recursive: statSync(src).isDirectory() });
     }
