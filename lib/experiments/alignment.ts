@@ -5,6 +5,7 @@ import { XQUAD_ARTICLES } from '../data/xquad.js';
 import { resolveDataset } from '../data/registry.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
 import { applyEmbedPreset } from '../embed/presets.js';
+import { chainSummary, describeChain, modelChainFor } from '../embed/st-modules.js';
 import type { EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaRow, type MeanDeltaRow } from '../eval/compare.js';
@@ -145,9 +146,11 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     model = 'default', head = 'adapter', loss: variant = DEFAULT_LOSS, lambda = 1, temperature = 0.05, jsdTemperature = 1, jsdNormalize = true, seed = 42, pivot = 'en',
     embed: embedGiven = {}, resamples = 1000, log = () => {},
   } = options;
-  const presetResult = options.preset === false ? undefined : applyEmbedPreset(model, embedGiven);
+  // the model folder's sentence-transformers files (read by loadEmbedder and the encoder), else the name preset, passed on explicitly (a copy or a fine-tuned folder no longer has the name)
+  const chain = model === 'bm25' ? undefined : modelChainFor(model === 'default' ? defaultModelPath() : model, embedGiven, { preset: options.preset !== false });
+  const presetResult = chain?.source === 'preset' ? applyEmbedPreset(model, embedGiven) : undefined;
   const embed = presetResult?.options ?? embedGiven;
-  if (presetResult?.preset) log(`${model}: preset ${presetResult.preset} (${Object.entries(presetResult.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})`);
+  if (chain) log(chainSummary(model, chain));
   if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
@@ -216,7 +219,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     experiment: 'alignment', model, head, loss: variant, lambda, temperature, jsdTemperature, jsdNormalize, lossParts: lossPartsByEpoch(training.history), seed, splitSeed: split.seed,
     runDepth: options.runDepth ?? 'all', runFormat: (options.compressRuns ?? true) ? 'gz' : 'plain',
     ...(isXquad ? { trainArticles: split.train, evalArticles: split.eval } : { dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval }), samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
-    finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: presetResult?.preset ?? null, presetApplied: presetResult?.applied ?? {}, node: process.version, date: new Date().toISOString(),
+    finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: presetResult?.preset ?? null, presetApplied: presetResult?.applied ?? {}, moduleChain: chain ? describeChain(chain) : null, node: process.version, date: new Date().toISOString(),
   };
   writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   return { before, after, deltas, means, training, trainSeconds, name, markdown };

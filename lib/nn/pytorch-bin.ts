@@ -148,9 +148,10 @@ function unpickleStateDict(data: Buffer, path: string): Map<string, TensorRef> {
     if (!ALLOWED_GLOBALS.has(`${module} ${name}`)) refuse(`the global ${module}.${name}`);
     return { kind: 'global', module, name };
   };
-  const call = (fn: Value, args: Value): Value => {
+  const call = (fn: Value, argv: Value): Value => {
     const g = fn as Global;
-    if (g?.kind !== 'global' || !Array.isArray(args)) refuse('a call of something that is not an allowed global');
+    if (g?.kind !== 'global' || !Array.isArray(argv)) refuse('a call of something that is not an allowed global');
+    const args = argv as Value[];
     if (g.name === 'OrderedDict') {
       if (args.length !== 0) refuse('OrderedDict with arguments');
       return new Map();

@@ -13,6 +13,7 @@ import { xlError } from '../../util/errors.js';
 import { parseEncoderConfig, type EncoderConfig } from './config.js';
 import { findCheckpoint, readCheckpoint, type CheckpointFiles } from '../../nn/checkpoint.js';
 import type { SafeTensorsFile } from './safetensors.js';
+import type { DenseModule } from '../../embed/st-modules.js';
 
 /** An encoder's config and tensors. */
 export interface EncoderWeights {
@@ -25,6 +26,8 @@ export interface EncoderWeights {
   prefix: string;
   /** Where the weights were read from (absent for weights built in memory). Saving always writes `model.safetensors`. */
   checkpoint?: CheckpointFiles;
+  /** sentence-transformers' Dense modules after pooling (set by `TransformerEncoder`), parameters `<path>/linear.weight|bias`; saved into `<path>/model.safetensors`. */
+  dense?: DenseModule[];
 }
 
 /** Canonical (unprefixed) names of the parameters of layer `i`. */
@@ -76,6 +79,13 @@ export function paramShapes(c: EncoderConfig): Map<string, number[]> {
 
 /** The weights' float32 values of parameter `name` (a view: writing changes the weights). */
 export function param(w: EncoderWeights, name: string): Float32Array {
+  const slash = name.indexOf('/');
+  if (slash > 0) {
+    const d = w.dense?.find((m) => m.path === name.slice(0, slash));
+    const t = d?.file.tensors.get(name.slice(slash + 1));
+    if (!t?.data) throw xlError('param', `no Dense parameter '${name}'`);
+    return t.data;
+  }
   const t = w.file.tensors.get(w.prefix + name);
   if (!t?.data) throw xlError('param', `the checkpoint has no float tensor '${w.prefix + name}'`);
   return t.data;
