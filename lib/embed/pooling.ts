@@ -11,7 +11,9 @@ import type { Pooling } from './types.js';
  *
  * - `'mean'`: `v_b = sum_t mask[b,t] * h[b,t] / sum_t mask[b,t]` (float64 sums; a row whose
  *   mask is all zero gives a zero vector).
- * - `'cls'`: `v_b = h[b,0]` (the first token, whatever the mask).
+ * - `'cls'`: `v_b = h[b,t0]`, `t0 = min{t : mask[b,t] != 0}` (0 for an all-zero row): the
+ *   first token with right padding; the first token after the prompt when a pooling mask
+ *   leaves the prompt out (sentence-transformers 5).
  * - `'last_token'`: `v_b = h[b,t*]`, `t* = max{t : mask[b,t] != 0}` (the last real token,
  *   right or left padding alike; a row whose mask is all zero gives a zero vector).
  * - `'max'`: `v_b[d] = max_t h[b,t,d]` over tokens with mask != 0 (-1e9 when none, as
@@ -36,7 +38,13 @@ export function poolHidden(
   if (mask.length !== batch * seq) throw xlError('poolHidden', `attention_mask has ${mask.length} values; expected ${batch} x ${seq}`);
   const out = new Float32Array(batch * dim);
   if (pooling === 'cls') {
-    for (let b = 0; b < batch; b++) for (let d = 0; d < dim; d++) out[b * dim + d] = hidden[b * seq * dim + d];
+    for (let b = 0; b < batch; b++) {
+      let first = 0;
+      while (first < seq && Number(mask[b * seq + first]) === 0) first++;
+      if (first === seq) first = 0;
+      const base = (b * seq + first) * dim;
+      for (let d = 0; d < dim; d++) out[b * dim + d] = hidden[base + d];
+    }
     return out;
   }
   if (pooling === 'last_token') {

@@ -16,14 +16,15 @@
  * 1. text = prompt + text (lowercased when `do_lower_case`); tokenize, truncate to `max_seq_length`;
  * 2. with `include_prompt: false`, the pooling mask zeroes the first `len(tokenize(prompt)) − 1`
  *    positions (the leading special token and the prompt's tokens), right padding;
- * 3. pooling, modes concatenated in their order: `cls` token 0; `max` over masked tokens
- *    (−1e9 at masked positions); `mean` Σ m·h / max(Σ m, 1e-9); `mean_sqrt_len_tokens`
- *    Σ m·h / √max(Σ m, 1e-9); `weightedmean` weights t+1 (t from 0) times the mask;
- *    `lasttoken` the last token with mask 1;
+ * 3. pooling over the pooling mask m, modes concatenated in their order: `cls` the first token
+ *    with m = 1; `max` over tokens with m = 1 (−1e9 elsewhere); `mean` Σ m·h / max(Σ m, 1e-9);
+ *    `mean_sqrt_len_tokens` Σ m·h / √max(Σ m, 1e-9); `weightedmean` weights (t+1)·m (t from 0);
+ *    `lasttoken` the last token with m = 1;
  * 4. each Dense: act(W v + b); 5. Normalize: v / max(‖v‖, 1e-12).
  *
- * (sentence-transformers 5 takes for `cls` the first token the pooling mask keeps, which
- * differs from token 0 only with `include_prompt: false`; xlalign takes token 0, as v2-v4.)
+ * This is sentence-transformers 5. Versions 2-4 differ only with `include_prompt: false`:
+ * `cls` takes token 0 (the prompt's first token) and `lasttoken` a zero vector (its argmin
+ * finds the masked prompt); xlalign follows v5 there.
  *
  * A folder without these files gets the name preset (`presets.ts`) or the defaults.
  * xlalign ranks by the dot product of its vectors, so vectors are L2-normalised when the chain

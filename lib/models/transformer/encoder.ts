@@ -186,7 +186,8 @@ export class TransformerEncoder {
    * The pooling matrix `batch x (batch·seq)` (pooled = P · hidden), over the pooling mask m (the
    * attention mask without the first `tok.promptTokens` positions): `mean` m/Σm; `mean_sqrt_len`
    * m/√Σm; `weightedmean` (t+1)·m / Σ(t+1)·m; `last_token` a one at the last t with m = 1;
-   * `cls` and `pooler` a one at token 0 (as `lib/embed/pooling.ts` and sentence-transformers).
+   * `cls` a one at the first t with m = 1 (token 0 unless a prompt is left out); `pooler` at
+   * token 0 (as `lib/embed/pooling.ts` and sentence-transformers 5).
    */
   poolMatrix(tok: EncoderTokens): Float32Array {
     const { batch, seq, mask } = tok;
@@ -196,8 +197,14 @@ export class TransformerEncoder {
     const m = (b: number, t: number) => (t < skip ? 0 : Number(mask[b * seq + t]));
     for (let b = 0; b < batch; b++) {
       const row = b * M + b * seq;
-      if (this.pooling === 'cls' || this.pooling === 'pooler') {
+      if (this.pooling === 'pooler') {
         p[row] = 1;
+        continue;
+      }
+      if (this.pooling === 'cls') {
+        let first = 0;
+        while (first < seq && !m(b, first)) first++;
+        p[row + (first === seq ? 0 : first)] = 1;
         continue;
       }
       if (this.pooling === 'last_token') {
