@@ -17,7 +17,7 @@ import { embedOptionsFrom, addEmbedOptions, list } from './options.js';
 import { checkExists, checkInt, checkLangs, checkMetricNames, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
 
 /** Options a model preset may set: left `undefined` unless given on the command line. */
-const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix'] as const;
+const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix', 'normalize'] as const;
 
 /** `<out>/retrievers.json`: which retriever each name in this folder stands for (name -> key and settings). */
 type RetrieverRegistry = Record<string, { key: string; model: string; adapter?: string; dataset: string; preset?: string; embed?: unknown }>;

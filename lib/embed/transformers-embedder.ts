@@ -13,6 +13,7 @@ import { defaultThreads } from '../util/threads.js';
 import { EmbeddingCache, textKey } from './cache.js';
 import { modelIdentity, probeHubFailure, resolveModelSource, type ModelSource } from './model-source.js';
 import { l2NormalizeRows, poolerVectors, poolHidden } from './pooling.js';
+import { fetchModuleFiles } from './hub-files.js';
 import { applyDense, chainCacheKey, chainDim, chainSummary, describeChain, readModuleChain, type ModuleChain } from './st-modules.js';
 import { tokenizeBatch } from './tokenize-batch.js';
 import { EMBED_DEFAULTS, EMBED_DTYPES, POOLINGS, type EmbedKind, type EmbedOptions, type Embedder, type VectorAdapter } from './types.js';
@@ -88,16 +89,23 @@ export async function loadEmbedder(model: string, options: EmbedOptions = {}): P
   if (!Number.isInteger(o.threads) || o.threads < 1) throw xlError(where, `threads must be an integer >= 1, got ${o.threads}`);
 
   const source = resolveModelSource(model);
-  // the module chain: the folder's sentence-transformers files, else the name preset, else defaults; options given win
-  const chain = readModuleChain(modelConfig === false || source.kind !== 'local' ? undefined : source.dir, model, options, { preset: modelConfig !== false });
-  for (const p of chain.pooling) checkOneOf(where, 'pooling', p, POOLINGS);
+  const cacheRoot = o.cache === false ? undefined : o.cache;
+  const id = modelIdentity(source, { dtype: o.dtype, revision: o.revision, hashMemo: cacheRoot });
+  const { tokenizer, encoder } = await loadParts(source, o);
+  // the module chain: the folder's sentence-transformers files (a hub id's fetched into the cache), else the name preset, else defaults; options given win
+  let chain: ModuleChain;
+  try {
+    const stDir = modelConfig === false ? undefined : source.kind === 'local' ? source.dir : await fetchModuleFiles(source.id, o.revision, env.allowRemoteModels && !o.localFilesOnly);
+    chain = readModuleChain(stDir, model, options, { preset: modelConfig !== false });
+    for (const p of chain.pooling) checkOneOf(where, 'pooling', p, POOLINGS);
+  } catch (e) {
+    await encoder.dispose();
+    throw e;
+  }
   o.pooling = chain.pooling[0];
   o.queryPrefix = chain.queryPrefix;
   o.passagePrefix = chain.passagePrefix;
   o.normalize = chain.normalize;
-  const cacheRoot = o.cache === false ? undefined : o.cache;
-  const id = modelIdentity(source, { dtype: o.dtype, revision: o.revision, hashMemo: cacheRoot });
-  const { tokenizer, encoder } = await loadParts(source, o);
   const modelMax = Number((tokenizer as unknown as { model_max_length?: number }).model_max_length);
   if (Number.isInteger(modelMax) && modelMax > 0 && modelMax <= 1_000_000) {
     o.modelMaxLength = modelMax;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSafetensors } from '../../../lib/nn/safetensors.js';
+import { writeSafetensors, type SafeTensor } from '../../../lib/nn/safetensors.js';
 import { createRng } from '../../../lib/util/rng.js';
 import { writeTinyEncoder } from './tiny-encoders.js';
 
@@ -60,8 +60,9 @@ export function writeStFolder(spec: StFolderSpec): string {
     writeFileSync(join(dir, path, 'config.json'), JSON.stringify({ in_features: width, out_features: d.out, bias, activation_function: d.activation === 'Identity' ? 'torch.nn.modules.linear.Identity' : `torch.nn.modules.activation.${d.activation}` }, null, 2));
     const w = Float32Array.from({ length: d.out * width }, () => rng.normal() * 0.3);
     const b = Float32Array.from({ length: d.out }, () => rng.normal() * 0.1);
-    const tensors = new Map([['linear.weight', { dtype: 'F32', shape: [d.out, width], data: w }], ...(bias ? [['linear.bias', { dtype: 'F32', shape: [d.out], data: b }] as const] : [])]);
-    writeSafetensors(join(dir, path, 'model.safetensors'), { tensors: new Map(tensors) });
+    const tensors = new Map<string, SafeTensor>([['linear.weight', { dtype: 'F32', shape: [d.out, width], data: w }]]);
+    if (bias) tensors.set('linear.bias', { dtype: 'F32', shape: [d.out], data: b });
+    writeSafetensors(join(dir, path, 'model.safetensors'), { tensors });
     if (d.bin) {
       // the same weights as torch.save writes them (older sentence-transformers' Dense)
       const py = `import sys, torch, json, numpy as np\nsys.path.insert(0, 'scripts')\nimport importlib.util\nspec = importlib.util.spec_from_file_location('ref', 'scripts/encoder-torch-reference.py'); ref = importlib.util.module_from_spec(spec); spec.loader.exec_module(ref)\nraw = ref.read_safetensors(sys.argv[1] + '/model.safetensors')\nfrom collections import OrderedDict\ntorch.save(OrderedDict((n, torch.from_numpy(np.array(a))) for n, a in raw.items()), sys.argv[1] + '/pytorch_model.bin')\nimport os; os.remove(sys.argv[1] + '/model.safetensors')\n`;
