@@ -26,7 +26,9 @@
  * `cls` takes token 0 (the prompt's first token) and `lasttoken` a zero vector (its argmin
  * finds the masked prompt); xlalign follows v5 there.
  *
- * A folder without these files gets the name preset (`presets.ts`) or the defaults.
+ * A folder without these files gets the name preset (`presets.ts`) or the defaults; a folder
+ * whose files name no query/passage prompt (written before sentence-transformers had prompts,
+ * as multilingual-e5's) takes only the prefixes from the preset, and says so.
  * xlalign ranks by the dot product of its vectors, so vectors are L2-normalised when the chain
  * has a Normalize module or its similarity is cosine (sentence-transformers' default), and left
  * as they are for `dot` without Normalize.
@@ -101,6 +103,8 @@ export interface ModuleChain {
   passagePrefix: string;
   /** The prompt names used (`config_sentence_transformers.json`). */
   promptNames: { query?: string; passage?: string };
+  /** Where the prefixes came from: the folder's prompts, the name preset (a folder whose files name no query/passage prompt, e.g. multilingual-e5's), or the defaults. */
+  promptsFrom: 'folder' | 'preset' | 'defaults';
   /** `similarity_fn_name` as stored. */
   similarity?: string;
   /** `max_seq_length` of sentence_bert_config.json. */
@@ -187,7 +191,7 @@ export function readModuleChain(dir: string | undefined, name: string, user: Emb
   const files: string[] = [];
   const chain: ModuleChain = {
     source: 'defaults', files, modules: [], pooling: ['mean'], includePrompt: true, dense: [], normalize: true, normalizeModule: false,
-    queryPrefix: '', passagePrefix: '', promptNames: {}, lowercase: false, overrides: {}, notes: [],
+    queryPrefix: '', passagePrefix: '', promptNames: {}, promptsFrom: 'defaults', lowercase: false, overrides: {}, notes: [],
   };
   const modulesJson = dir ? readJson(dir, 'modules.json', files) : undefined;
   const stConfig = dir ? readJson(dir, 'config_sentence_transformers.json', files) : undefined;
@@ -236,6 +240,7 @@ export function readModuleChain(dir: string | undefined, name: string, user: Emb
     if (q) chain.queryPrefix = prompts[q] as string;
     if (p) chain.passagePrefix = prompts[p] as string;
     chain.promptNames = { ...(q ? { query: q } : {}), ...(p ? { passage: p } : {}) };
+    if (q || p) chain.promptsFrom = 'folder';
     if (typeof stConfig.similarity_fn_name === 'string') chain.similarity = stConfig.similarity_fn_name;
     if (chain.source === 'defaults') chain.source = 'sentence-transformers';
   }
@@ -243,19 +248,26 @@ export function readModuleChain(dir: string | undefined, name: string, user: Emb
     if (Number.isInteger(bertConfig.max_seq_length) && (bertConfig.max_seq_length as number) > 0) chain.maxSeqLength = bertConfig.max_seq_length as number;
     chain.lowercase = bertConfig.do_lower_case === true;
   }
+  const preset = options.preset === false ? undefined : applyEmbedPreset(name, {});
   if (chain.source === 'sentence-transformers') {
     const sim = chain.similarity;
     chain.normalize = chain.normalizeModule || sim === undefined || sim === 'cosine';
     if (sim !== undefined && !['cosine', 'dot', 'dot_product'].includes(sim)) chain.notes.push(`similarity '${sim}' is not a dot product; xlalign ranks by cosine (normalised vectors)`);
-  } else if (options.preset !== false) {
-    const r = applyEmbedPreset(name, {});
-    if (r.preset) {
-      chain.source = 'preset';
-      chain.preset = r.preset;
-      if (r.options.pooling) chain.pooling = [r.options.pooling];
-      chain.queryPrefix = r.options.queryPrefix ?? '';
-      chain.passagePrefix = r.options.passagePrefix ?? '';
+    // files written before sentence-transformers had prompts (multilingual-e5's) name none: the preset's prefixes, said so
+    if (chain.promptsFrom === 'defaults' && preset?.preset && (preset.options.queryPrefix || preset.options.passagePrefix)) {
+      chain.queryPrefix = preset.options.queryPrefix ?? '';
+      chain.passagePrefix = preset.options.passagePrefix ?? '';
+      chain.promptsFrom = 'preset';
+      chain.preset = preset.preset;
+      chain.notes.push(`the folder names no query/passage prompt; prefixes from preset ${preset.preset}`);
     }
+  } else if (preset?.preset) {
+    chain.source = 'preset';
+    chain.preset = preset.preset;
+    if (preset.options.pooling) chain.pooling = [preset.options.pooling];
+    chain.queryPrefix = preset.options.queryPrefix ?? '';
+    chain.passagePrefix = preset.options.passagePrefix ?? '';
+    chain.promptsFrom = 'preset';
   }
   // the user's options win; differences are overrides
   const set = <K extends 'pooling' | 'queryPrefix' | 'passagePrefix' | 'normalize'>(k: K, folder: unknown, userValue: unknown, apply: () => void) => {
@@ -328,6 +340,7 @@ export function describeChain(chain: ModuleChain): Record<string, unknown> {
     queryPrefix: chain.queryPrefix,
     passagePrefix: chain.passagePrefix,
     promptNames: chain.promptNames,
+    promptsFrom: chain.promptsFrom,
     ...(chain.similarity ? { similarity: chain.similarity } : {}),
     ...(chain.maxSeqLength ? { maxSeqLength: chain.maxSeqLength } : {}),
     ...(chain.lowercase ? { lowercase: true } : {}),

@@ -149,7 +149,8 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   // the model folder's sentence-transformers files (read by loadEmbedder and the encoder), else the name preset, passed on explicitly (a copy or a fine-tuned folder no longer has the name)
   const chain = model === 'bm25' ? undefined : modelChainFor(model === 'default' ? defaultModelPath() : model, embedGiven, { preset: options.preset !== false });
   const presetResult = chain?.source === 'preset' ? applyEmbedPreset(model, embedGiven) : undefined;
-  const embed = presetResult?.options ?? embedGiven;
+  // prefixes the folder's files do not name (multilingual-e5's predate prompts) come from the preset: passed on too
+  const embed = presetResult?.options ?? (chain?.promptsFrom === 'preset' ? { ...embedGiven, queryPrefix: chain.queryPrefix, passagePrefix: chain.passagePrefix } : embedGiven);
   if (chain) log(chainSummary(model, chain));
   if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
   const out = resolve(options.out);

@@ -99,6 +99,17 @@ test('a flag overrides the folder and is recorded as an override; a preset name 
     assert.equal(p.config.queryPrefix, 'query: ');
     await p.dispose();
     rmSync(dirname(plain), { recursive: true, force: true });
+    // ST files that name no prompt (multilingual-e5's predate prompts): pooling etc. from the folder, prefixes from the preset, said so
+    const noPrompts = join(mkdtempSync(join(tmpdir(), 'xlalign-st-')), 'multilingual-e5-small');
+    cpSync(dir, noPrompts, { recursive: true, filter: (src) => !src.endsWith('config_sentence_transformers.json') });
+    const np = await loadEmbedder(noPrompts, { cache: false });
+    assert.equal(np.moduleChain.source, 'sentence-transformers');
+    assert.equal(np.moduleChain.promptsFrom, 'preset');
+    assert.equal(np.config.queryPrefix, 'query: ');
+    assert.equal(np.dim, 16, 'the Dense module of the folder applies');
+    assert.match(np.summary('m'), /prefixes from preset multilingual-e5/);
+    await np.dispose();
+    rmSync(dirname(noPrompts), { recursive: true, force: true });
     const none = await loadEmbedder(dir, { cache: false, modelConfig: false });
     assert.equal(none.moduleChain.source, 'defaults');
     assert.equal(none.dim, 32);
