@@ -136,7 +136,7 @@ export function evalCommand(): Command {
       const preset = 'embedPreset' in retriever ? retriever.embedPreset : undefined;
       if (preset?.preset) process.stderr.write(`${retriever.name}: preset ${preset.preset} (${Object.entries(preset.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})\n`);
       const embedder = (retriever as { embedder?: { id?: string; config?: Record<string, unknown>; describe?: () => Record<string, unknown>; summary?: (n: string) => string; moduleChain?: { source: string } } }).embedder;
-      if (embedder?.moduleChain && embedder.moduleChain.source !== 'preset' && embedder.summary) process.stderr.write(embedder.summary(retriever.name) + '\n');
+      if (embedder?.moduleChain?.source === 'sentence-transformers' && embedder.summary) process.stderr.write(embedder.summary(retriever.name) + '\n');
       const embedConfig = embedder?.config;
       retrievers.push({
         name: retriever.name, model: spec.model, adapter: spec.adapter ?? null, preset: preset?.preset ?? null, presetApplied: preset?.applied ?? {},

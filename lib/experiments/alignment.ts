@@ -151,7 +151,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   const presetResult = chain?.source === 'preset' ? applyEmbedPreset(model, embedGiven) : undefined;
   // prefixes the folder's files do not name (multilingual-e5's predate prompts) come from the preset: passed on too
   const embed = presetResult?.options ?? (chain?.promptsFrom === 'preset' ? { ...embedGiven, queryPrefix: chain.queryPrefix, passagePrefix: chain.passagePrefix } : embedGiven);
-  if (chain) log(chainSummary(model, chain));
+  if (chain && chain.source !== 'defaults') log(chainSummary(model, chain));
   if (model === 'bm25') throw xlError('runAlignmentExperiment', "bm25 has nothing to train; use 'default', a model folder or a hub id");
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });

@@ -1,13 +1,15 @@
 /**
  * Transformer encoders (BERT and XLM-R families): read/write Hugging Face folders
- * (config.json + model.safetensors), forward and backward on ONNX Runtime, hub-layout export.
+ * (config.json + weights in any hub form), forward and backward on ONNX Runtime, hub-layout export.
  * See README.md in this folder.
  */
 export { ENCODER_MODEL_TYPES, parseEncoderConfig, positionIds, type EncoderConfig, type EncoderModelType } from './config.js';
 export { TransformerEncoder, type EncoderGrads, type EncoderOptions, type EncoderTokens } from './encoder.js';
 export { isEncoderFolder, saveEncoderFolder, writeEncoderFolder } from './folder.js';
-export { buildExportGraph, buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type EncoderPooling } from './graph.js';
+export { buildExportGraph, buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type DenseSpec, type EncoderPooling } from './graph.js';
 export { resolveEncoderFolder, type EncoderSourceOptions } from './hub.js';
 export { encoderFromTable, randomEncoderConfigJson, randomEncoderWeights, type RandomEncoderSpec } from './random.js';
 export { encodeSafetensors, readSafetensors, writeSafetensors, type SafeTensor, type SafeTensorsFile } from './safetensors.js';
+export { findCheckpoint, isWeightFile, readCheckpoint, type CheckpointFiles } from '../../nn/checkpoint.js';
+export { readPytorchBin } from '../../nn/pytorch-bin.js';
 export { checkEncoderFolder, hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';
