@@ -5,7 +5,7 @@ import { XQUAD_ARTICLES } from '../data/xquad.js';
 import { resolveDataset } from '../data/registry.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
 import { applyEmbedPreset } from '../embed/presets.js';
-import { chainSummary, describeChain, modelChainFor } from '../embed/st-modules.js';
+import { chainSummary, describeChain, modelChainFor, readModuleChain } from '../embed/st-modules.js';
 import type { EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaRow, type MeanDeltaRow } from '../eval/compare.js';
@@ -26,6 +26,7 @@ import type { TrainLoopResult } from '../train/train-loop.js';
 import { resolveEncoderFolder } from '../models/transformer/hub.js';
 import { saveEncoderFolder } from '../models/transformer/folder.js';
 import { checkEncoderFolder, readEncoderWeights } from '../models/transformer/weights.js';
+import { checkTrainableChain } from '../models/transformer/encoder.js';
 import { ENCODER_POOLINGS, type EncoderPooling } from '../models/transformer/graph.js';
 import { fineTuneEncoder } from '../train/fine-tune-encoder.js';
 import type { EncoderHeadOptions } from '../train/heads/encoder-head.js';
@@ -177,6 +178,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   let beforePath = modelPath;
   if (encoderDir) {
     checkEncoderFolder(encoderDir);
+    checkTrainableChain(readModuleChain(encoderDir, model, { pooling: embed.pooling }, { preset: options.preset !== false }), encoderDir);
     if (embed.pooling !== undefined && !(ENCODER_POOLINGS as readonly string[]).includes(embed.pooling)) throw xlError('runAlignmentExperiment', `head 'encoder' trains with pooling ${ENCODER_POOLINGS.map((p) => `'${p}'`).join(', ')}; got '${embed.pooling}'`);
     if (!existsSync(join(encoderDir, 'onnx', 'model.onnx'))) saveEncoderFolder(readEncoderWeights(encoderDir), encoderDir, (beforePath = resolve(out, 'base-model')));
   }

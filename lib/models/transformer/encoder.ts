@@ -19,6 +19,20 @@ import { positionIds, type EncoderConfig } from './config.js';
 import { buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type DenseSpec, type EncoderPooling } from './graph.js';
 import { EMBEDDING_PARAMS, hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';
 
+/**
+ * Whether a module chain can be fine-tuned (one pooling mode of {@link ENCODER_POOLINGS}; Dense
+ * activations Identity or Tanh), checked before any long work.
+ * @throws XlalignError naming the folder and what cannot be trained.
+ */
+export function checkTrainableChain(chain: ModuleChain, sourceDir: string): void {
+  const where = 'TransformerEncoder';
+  if (chain.pooling.length > 1) throw xlError(where, `${sourceDir}: pooling ${chain.pooling.join('+')} (several modes concatenated) cannot be fine-tuned; pass one pooling (${ENCODER_POOLINGS.join(', ')})`);
+  checkOneOf(where, 'pooling', chain.pooling[0], ENCODER_POOLINGS);
+  for (const d of chain.dense) {
+    if (d.activation !== 'identity' && d.activation !== 'tanh') throw xlError(where, `${sourceDir}/${d.path}: Dense activation '${d.activationClass}' cannot be fine-tuned (Identity and Tanh can)`);
+  }
+}
+
 /** Options of {@link TransformerEncoder.load}. */
 export interface EncoderOptions {
   /**
@@ -81,18 +95,17 @@ export class TransformerEncoder {
     this.config = weights.config;
     this.shapes = paramShapes(this.config);
     const chain = moduleChain;
-    if (chain && chain.pooling.length > 1) throw xlError(where, `${sourceDir}: pooling ${chain.pooling.join('+')} (several modes concatenated) cannot be fine-tuned; pass one pooling (${ENCODER_POOLINGS.join(', ')})`);
+    if (chain) checkTrainableChain(chain, sourceDir);
     this.pooling = checkOneOf(where, 'pooling', chain ? chain.pooling[0] : (options.pooling ?? 'mean'), ENCODER_POOLINGS);
     // sentence-transformers' Dense modules are trained with the encoder: parameters '<path>/linear.weight' and '<path>/linear.bias'
     weights.dense = chain?.dense ?? [];
     let inDim = this.config.hiddenSize;
     for (const d of weights.dense) {
-      if (d.activation !== 'identity' && d.activation !== 'tanh') throw xlError(where, `${sourceDir}/${d.path}: Dense activation '${d.activationClass}' cannot be fine-tuned (Identity and Tanh can)`);
       if (d.inFeatures !== inDim) throw xlError(where, `${sourceDir}/${d.path}: in_features ${d.inFeatures} does not match the ${inDim} values before it`);
       inDim = d.outFeatures;
       this.shapes.set(`${d.path}/linear.weight`, [d.outFeatures, d.inFeatures]);
       if (d.bias) this.shapes.set(`${d.path}/linear.bias`, [d.outFeatures]);
-      this.dense.push({ weight: `${d.path}/linear.weight`, bias: d.bias ? `${d.path}/linear.bias` : undefined, out: d.outFeatures, activation: d.activation });
+      this.dense.push({ weight: `${d.path}/linear.weight`, bias: d.bias ? `${d.path}/linear.bias` : undefined, out: d.outFeatures, activation: d.activation as DenseSpec['activation'] });
     }
     this.includePrompt = chain?.includePrompt ?? true;
     if (this.pooling === 'pooler' && !hasPooler(weights)) throw xlError(where, `pooling 'pooler' needs pooler.dense.* in ${sourceDir}/model.safetensors; use 'mean' or 'cls'`);

@@ -106,3 +106,18 @@ test('fineTuneEncoder trains the Dense module and writes the folder back with th
     rmSync(dirname(dir), { recursive: true, force: true });
   }
 });
+
+test('a chain that cannot be trained (concatenated modes, a ReLU Dense) is refused when the encoder loads, naming the folder', async () => {
+  const multi = writeStFolder({ pooling: { pooling_mode: ['cls', 'mean'] } });
+  const relu = writeStFolder({ pooling: { pooling_mode: 'mean' }, dense: [{ out: 8, activation: 'ReLU' }] });
+  try {
+    await assert.rejects(TransformerEncoder.load(multi, { threads: 1 }), /pooling cls\+mean \(several modes concatenated\) cannot be fine-tuned/);
+    const one = await TransformerEncoder.load(multi, { threads: 1, pooling: 'mean' });
+    assert.equal(one.pooling, 'mean');
+    assert.deepEqual(one.moduleChain?.overrides.pooling, { folder: ['cls', 'mean'], user: 'mean' });
+    await assert.rejects(TransformerEncoder.load(relu, { threads: 1 }), /2_Dense: Dense activation 'torch.nn.modules.activation.ReLU' cannot be fine-tuned/);
+  } finally {
+    rmSync(dirname(multi), { recursive: true, force: true });
+    rmSync(dirname(relu), { recursive: true, force: true });
+  }
+});
