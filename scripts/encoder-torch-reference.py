@@ -235,6 +235,7 @@ def save_bin(folder, out, dtype, legacy=False):
     word = next(n for n in sd if n.endswith("embeddings.word_embeddings.weight"))
     sd["extra.tied"] = sd[word][2:5]  # shares the storage of the word table, at an offset
     sd["extra.transposed"] = sd[word].t()[:, 1:3]  # strided view
+    sd._metadata = OrderedDict([("", {"version": 1}), ("encoder", {"version": 1})])  # as Module.state_dict() has (pickled by BUILD)
     torch.save(sd, out, _use_new_zipfile_serialization=not legacy)
 
 
@@ -247,9 +248,22 @@ class Evil:
         return (os.system, (f"touch {self.marker}",))
 
 
+class EvilEval:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (eval, (f"open({self.marker!r}, 'w').close()",))
+
+
 def save_evil(out, marker):
+    """`out`: torch.save of a dict with an os.system call (GLOBAL, protocol 2); `out`4: a zip whose
+    data.pkl (protocol 4, STACK_GLOBAL) calls builtins.eval."""
+    import pickle, zipfile
     from collections import OrderedDict
     torch.save(OrderedDict([("a", torch.zeros(2)), ("b", Evil(marker))]), out)
+    with zipfile.ZipFile(out + "4", "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"a": EvilEval(marker)}, protocol=4))
 
 
 def bench(a):

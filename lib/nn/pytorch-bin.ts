@@ -12,7 +12,7 @@
  *
  * The pickle is interpreted by a restricted machine that knows only the opcodes a state
  * dict uses and only these globals: `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2`,
- * `torch._utils._rebuild_parameter`, and the typed storages (`torch.FloatStorage`,
+ * `torch._utils._rebuild_parameter[_with_state]`, and the typed storages (`torch.FloatStorage`,
  * `HalfStorage`, `BFloat16Storage`, `DoubleStorage`, `LongStorage`, `IntStorage`, `ShortStorage`,
  * `CharStorage`, `ByteStorage`, `BoolStorage`). Any other global (`os.system`,
  * `builtins.eval`, `__builtin__.getattr`, ...) or opcode is refused with an error naming
@@ -29,7 +29,7 @@ const STORAGES: Record<string, string> = {
   LongStorage: 'I64', IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
 };
 const ALLOWED_GLOBALS = new Set([
-  'collections OrderedDict', 'torch._utils _rebuild_tensor_v2', 'torch._utils _rebuild_parameter',
+  'collections OrderedDict', 'torch._utils _rebuild_tensor_v2', 'torch._utils _rebuild_parameter', 'torch._utils _rebuild_parameter_with_state',
   ...Object.keys(STORAGES).map((s) => `torch ${s}`),
 ]);
 
@@ -161,7 +161,7 @@ function unpickleStateDict(data: Buffer, path: string): Map<string, TensorRef> {
       if ((storage as StorageRef)?.kind !== 'storage' || typeof offset !== 'number' || !Array.isArray(size) || !Array.isArray(stride)) refuse('_rebuild_tensor_v2 with unexpected arguments');
       return { kind: 'tensor', storage, offset, size: size.map(Number), stride: stride.map(Number) } satisfies TensorRef;
     }
-    if (g.name === '_rebuild_parameter') {
+    if (g.name === '_rebuild_parameter' || g.name === '_rebuild_parameter_with_state') {
       const t = args[0] as TensorRef;
       if (t?.kind !== 'tensor') refuse('_rebuild_parameter of something that is not a tensor');
       return t;
@@ -300,12 +300,16 @@ export function readPytorchBin(path: string): SafeTensorsFile {
 function tensorFrom(storage: Buffer, t: TensorRef, name: string, path: string): SafeTensor {
   const dtype = t.storage.dtype;
   const el = SAFETENSORS_DTYPES[dtype];
+  const nat = (v: number) => Number.isSafeInteger(v) && v >= 0;
+  if (!nat(t.offset) || t.size.length !== t.stride.length || !t.size.every(nat) || !t.stride.every(nat)) {
+    throw xlError('readPytorchBin', `${path}: tensor '${name}' has an invalid size [${t.size.join(', ')}], stride [${t.stride.join(', ')}] or offset ${t.offset}`);
+  }
   const count = t.size.reduce((a, b) => a * b, 1);
-  const raw = new Uint8Array(count * el);
   const dims = t.size.length;
   let maxIndex = t.offset;
   for (let d = 0; d < dims; d++) if (t.size[d] > 0) maxIndex += (t.size[d] - 1) * t.stride[d];
   if (count > 0 && (maxIndex + 1) * el > storage.length) throw xlError('readPytorchBin', `${path}: tensor '${name}' [${t.size.join(', ')}] reaches past its storage (${storage.length / el} elements)`);
+  const raw = new Uint8Array(count * el);
   const idx = new Array<number>(dims).fill(0);
   for (let i = 0; i < count; i++) {
     let src = t.offset;

@@ -108,6 +108,7 @@ test('a pickle that would call os.system is refused before anything runs; the le
   const marker = join(scratch, 'pwned');
   torch('save-evil', evil, marker);
   assert.throws(() => readPytorchBin(evil), (e: Error) => /refusing to load: the pickle uses the global (posix|os)\.system/.test(e.message) && e.message.includes(evil));
+  assert.throws(() => readPytorchBin(evil + '4'), /refusing to load: the pickle uses the global builtins\.eval/);
   assert.ok(!existsSync(marker), 'the pickle ran code');
   const { dir } = writeTinyEncoder('bert');
   const legacy = twinWithoutWeights(dir, 'legacy');
