@@ -119,6 +119,25 @@ test('a flag overrides the folder and is recorded as an override; a preset name 
   }
 });
 
+test("sentence_bert_config.json do_lower_case: prompt + text are lowercased before tokenizing, as sentence-transformers' Transformer module", async () => {
+  // the XLM-R fixture's tokenizer has no lowercasing of its own: 'THE CAT' and 'the cat' tokenize differently
+  const spec: StFolderSpec = { family: 'xlm-roberta', pooling: { pooling_mode_mean_tokens: true }, stConfig: { prompts: { query: 'Query: ' } } };
+  const lower = writeStFolder({ ...spec, lowercase: true });
+  const plain = writeStFolder(spec);
+  try {
+    const a = await loadEmbedder(lower, { cache: false });
+    const b = await loadEmbedder(plain, { cache: false, queryPrefix: 'query: ' });
+    assert.equal(a.moduleChain.lowercase, true);
+    assert.deepEqual(await a.embed(['THE CAT Sleeps'], { kind: 'query' }), await b.embed(['the cat sleeps'], { kind: 'query' }));
+    assert.notDeepEqual(await b.embed(['THE CAT Sleeps'], { kind: 'query' }), await b.embed(['the cat sleeps'], { kind: 'query' }), 'the tokenizer itself keeps case');
+    await a.dispose();
+    await b.dispose();
+  } finally {
+    rmSync(dirname(lower), { recursive: true, force: true });
+    rmSync(dirname(plain), { recursive: true, force: true });
+  }
+});
+
 test('a malformed module chain fails with a message naming the file and field', async () => {
   const dir = writeStFolder({ pooling: { pooling_mode: 'median' } });
   try {

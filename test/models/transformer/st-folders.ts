@@ -33,6 +33,8 @@ export interface StFolderSpec {
   /** config_sentence_transformers.json (omitted when undefined). */
   stConfig?: Record<string, unknown>;
   maxSeqLength?: number;
+  /** sentence_bert_config.json `do_lower_case`. */
+  lowercase?: boolean;
   /** The folder's name (to test that a preset name does not win over the folder). */
   name?: string;
   seed?: number;
@@ -75,6 +77,6 @@ export function writeStFolder(spec: StFolderSpec): string {
   if (spec.normalize) modules.push({ idx: modules.length, name: String(modules.length), path: `${modules.length}_Normalize`, type: 'sentence_transformers.models.Normalize' });
   writeFileSync(join(dir, 'modules.json'), JSON.stringify(modules, null, 2));
   if (spec.stConfig) writeFileSync(join(dir, 'config_sentence_transformers.json'), JSON.stringify({ __version__: { sentence_transformers: '3.0.1' }, ...spec.stConfig }, null, 2));
-  if (spec.maxSeqLength) writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: spec.maxSeqLength, do_lower_case: false }));
+  if (spec.maxSeqLength || spec.lowercase) writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: spec.maxSeqLength ?? 64, do_lower_case: spec.lowercase === true }));
   return dir;
 }
