@@ -379,27 +379,40 @@ export function chainCacheKey(chain: ModuleChain): string | undefined {
  * written back with the modules it was trained with): `modules.json`, `<Pooling>/config.json`
  * (the legacy booleans every version reads, `include_prompt`), `config_sentence_transformers.json`
  * (prompts `query` / `document` or the names read, `similarity_fn_name`; other fields of an
- * existing file kept), `sentence_bert_config.json` when a `max_seq_length` was read. Dense
- * weights are written by the model's saver (same paths). Returns false (and writes nothing)
+ * existing file kept). Files already in the folder (copied from a sentence-transformers
+ * source) are rewritten only where the chain differs from them. Dense weights are written by
+ * the model's saver (same paths). Returns false (and writes nothing)
  * for a pooling sentence-transformers has no mode for (`pooler`).
  */
 export function writeModuleChain(dir: string, chain: ModuleChain, hidden: number): boolean {
+  const modeName = (p: Pooling) => Object.entries(ST_MODES).find(([, v]) => v === p)?.[0];
+  if (chain.pooling.some((p) => !modeName(p))) return false;
+  // files copied from a sentence-transformers folder stay as they are unless what they say changed
   const modules = chain.modules.length
     ? chain.modules
     : [{ type: 'Transformer', path: '' }, { type: 'Pooling', path: '1_Pooling' }, ...(chain.normalize ? [{ type: 'Normalize', path: '2_Normalize' }] : [])];
-  const list = modules.map((m, idx) => ({ idx, name: String(idx), path: m.path, type: `sentence_transformers.models.${m.type}` }));
-  writeFileAtomic(join(dir, 'modules.json'), JSON.stringify(list, null, 2) + '\n');
-  const modeName = (p: Pooling) => Object.entries(ST_MODES).find(([, v]) => v === p)?.[0];
-  if (chain.pooling.some((p) => !modeName(p))) return false;
-  const poolPath = modules.find((m) => m.type === 'Pooling')!.path;
-  const cfg: Record<string, unknown> = { word_embedding_dimension: hidden };
-  for (const [k, m] of LEGACY_KEYS) cfg[k] = chain.pooling.some((p) => modeName(p) === m);
-  cfg.include_prompt = chain.includePrompt;
-  mkdirSync(join(dir, poolPath), { recursive: true });
-  writeFileAtomic(join(dir, poolPath, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  if (!existsSync(join(dir, 'modules.json')) || chain.modules.length === 0) {
+    const list = modules.map((m, idx) => ({ idx, name: String(idx), path: m.path, type: `sentence_transformers.models.${m.type}` }));
+    writeFileAtomic(join(dir, 'modules.json'), JSON.stringify(list, null, 2) + '\n');
+  }
   for (const m of modules) if (m.type === 'Normalize') mkdirSync(join(dir, m.path), { recursive: true });
+  const poolPath = modules.find((m) => m.type === 'Pooling')!.path;
+  const poolFile = join(dir, poolPath, 'config.json');
+  let samePooling = false;
+  if (existsSync(poolFile)) {
+    const old = parsePoolingConfig(JSON.parse(readFileSync(poolFile, 'utf8')) as Record<string, unknown>, poolFile);
+    samePooling = old.includePrompt === chain.includePrompt && old.pooling.join('+') === chain.pooling.join('+');
+  }
+  if (!samePooling) {
+    const cfg: Record<string, unknown> = { word_embedding_dimension: hidden };
+    for (const [k, m] of LEGACY_KEYS) cfg[k] = chain.pooling.some((p) => modeName(p) === m);
+    cfg.include_prompt = chain.includePrompt;
+    mkdirSync(join(dir, poolPath), { recursive: true });
+    writeFileAtomic(poolFile, JSON.stringify(cfg, null, 2) + '\n');
+  }
   const stPath = join(dir, 'config_sentence_transformers.json');
   const st = existsSync(stPath) ? (JSON.parse(readFileSync(stPath, 'utf8')) as Record<string, unknown>) : {};
+  const before = JSON.stringify(st);
   const prompts: Record<string, string> = { ...((st.prompts as Record<string, string> | undefined) ?? {}) };
   const qName = chain.promptNames.query ?? 'query';
   const pName = chain.promptNames.passage ?? 'document';
@@ -407,7 +420,7 @@ export function writeModuleChain(dir: string, chain: ModuleChain, hidden: number
   if (chain.passagePrefix || prompts[pName] !== undefined) prompts[pName] = chain.passagePrefix;
   st.prompts = prompts;
   if (st.default_prompt_name === undefined) st.default_prompt_name = null;
-  st.similarity_fn_name = chain.similarity ?? 'cosine';
-  writeFileAtomic(stPath, JSON.stringify(st, null, 2) + '\n');
+  st.similarity_fn_name = chain.similarity ?? (chain.normalize ? 'cosine' : 'dot');
+  if (JSON.stringify(st) !== before) writeFileAtomic(stPath, JSON.stringify(st, null, 2) + '\n');
   return true;
 }

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { env } from '@huggingface/transformers';
@@ -12,6 +12,7 @@ import { graphParamNames } from '../../../lib/models/transformer/graph.js';
 import { fineTuneEncoder } from '../../../lib/train/fine-tune-encoder.js';
 import { createRng } from '../../../lib/util/rng.js';
 import { PYTHON, writeStFolder } from './st-folders.js';
+import { writeTinyEncoder } from './tiny-encoders.js';
 import { trainOptions } from './train-options.js';
 
 /**
@@ -83,6 +84,7 @@ test('fineTuneEncoder trains the Dense module and writes the folder back with th
     assert.ok(!existsSync(join(model, '2_Dense/pytorch_model.bin')), 'the Dense weights are written as model.safetensors only');
     assert.deepEqual(JSON.parse(readFileSync(join(model, 'modules.json'), 'utf8')).map((m: { type: string }) => m.type.split('.').pop()), ['Transformer', 'Pooling', 'Dense', 'Normalize']);
     assert.deepEqual(JSON.parse(readFileSync(join(model, 'config_sentence_transformers.json'), 'utf8')).prompts, { query: 'query: ', document: 'passage: ' });
+    assert.deepEqual(readFileSync(join(model, '1_Pooling/config.json')), readFileSync(join(dir, '1_Pooling/config.json')), 'an unchanged Pooling config is kept as published');
     // the Dense weights moved
     const before = (await TransformerEncoder.load(dir, { threads: 1 })).weights.dense![0].weight;
     const trained = readSafetensors(join(model, '2_Dense/model.safetensors')).tensors.get('linear.weight')!.data!;
@@ -120,4 +122,20 @@ test('a chain that cannot be trained (concatenated modes, a ReLU Dense) is refus
     rmSync(dirname(multi), { recursive: true, force: true });
     rmSync(dirname(relu), { recursive: true, force: true });
   }
+});
+
+test('a model named by a preset (no sentence-transformers files) is written back with the modules it was trained with, so the folder embeds the same under any name', async () => {
+  const { dir } = writeTinyEncoder('xlm-roberta');
+  const named = join(scratch, 'multilingual-e5-small');
+  cpSync(dir, named, { recursive: true });
+  rmSync(dir, { recursive: true, force: true });
+  const out = join(scratch, 'ft-preset');
+  const res = await fineTuneEncoder({ ...trainOptions(named), epochs: 1, checkpointEvery: 0, outDir: out });
+  assert.equal((res.config.head as Record<string, unknown>).queryPrefix, 'query: ', 'the preset prefixes are trained with');
+  const model = join(out, 'model');
+  assert.deepEqual(JSON.parse(readFileSync(join(model, 'modules.json'), 'utf8')).map((m: { type: string }) => m.type.split('.').pop()), ['Transformer', 'Pooling', 'Normalize']);
+  const emb = await loadEmbedder(model, { cache: false });
+  assert.equal(emb.moduleChain.source, 'sentence-transformers');
+  assert.deepEqual([emb.config.queryPrefix, emb.config.passagePrefix, emb.moduleChain.pooling], ['query: ', 'passage: ', ['mean']]);
+  await emb.dispose();
 });
