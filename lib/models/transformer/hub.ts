@@ -56,7 +56,13 @@ export async function resolveEncoderFolder(model: string, options: EncoderSource
   }
   for (const file of OPTIONAL) await fetchHubFile(source.id, revision, dir, file, remote);
   // the weights, in the first form the repository has
-  if (!findCheckpoint(dir)) {
+  let complete = false;
+  try {
+    complete = findCheckpoint(dir) !== undefined;
+  } catch {
+    complete = false; // an index whose shards are not all here yet: fetch the missing ones below
+  }
+  if (!complete) {
     const tried: string[] = [];
     let ok = false;
     for (const file of ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin']) {
