@@ -195,7 +195,9 @@ export function readModuleChain(dir: string | undefined, name: string, user: Emb
   };
   const modulesJson = dir ? readJson(dir, 'modules.json', files) : undefined;
   const stConfig = dir ? readJson(dir, 'config_sentence_transformers.json', files) : undefined;
-  const bertConfig = dir ? readJson(dir, 'sentence_bert_config.json', files) : undefined;
+  // the Transformer module's own config (at the root, or in its folder as older sentence-transformers saved it: 0_Transformer/)
+  const tPath = Array.isArray(modulesJson) ? String((modulesJson as { path?: string; type?: string }[]).find((m) => String(m.type ?? '').endsWith('Transformer'))?.path ?? '') : '';
+  const bertConfig = dir ? readJson(dir, join(tPath, 'sentence_bert_config.json'), files) : undefined;
   if (dir && modulesJson) {
     chain.source = 'sentence-transformers';
     if (!Array.isArray(modulesJson)) throw xlError(where, `${join(dir, 'modules.json')}: expected a list of {idx, name, path, type}`);
@@ -219,8 +221,10 @@ export function readModuleChain(dir: string | undefined, name: string, user: Emb
         chain.dense.push(d);
       } else if (type === 'Normalize') {
         chain.normalizeModule = true;
+      } else if (type === 'Dropout') {
+        // identity at inference (eval mode)
       } else {
-        throw xlError(where, `${join(dir, 'modules.json')}: module '${m.type}' is not supported; xlalign runs Transformer, Pooling, Dense and Normalize`);
+        throw xlError(where, `${join(dir, 'modules.json')}: module '${m.type}' is not supported; xlalign runs Transformer, Pooling, Dense, Dropout (identity) and Normalize`);
       }
     }
     if (!pooled) throw xlError(where, `${join(dir, 'modules.json')}: no Pooling module (xlalign needs one text vector)`);
