@@ -246,7 +246,8 @@ export function readModuleChain(dir: string | undefined, name: string, user: Emb
     chain.promptNames = { ...(q ? { query: q } : {}), ...(p ? { passage: p } : {}) };
     if (q || p) chain.promptsFrom = 'folder';
     if (typeof stConfig.similarity_fn_name === 'string') chain.similarity = stConfig.similarity_fn_name;
-    if (chain.source === 'defaults') chain.source = 'sentence-transformers';
+    // without modules.json the folder says nothing about pooling: the preset (or the defaults) decides that
+    if (chain.source === 'defaults' && (q || p)) chain.notes.push('prompts from config_sentence_transformers.json (no modules.json)');
   }
   if (bertConfig) {
     if (Number.isInteger(bertConfig.max_seq_length) && (bertConfig.max_seq_length as number) > 0) chain.maxSeqLength = bertConfig.max_seq_length as number;
@@ -269,9 +270,11 @@ export function readModuleChain(dir: string | undefined, name: string, user: Emb
     chain.source = 'preset';
     chain.preset = preset.preset;
     if (preset.options.pooling) chain.pooling = [preset.options.pooling];
-    chain.queryPrefix = preset.options.queryPrefix ?? '';
-    chain.passagePrefix = preset.options.passagePrefix ?? '';
-    chain.promptsFrom = 'preset';
+    if (chain.promptsFrom === 'defaults') {
+      chain.queryPrefix = preset.options.queryPrefix ?? '';
+      chain.passagePrefix = preset.options.passagePrefix ?? '';
+      chain.promptsFrom = 'preset';
+    }
   }
   // the user's options win; differences are overrides
   const set = <K extends 'pooling' | 'queryPrefix' | 'passagePrefix' | 'normalize'>(k: K, folder: unknown, userValue: unknown, apply: () => void) => {
