@@ -43,7 +43,7 @@ const CASES: { name: string; spec: StFolderSpec; expect: { pooling: string[]; no
 ];
 
 for (const c of CASES) {
-  test(`sentence-transformers folder: ${c.name} — read from the folder and embedded as PyTorch computes the chain`, { skip }, async () => {
+  test(`sentence-transformers folder: ${c.name} — read from the folder and embedded as PyTorch computes the chain`, { skip }, async (t) => {
     const dir = writeStFolder(c.spec);
     try {
       const emb = await loadEmbedder(dir, { cache: false });
@@ -72,6 +72,7 @@ for (const c of CASES) {
         let diff = 0;
         ref.flat().forEach((v, i) => (diff = Math.max(diff, Math.abs(v - mine[i]))));
         assert.ok(diff < 1e-4, `${kind}: max |diff| vs PyTorch ${diff}`);
+        t.diagnostic(`${kind}: max |diff| vs PyTorch ${diff.toExponential(2)}`);
       }
       await emb.dispose();
     } finally {

@@ -29,7 +29,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'xlalign-st-train-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 for (const [pooling, cfg] of [['weightedmean', { pooling_mode_weightedmean_tokens: true, include_prompt: false }], ['cls', { pooling_mode: 'cls', include_prompt: true }]] as const) {
-  test(`Dense(tanh) after ${pooling} pooling${cfg.include_prompt ? '' : ' without the prompt'}: forward and every gradient (Dense included) equal PyTorch autograd`, { skip }, async () => {
+  test(`Dense(tanh) after ${pooling} pooling${cfg.include_prompt ? '' : ' without the prompt'}: forward and every gradient (Dense included) equal PyTorch autograd`, { skip }, async (t) => {
     const dir = writeStFolder({ pooling: cfg, dense: [{ out: 12, activation: 'Tanh' }], normalize: true, stConfig: { prompts: { query: 'query: ', document: 'passage: ' } } });
     try {
       const enc = await TransformerEncoder.load(dir, { threads: 1 });
@@ -52,6 +52,8 @@ for (const [pooling, cfg] of [['weightedmean', { pooling_mode_weightedmean_token
       let d = 0;
       ref.pooled.flat().forEach((v, i) => (d = Math.max(d, Math.abs(v - pooled[i]))));
       assert.ok(d < 1e-4, `pooled: ${d}`);
+      t.diagnostic(`pooled: max |diff| vs PyTorch ${d.toExponential(2)}`);
+      let worst = 0;
       for (const n of names) {
         const mine = g.params.get(n)!;
         const theirs = ref.grads[n];
@@ -63,7 +65,9 @@ for (const [pooling, cfg] of [['weightedmean', { pooling_mode_weightedmean_token
           scale = Math.max(scale, Math.abs(theirs[i]));
         }
         assert.ok(diff <= 1e-3 * Math.max(scale, 1e-2), `${n}: max |diff| ${diff}, max |grad| ${scale}`);
+        worst = Math.max(worst, diff / Math.max(scale, 1e-2));
       }
+      t.diagnostic(`gradients: worst max |diff| / max |grad| over ${names.length} parameters ${worst.toExponential(2)}`);
       await enc.dispose();
     } finally {
       rmSync(dirname(dir), { recursive: true, force: true });
