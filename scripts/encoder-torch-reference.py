@@ -12,6 +12,19 @@ Modes:
   check <folder>   stdin: {"ids": [[...]], "mask": [[...]], "pooling": "mean|cls|pooler",
                    "grad_pooled": [[...]], "task": k (jina-v3: index in lora_adaptations)}; stdout: {"pooled": [[...]], "grads": {name: [...]},
                    "grad_inputs_embeds": [...]} computed in float64 with autograd.
+  st-check <folder> stdin: {"kind": "query|passage", "prompt": "<text>", "prompt_ids": [...],
+                   "ids": [[...]], "mask": [[...]]}; stdout: {"vectors": [[...]]}: sentence-transformers'
+                   module chain re-implemented from its public code (modules.json, Pooling modes
+                   and include_prompt, Dense, Normalize; prompts of config_sentence_transformers.json)
+                   on the float64 encoder above; the folder's files are read here, independently.
+  check ... "st": true   also applies the folder's Dense modules after pooling (trainable) and pools
+                   with its modes ("pooling" as xlalign names it), masking "prompt_tokens" positions.
+  save-bin <folder> <out.bin> <f32|f16|bf16> [legacy]
+                   torch.save of the folder's model.safetensors as a state dict (OrderedDict of
+                   tensors in that dtype, plus `extra.tied` sharing the word table's storage and
+                   `extra.transposed`, a non-contiguous view); `legacy`: the pre-1.6 format.
+  save-evil <out.bin> <marker>
+                   torch.save of a dict whose second entry unpickles to os.system('touch marker').
   bench            --layers 12 --hidden 384 --heads 12 --intermediate 1536 --vocab 250037
                    --batch 32 --seq 128 --iters 5 --threads N: random weights, forward +
                    backward (word embeddings frozen, all else trained, mean pooling),
@@ -75,6 +88,8 @@ def forward(P, cfg, ids, mask, pooling, inputs_embeds=None):
         inter = F.gelu(F.linear(h1, p("intermediate.dense.weight"), p("intermediate.dense.bias")))
         o = F.linear(inter, p("output.dense.weight"), p("output.dense.bias"))
         h = F.layer_norm(o + h1, (H,), p("output.LayerNorm.weight"), p("output.LayerNorm.bias"), eps)
+    if pooling == "hidden":
+        return h
     if pooling == "mean":
         mf = mask.to(h.dtype).unsqueeze(-1)
         pooled = (h * mf).sum(1) / mf.sum(1)
@@ -172,6 +187,108 @@ def forward_rotary(P, cfg, ids, mask, pooling, task):
     return pooled
 
 
+ST_LEGACY = [("pooling_mode_cls_token", "cls"), ("pooling_mode_max_tokens", "max"), ("pooling_mode_mean_tokens", "mean"),
+             ("pooling_mode_mean_sqrt_len_tokens", "mean_sqrt_len_tokens"), ("pooling_mode_weightedmean_tokens", "weightedmean"),
+             ("pooling_mode_lasttoken", "lasttoken")]
+XL_TO_ST = {"mean": "mean", "cls": "cls", "max": "max", "mean_sqrt_len": "mean_sqrt_len_tokens", "weightedmean": "weightedmean", "last_token": "lasttoken"}
+
+
+def st_modules(folder):
+    """[(type, path, config)] of modules.json, in idx order."""
+    mods = sorted(json.load(open(f"{folder}/modules.json")), key=lambda m: m["idx"])
+    out = []
+    for m in mods:
+        t = m["type"].split(".")[-1]
+        cfg = json.load(open(f"{folder}/{m['path']}/config.json")) if t in ("Pooling", "Dense") else {}
+        out.append((t, m["path"], cfg))
+    return out
+
+
+def st_pool(h, mask, modes, prompt_length):
+    """sentence-transformers' Pooling (v5 `_forward_padded`, right padding), float64; mask zeroed over the prompt when asked."""
+    mask = mask.clone()
+    if prompt_length:
+        mask[:, :prompt_length] = 0
+    m = mask.unsqueeze(-1).expand(h.size()).to(h.dtype)
+    outs = []
+    for mode in modes:
+        if mode == "cls":  # v5: the first position the pooling mask keeps
+            first = mask.to(torch.int).argmax(dim=1)
+            outs.append(torch.gather(h, 1, first.view(-1, 1, 1).expand(-1, 1, h.shape[2])).squeeze(1))
+        elif mode == "max":
+            outs.append(torch.where(m == 0, torch.full_like(h, -1e9), h).max(1)[0])
+        elif mode in ("mean", "mean_sqrt_len_tokens"):
+            s = (h * m).sum(1)
+            n = torch.clamp(m.sum(1), min=1e-9)
+            outs.append(s / n if mode == "mean" else s / torch.sqrt(n))
+        elif mode == "weightedmean":
+            w = torch.arange(1, h.shape[1] + 1, dtype=h.dtype).unsqueeze(0).unsqueeze(-1).expand(h.size()) * m
+            outs.append((h * w).sum(1) / torch.clamp(w.sum(1), min=1e-9))
+        elif mode == "lasttoken":  # v5: the last position the pooling mask keeps
+            values, indices = mask.flip(1).max(1)
+            indices = torch.where(values == 0, torch.full_like(indices, h.shape[1] - 1), indices)
+            idx = h.shape[1] - indices - 1
+            outs.append(torch.gather(h * m, 1, idx.view(-1, 1, 1).expand(-1, 1, h.shape[2])).squeeze(1))
+        else:
+            raise ValueError(mode)
+    return torch.cat(outs, 1)
+
+
+def st_pool_modes(cfg):
+    if "pooling_mode" in cfg:
+        pm = cfg["pooling_mode"]
+        return [pm] if isinstance(pm, str) else list(pm)
+    modes = [mode for key, mode in ST_LEGACY if cfg.get(key)]
+    return modes or ["mean"]
+
+
+def dense_weights(folder, path):
+    import os
+    if os.path.exists(f"{folder}/{path}/model.safetensors"):
+        raw = read_safetensors(f"{folder}/{path}/model.safetensors")
+        return {n: torch.tensor(np.array(a, dtype=np.float64)) for n, a in raw.items()}
+    sd = torch.load(f"{folder}/{path}/pytorch_model.bin", map_location="cpu")
+    return {n: t.to(torch.float64) for n, t in sd.items()}
+
+
+ACTS = {"torch.nn.modules.linear.Identity": lambda x: x, "torch.nn.modules.activation.Tanh": torch.tanh,
+        "torch.nn.modules.activation.ReLU": torch.relu, "torch.nn.modules.activation.Sigmoid": torch.sigmoid}
+
+
+def apply_dense(x, cfg, W):
+    y = F.linear(x, W["linear.weight"], W.get("linear.bias") if cfg.get("bias", True) else None)
+    return ACTS[cfg.get("activation_function", "torch.nn.modules.activation.Tanh")](y)
+
+
+def st_check(folder):
+    import os
+    cfg = json.load(open(f"{folder}/config.json"))
+    raw = read_safetensors(f"{folder}/model.safetensors")
+    key = "embeddings.word_embeddings.weight"
+    prefix = next(n[: len(n) - len(key)] for n in raw if n.endswith(key))
+    P = {n[len(prefix):]: torch.tensor(np.array(a, dtype=np.float64)) for n, a in raw.items() if n.startswith(prefix) and a.dtype != np.int64}
+    req = json.load(sys.stdin)
+    # the prompt, chosen as SentenceTransformer.encode_query / encode_document do
+    stc = json.load(open(f"{folder}/config_sentence_transformers.json")) if os.path.exists(f"{folder}/config_sentence_transformers.json") else {}
+    prompts = stc.get("prompts", {})
+    names = ["query"] if req["kind"] == "query" else ["document", "passage", "corpus"]
+    name = next((n for n in names if n in prompts), stc.get("default_prompt_name"))
+    prompt = prompts.get(name, "") if name else ""
+    assert prompt == req["prompt"], f"prompt {prompt!r} != {req['prompt']!r}"
+    prompt_length = len(req["prompt_ids"]) - 1 if prompt else 0
+    ids = torch.tensor(req["ids"], dtype=torch.long)
+    mask = torch.tensor(req["mask"], dtype=torch.long)
+    x = forward(P, cfg, ids, mask, "hidden")
+    for t, path, mcfg in st_modules(folder):
+        if t == "Pooling":
+            x = st_pool(x, mask, st_pool_modes(mcfg), prompt_length if mcfg.get("include_prompt", True) is False else 0)
+        elif t == "Dense":
+            x = apply_dense(x, mcfg, dense_weights(folder, path))
+        elif t == "Normalize":
+            x = F.normalize(x, p=2, dim=1)
+    json.dump({"vectors": x.tolist(), "prompt_length": prompt_length}, sys.stdout)
+
+
 def check(folder):
     cfg = json.load(open(f"{folder}/config.json"))
     raw = read_safetensors(f"{folder}/model.safetensors")
@@ -184,12 +301,63 @@ def check(folder):
     mask = torch.tensor(req["mask"], dtype=torch.long)
     if rotary:
         pooled = forward_rotary(P, cfg, ids, mask, req["pooling"], req.get("task", 0))
+    elif req.get("st"):
+        h = forward(P, cfg, ids, mask, "hidden")
+        pooled = st_pool(h, mask, [XL_TO_ST[req["pooling"]]], req.get("prompt_tokens", 0))
+        for t, path, mcfg in st_modules(folder):
+            if t == "Dense":
+                W = {n: v.clone().requires_grad_(True) for n, v in dense_weights(folder, path).items()}
+                for n, v in W.items():
+                    P[f"{path}/{n}"] = v
+                pooled = apply_dense(pooled, mcfg, W)
     else:
         pooled = forward(P, cfg, ids, mask, req["pooling"])
     g = torch.tensor(req["grad_pooled"], dtype=torch.float64)
     (pooled * g).sum().backward()
     grads = {n: t.grad.reshape(-1).tolist() for n, t in P.items() if t.grad is not None}
     json.dump({"pooled": pooled.detach().tolist(), "grads": grads}, sys.stdout)
+
+
+def save_bin(folder, out, dtype, legacy=False):
+    from collections import OrderedDict
+    raw = read_safetensors(f"{folder}/model.safetensors")
+    dt = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    sd = OrderedDict()
+    for n, a in raw.items():
+        t = torch.from_numpy(np.array(a))
+        sd[n] = t.to(dt) if t.is_floating_point() else t
+    word = next(n for n in sd if n.endswith("embeddings.word_embeddings.weight"))
+    sd["extra.tied"] = sd[word][2:5]  # shares the storage of the word table, at an offset
+    sd["extra.transposed"] = sd[word].t()[:, 1:3]  # strided view
+    sd._metadata = OrderedDict([("", {"version": 1}), ("encoder", {"version": 1})])  # as Module.state_dict() has (pickled by BUILD)
+    torch.save(sd, out, _use_new_zipfile_serialization=not legacy)
+
+
+class Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return (os.system, (f"touch {self.marker}",))
+
+
+class EvilEval:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (eval, (f"open({self.marker!r}, 'w').close()",))
+
+
+def save_evil(out, marker):
+    """`out`: torch.save of a dict with an os.system call (GLOBAL, protocol 2); `out`4: a zip whose
+    data.pkl (protocol 4, STACK_GLOBAL) calls builtins.eval."""
+    import pickle, zipfile
+    from collections import OrderedDict
+    torch.save(OrderedDict([("a", torch.zeros(2)), ("b", Evil(marker))]), out)
+    with zipfile.ZipFile(out + "4", "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"a": EvilEval(marker)}, protocol=4))
 
 
 def bench(a):
@@ -229,6 +397,12 @@ def bench(a):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "check":
         check(sys.argv[2])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "st-check":
+        st_check(sys.argv[2])
+    elif len(sys.argv) >= 5 and sys.argv[1] == "save-bin":
+        save_bin(sys.argv[2], sys.argv[3], sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == "legacy")
+    elif len(sys.argv) >= 4 and sys.argv[1] == "save-evil":
+        save_evil(sys.argv[2], sys.argv[3])
     else:
         ap = argparse.ArgumentParser()
         ap.add_argument("mode")

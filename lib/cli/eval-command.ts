@@ -18,7 +18,7 @@ import { embedOptionsFrom, addEmbedOptions, list } from './options.js';
 import { checkExists, checkInt, checkLangs, checkMetricNames, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
 
 /** Options a model preset may set: left `undefined` unless given on the command line. */
-const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix'] as const;
+const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix', 'normalize'] as const;
 
 /** `<out>/retrievers.json`: which retriever each name in this folder stands for (name -> key and settings). */
 type RetrieverRegistry = Record<string, { key: string; model: string; adapter?: string; dataset: string; preset?: string; embed?: unknown }>;
@@ -142,13 +142,15 @@ export function evalCommand(): Command {
       const retriever = await resolveRetriever(spec.model, { embed: { ...embedBase, adapter: spec.adapter ? adapter : undefined }, name: assigned[i] });
       const preset = 'embedPreset' in retriever ? retriever.embedPreset : undefined;
       if (preset?.preset) process.stderr.write(`${retriever.name}: preset ${preset.preset} (${Object.entries(preset.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})\n`);
-      const embedder = (retriever as { embedder?: { id?: string; config?: Record<string, unknown> } }).embedder;
+      const embedder = (retriever as { embedder?: { id?: string; config?: Record<string, unknown>; describe?: () => Record<string, unknown>; summary?: (n: string) => string; moduleChain?: { source: string } } }).embedder;
+      if (embedder?.moduleChain?.source === 'sentence-transformers' && embedder.summary) process.stderr.write(embedder.summary(retriever.name) + '\n');
       const embedConfig = embedder?.config;
       retrievers.push({
         name: retriever.name, model: spec.model, adapter: spec.adapter ?? null, preset: preset?.preset ?? null, presetApplied: preset?.applied ?? {},
         // the model's identity (a folder's content hash) and the effective token limit
         modelId: embedder?.id ?? null, maxLength: embedConfig?.maxLength ?? null, modelMaxLength: embedConfig?.modelMaxLength ?? null,
         embed: embedConfig ? { ...embedConfig, adapter: spec.adapter ?? undefined, force: undefined } : undefined,
+        moduleChain: embedder?.describe?.(), // what the model folder said (sentence-transformers modules, prompts) and what the flags overrode
       });
       const res = await runEvaluation(corpus, retriever, {
         scenarios, langs, pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth,

@@ -11,8 +11,8 @@ export function list(value: string): string[] {
 /** The dense-model options shared by `eval` and `train` (defaults from EMBED_DEFAULTS). */
 export function addEmbedOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--pooling <p>', 'pooling of token vectors').choices([...POOLINGS]).default(EMBED_DEFAULTS.pooling))
-    .option('--no-normalize', 'do not L2-normalise text vectors')
+    .addOption(new Option('--pooling <p>', "pooling of token vectors (default: the model folder's sentence-transformers Pooling, else the name preset's, else mean)").choices([...POOLINGS]).default(EMBED_DEFAULTS.pooling))
+    .option('--no-normalize', "do not L2-normalise text vectors (default: normalise, unless the folder's similarity is dot without Normalize)")
     .option('--query-prefix <s>', "prefix for queries (e5: 'query: ')", EMBED_DEFAULTS.queryPrefix)
     .option('--passage-prefix <s>', "prefix for documents (e5: 'passage: ')", EMBED_DEFAULTS.passagePrefix)
     .option('--batch-size <n>', 'texts per forward pass', String(EMBED_DEFAULTS.batchSize))

@@ -108,7 +108,7 @@ function headDefaults(key: keyof HeadLoopDefaults): string {
 }
 
 /** Embedding options a model preset may set: left undefined unless given on the command line (as in eval). */
-const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix'] as const;
+const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix', 'normalize'] as const;
 
 function experimentOptions(opts: Record<string, string | undefined>, variant: LossVariant, out: string, cmd: Command): ExperimentOptions {
   const embed = embedOptionsFrom(opts);

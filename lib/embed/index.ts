@@ -13,4 +13,5 @@ export { EmbeddingCache, textKey, type CompactOptions } from './cache.js';
 export { resolveModelSource, modelIdentity, DTYPE_SUFFIX, type ModelSource } from './model-source.js';
 export { poolHidden, poolerVectors, l2NormalizeRows } from './pooling.js';
 export * from './presets.js';
+export { applyDense, chainSummary, describeChain, modelChainFor, readModuleChain, writeModuleChain, type DenseModule, type ModuleChain } from './st-modules.js';
 export { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';

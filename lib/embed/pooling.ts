@@ -11,9 +11,15 @@ import type { Pooling } from './types.js';
  *
  * - `'mean'`: `v_b = sum_t mask[b,t] * h[b,t] / sum_t mask[b,t]` (float64 sums; a row whose
  *   mask is all zero gives a zero vector).
- * - `'cls'`: `v_b = h[b,0]` (the first token, whatever the mask).
+ * - `'cls'`: `v_b = h[b,t0]`, `t0 = min{t : mask[b,t] != 0}` (0 for an all-zero row): the
+ *   first token with right padding; the first token after the prompt when a pooling mask
+ *   leaves the prompt out (sentence-transformers 5).
  * - `'last_token'`: `v_b = h[b,t*]`, `t* = max{t : mask[b,t] != 0}` (the last real token,
  *   right or left padding alike; a row whose mask is all zero gives a zero vector).
+ * - `'max'`: `v_b[d] = max_t h[b,t,d]` over tokens with mask != 0 (-1e9 when none, as
+ *   sentence-transformers fills masked positions).
+ * - `'mean_sqrt_len'`: `sum_t mask[b,t] * h[b,t] / sqrt(max(sum_t mask[b,t], 1e-9))`.
+ * - `'weightedmean'`: weights `w_t = (t + 1) * mask[b,t]`: `sum_t w_t h[b,t] / max(sum_t w_t, 1e-9)`.
  * - `'pooler'` is not computed from the hidden state: use {@link poolerVectors}.
  *
  * @param hidden  `batch * seq * dim` values.
@@ -32,7 +38,13 @@ export function poolHidden(
   if (mask.length !== batch * seq) throw xlError('poolHidden', `attention_mask has ${mask.length} values; expected ${batch} x ${seq}`);
   const out = new Float32Array(batch * dim);
   if (pooling === 'cls') {
-    for (let b = 0; b < batch; b++) for (let d = 0; d < dim; d++) out[b * dim + d] = hidden[b * seq * dim + d];
+    for (let b = 0; b < batch; b++) {
+      let first = 0;
+      while (first < seq && Number(mask[b * seq + first]) === 0) first++;
+      if (first === seq) first = 0;
+      const base = (b * seq + first) * dim;
+      for (let d = 0; d < dim; d++) out[b * dim + d] = hidden[base + d];
+    }
     return out;
   }
   if (pooling === 'last_token') {
@@ -46,19 +58,32 @@ export function poolHidden(
     return out;
   }
   if (pooling === 'pooler') throw xlError('poolHidden', "'pooler' takes the model's pooler_output, not the hidden state; use poolerVectors");
-  if (pooling !== 'mean') throw xlError('poolHidden', `unsupported pooling '${String(pooling)}'; use 'mean', 'cls', 'pooler' or 'last_token'`);
+  if (pooling === 'max') {
+    for (let b = 0; b < batch; b++) {
+      for (let d = 0; d < dim; d++) {
+        let best = -1e9;
+        for (let t = 0; t < seq; t++) if (Number(mask[b * seq + t]) !== 0 && hidden[(b * seq + t) * dim + d] > best) best = hidden[(b * seq + t) * dim + d];
+        out[b * dim + d] = best;
+      }
+    }
+    return out;
+  }
+  if (pooling !== 'mean' && pooling !== 'mean_sqrt_len' && pooling !== 'weightedmean') throw xlError('poolHidden', `unsupported pooling '${String(pooling)}'; use 'mean', 'cls', 'pooler', 'last_token', 'max', 'mean_sqrt_len' or 'weightedmean'`);
   const acc = new Float64Array(dim);
   for (let b = 0; b < batch; b++) {
     acc.fill(0);
     let count = 0;
     for (let t = 0; t < seq; t++) {
-      const m = Number(mask[b * seq + t]);
+      const m = Number(mask[b * seq + t]) * (pooling === 'weightedmean' ? t + 1 : 1);
       if (m === 0) continue;
       count += m;
       const base = (b * seq + t) * dim;
       for (let d = 0; d < dim; d++) acc[d] += m * hidden[base + d];
     }
-    if (count > 0) for (let d = 0; d < dim; d++) out[b * dim + d] = acc[d] / count;
+    if (count > 0) {
+      const div = pooling === 'mean_sqrt_len' ? Math.sqrt(count) : count;
+      for (let d = 0; d < dim; d++) out[b * dim + d] = acc[d] / div;
+    }
   }
   return out;
 }

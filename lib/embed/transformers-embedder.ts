@@ -13,6 +13,8 @@ import { defaultThreads } from '../util/threads.js';
 import { EmbeddingCache, textKey } from './cache.js';
 import { modelIdentity, probeHubFailure, resolveModelSource, type ModelSource } from './model-source.js';
 import { l2NormalizeRows, poolerVectors, poolHidden } from './pooling.js';
+import { fetchModuleFiles } from './hub-files.js';
+import { applyDense, chainCacheKey, chainDim, chainSummary, describeChain, readModuleChain, type ModuleChain } from './st-modules.js';
 import { tokenizeBatch } from './tokenize-batch.js';
 import { EMBED_DEFAULTS, EMBED_DTYPES, POOLINGS, type EmbedKind, type EmbedOptions, type Embedder, type VectorAdapter } from './types.js';
 
@@ -30,7 +32,7 @@ export interface EmbedStats {
   truncated: number;
 }
 
-type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress' | 'threads' | 'force'>> & {
+type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress' | 'threads' | 'force' | 'modelConfig'>> & {
   adapter?: VectorAdapter;
   cache: string | false;
   progress?: boolean;
@@ -44,7 +46,13 @@ type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress' | '
  * Load a dense embedding model (hub id or local folder) through transformers.js.
  *
  * Contract: `embed(texts)` returns `texts.length x dim` float32, row `i` for `texts[i]`:
- * `normalize?(adapter?(pool(model(prefix + text truncated to maxLength tokens))))`.
+ * `normalize?(adapter?(dense*(pool(model(prefix + text truncated to maxLength tokens)))))`,
+ * the module chain of sentence-transformers (`st-modules.ts`): pooling modes, Dense layers,
+ * Normalize, prompts and `max_seq_length` are read from the model folder (modules.json,
+ * 1_Pooling/, 2_Dense/, config_sentence_transformers.json, sentence_bert_config.json); a
+ * folder without them takes the name preset (`presets.ts`), else the defaults. Options set
+ * in `options` override the folder; {@link TransformersEmbedder.describe} says what was read
+ * and what was overridden, {@link TransformersEmbedder.summary} in one line.
  * Texts are embedded longest first in batches of `batchSize` and put back in order;
  * identical texts are computed once. With a cache, each computed batch is stored at once
  * (atomically), so an interrupted run resumes where it stopped.
@@ -65,14 +73,15 @@ type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress' | '
  */
 export async function loadEmbedder(model: string, options: EmbedOptions = {}): Promise<TransformersEmbedder> {
   const where = 'loadEmbedder';
+  const { modelConfig, ...given } = options;
   const o: Resolved = {
     ...EMBED_DEFAULTS,
     cache: '.cache/embeddings',
     threads: defaultThreads(),
     force: false,
-    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
   } as Resolved;
-  checkOneOf(where, 'pooling', o.pooling, POOLINGS);
+  if (options.pooling !== undefined) checkOneOf(where, 'pooling', o.pooling, POOLINGS);
   checkOneOf(where, 'dtype', o.dtype, EMBED_DTYPES);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw xlError(where, `batchSize must be an integer >= 1, got ${o.batchSize}`);
   if (!Number.isInteger(o.maxLength) || o.maxLength < 1) throw xlError(where, `maxLength must be an integer >= 1, got ${o.maxLength}`);
@@ -83,17 +92,32 @@ export async function loadEmbedder(model: string, options: EmbedOptions = {}): P
   const cacheRoot = o.cache === false ? undefined : o.cache;
   const id = modelIdentity(source, { dtype: o.dtype, revision: o.revision, hashMemo: cacheRoot });
   const { tokenizer, encoder } = await loadParts(source, o);
+  // the module chain: the folder's sentence-transformers files (a hub id's fetched into the cache), else the name preset, else defaults; options given win
+  let chain: ModuleChain;
+  try {
+    const stDir = modelConfig === false ? undefined : source.kind === 'local' ? source.dir : await fetchModuleFiles(source.id, o.revision, env.allowRemoteModels && !o.localFilesOnly);
+    chain = readModuleChain(stDir, model, options, { preset: modelConfig !== false });
+    for (const p of chain.pooling) checkOneOf(where, 'pooling', p, POOLINGS);
+  } catch (e) {
+    await encoder.dispose();
+    throw e;
+  }
+  o.pooling = chain.pooling[0];
+  o.queryPrefix = chain.queryPrefix;
+  o.passagePrefix = chain.passagePrefix;
+  o.normalize = chain.normalize;
   const modelMax = Number((tokenizer as unknown as { model_max_length?: number }).model_max_length);
   if (Number.isInteger(modelMax) && modelMax > 0 && modelMax <= 1_000_000) {
     o.modelMaxLength = modelMax;
-    // Not asked for: the model's own limit (a static model: 8192; e5: 512), else 512.
-    if (options.maxLength === undefined) o.maxLength = modelMax;
+    // Not asked for: the folder's max_seq_length, else the model's own limit (a static model: 8192; e5: 512), else 512.
+    if (options.maxLength === undefined) o.maxLength = Math.min(modelMax, chain.maxSeqLength ?? modelMax);
     else if (o.maxLength > modelMax) {
       await encoder.dispose();
       throw xlError(where, `maxLength ${o.maxLength} is above the limit of ${model} (tokenizer model_max_length ${modelMax}); use --max-length ${modelMax} or less`);
     }
   }
-  const embedder = new TransformersEmbedder(id, tokenizer, encoder, o);
+  if (options.maxLength === undefined && !(o.modelMaxLength && o.modelMaxLength > 0) && chain.maxSeqLength) o.maxLength = chain.maxSeqLength;
+  const embedder = new TransformersEmbedder(id, tokenizer, encoder, o, chain);
   await embedder.init(cacheRoot);
   return embedder;
 }
@@ -151,6 +175,8 @@ export class TransformersEmbedder implements Embedder {
     private readonly tokenizer: PreTrainedTokenizer,
     private readonly encoder: PreTrainedModel,
     private readonly options: Resolved,
+    /** The module chain (pooling modes, Dense, Normalize, prompts) and where it came from. */
+    readonly moduleChain: ModuleChain = readModuleChain(undefined, id, options, { preset: false }),
   ) {
     this.id = id;
     const inputs = (encoder as unknown as { sessions?: { model?: { inputNames?: string[] } } }).sessions?.model?.inputNames ?? [];
@@ -164,6 +190,36 @@ export class TransformersEmbedder implements Embedder {
       this.tasks = { query: pick('retrieval.query'), passage: pick('retrieval.passage') };
     }
   }
+
+  /** What was read from the model folder (or preset) and what the options overrode, for printing and config.json. */
+  describe(): Record<string, unknown> {
+    return { ...describeChain(this.moduleChain), maxLength: this.options.maxLength, dtype: this.options.dtype, dim: this.dimension };
+  }
+
+  /** {@link describe} in one line for stderr (`<name>: sentence-transformers files (...): pooling mean, normalize, ...; override: ...`). */
+  summary(name: string = this.id): string {
+    return chainSummary(name, this.moduleChain);
+  }
+
+  /** The text the model sees for `text` of `kind`: prefix + text, lowercased when the folder says `do_lower_case`. */
+  private input(text: string, kind: EmbedKind): string {
+    const t = (kind === 'query' ? this.options.queryPrefix : this.options.passagePrefix) + text;
+    return this.moduleChain.lowercase ? t.toLowerCase() : t;
+  }
+
+  /** Leading positions kept out of pooling for `kind` (`include_prompt: false`): `len(tokenize(prompt)) - 1`, as sentence-transformers. */
+  private promptLength(kind: EmbedKind): number {
+    if (this.moduleChain.includePrompt) return 0;
+    let prompt = kind === 'query' ? this.options.queryPrefix : this.options.passagePrefix;
+    if (!prompt) return 0;
+    if (this.moduleChain.lowercase) prompt = prompt.toLowerCase();
+    const cached = this.promptLengths.get(prompt);
+    if (cached !== undefined) return cached;
+    const n = Math.max(0, (this.tokenizer.encode(prompt) as number[]).length - 1);
+    this.promptLengths.set(prompt, n);
+    return n;
+  }
+  private readonly promptLengths = new Map<string, number>();
 
   get dim(): number {
     return this.dimension;
@@ -179,8 +235,9 @@ export class TransformersEmbedder implements Embedder {
     this.dimension = (await this.forward(['a'])).length;
     const { adapter } = this.options;
     if (cacheRoot && (!adapter || adapter.id)) {
-      const { pooling, normalize, maxLength, dtype } = this.options;
-      this.cache = EmbeddingCache.open(cacheRoot, { model: this.id, pooling, normalize, maxLength, dtype, adapter: adapter?.id, dim: this.dimension });
+      const { normalize, maxLength, dtype } = this.options;
+      const modules = chainCacheKey(this.moduleChain);
+      this.cache = EmbeddingCache.open(cacheRoot, { model: this.id, pooling: this.moduleChain.pooling.join('+'), normalize, maxLength, dtype, adapter: adapter?.id, dim: this.dimension, ...(modules ? { modules } : {}) });
     }
   }
 
@@ -191,8 +248,7 @@ export class TransformersEmbedder implements Embedder {
     texts.forEach((t, i) => {
       if (typeof t !== 'string') throw xlError(where, `texts[${i}] is ${t === null ? 'null' : typeof t}; expected a string`);
     });
-    const prefix = kind === 'query' ? this.options.queryPrefix : this.options.passagePrefix;
-    const inputs = texts.map((t) => prefix + t);
+    const inputs = texts.map((t) => this.input(t, kind));
     const dim = this.dimension;
     const out = new Float32Array(inputs.length * dim);
     this.stats.requested += inputs.length;
@@ -246,11 +302,10 @@ export class TransformersEmbedder implements Embedder {
    * @example const cut = await emb.countTruncated(pool.docs.map((d) => d.text), 'passage');
    */
   countTruncated(texts: readonly string[], kind: EmbedKind = 'passage'): number {
-    const prefix = kind === 'query' ? this.options.queryPrefix : this.options.passagePrefix;
     const { maxLength } = this.options;
     let n = 0;
     for (const t of texts) {
-      const text = prefix + t;
+      const text = this.input(t, kind);
       if (4 * text.length + 8 <= maxLength) continue;
       let cut = this.truncatedMemo.get(text);
       if (cut === undefined) {
@@ -263,9 +318,9 @@ export class TransformersEmbedder implements Embedder {
     return n;
   }
 
-  /** Tokenize, run the encoder, pool, adapt, normalise one batch; returns `batch.length x dim`. */
+  /** Tokenize, run the encoder, pool, Dense, adapt, normalise one batch; returns `batch.length x dim`. */
   private async forward(batch: string[], kind: EmbedKind = 'passage'): Promise<Float32Array> {
-    const { pooling, maxLength, adapter, normalize } = this.options;
+    const { maxLength, adapter, normalize } = this.options;
     const enc = tokenizeBatch(this.tokenizer, batch, { maxLength });
     const { lengths, ...feeds } = enc;
     if (this.tasks) (feeds as Record<string, Tensor>).task_id = new Tensor('int64', BigInt64Array.of(BigInt(this.tasks[kind].id)), []);
@@ -287,12 +342,34 @@ export class TransformersEmbedder implements Embedder {
     }
     if (hidden.type !== 'float32') hidden = hidden.to('float32');
     const [b, seq, hd] = hidden.dims as number[];
-    // 'pooler' reads the model's pooler_output (LaBSE); every other pooling the hidden state
-    const pooled = pooling === 'pooler'
+    // the pooling mask: the attention mask without the prompt's positions when include_prompt is false (right padding)
+    let mask = enc.attention_mask.data as BigInt64Array;
+    const skip = this.promptLength(kind);
+    if (skip > 0) {
+      mask = mask.slice();
+      for (let r = 0; r < b; r++) mask.fill(0n, r * seq, r * seq + Math.min(skip, seq));
+    }
+    // 'pooler' reads the model's pooler_output (LaBSE); every other pooling the hidden state; several modes are concatenated
+    const parts = this.moduleChain.pooling.map((pooling) => pooling === 'pooler'
       ? poolerVectors({ ...output, ...(output.pooler_output && output.pooler_output.type !== 'float32' ? { pooler_output: output.pooler_output.to('float32') } : {}) } as never, this.id)
-      : { data: poolHidden(hidden.data as Float32Array, enc.attention_mask.data as BigInt64Array as unknown as ArrayLike<bigint>, [b, seq, hd], pooling), dim: hd };
-    let vecs = pooled.data;
-    const d = pooled.dim;
+      : { data: poolHidden(hidden.data as Float32Array, mask as unknown as ArrayLike<bigint>, [b, seq, hd], pooling), dim: hd });
+    let vecs = parts[0].data;
+    let d = parts[0].dim;
+    if (parts.length > 1) {
+      d = parts.reduce((a, p) => a + p.dim, 0);
+      vecs = new Float32Array(b * d);
+      for (let r = 0; r < b; r++) {
+        let off = r * d;
+        for (const p of parts) {
+          vecs.set(p.data.subarray(r * p.dim, (r + 1) * p.dim), off);
+          off += p.dim;
+        }
+      }
+    }
+    if (this.moduleChain.dense.length) {
+      vecs = applyDense(this.moduleChain, vecs, b);
+      d = chainDim(this.moduleChain, hd);
+    }
     let dim = d;
     if (adapter) {
       vecs = adapter.apply(vecs, b, d);

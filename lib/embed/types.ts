@@ -5,12 +5,14 @@
  */
 
 /** How token vectors become one text vector. */
-export const POOLINGS = ['mean', 'cls', 'pooler', 'last_token'] as const;
+export const POOLINGS = ['mean', 'cls', 'pooler', 'last_token', 'max', 'mean_sqrt_len', 'weightedmean'] as const;
 /**
  * `'mean'`: average of the token vectors where attention_mask = 1; `'cls'`: the first
  * token's vector; `'pooler'`: the model's `pooler_output` (BERT/LaBSE: dense + tanh over
  * [CLS]; the ONNX export must have that output); `'last_token'`: the vector of the last
- * token with attention_mask = 1 (decoder embedders such as e5-mistral, Qwen3-Embedding).
+ * token with attention_mask = 1 (decoder embedders such as e5-mistral, Qwen3-Embedding);
+ * `'max'`, `'mean_sqrt_len'`, `'weightedmean'`: sentence-transformers' `max`,
+ * `mean_sqrt_len_tokens` and `weightedmean` modes (formulas in `st-modules.ts`).
  */
 export type Pooling = (typeof POOLINGS)[number];
 
@@ -37,14 +39,20 @@ export interface VectorAdapter {
 
 /** Options of {@link loadEmbedder}; every field optional, defaults in {@link EMBED_DEFAULTS}. */
 export interface EmbedOptions {
-  /** Pooling of token vectors. Default `'mean'`. */
+  /**
+   * Pooling of token vectors. Default: the model folder's (sentence-transformers' Pooling
+   * module, `st-modules.ts`), else the name preset's (`presets.ts`), else `'mean'`. Set, it
+   * overrides the folder (printed and recorded as an override).
+   */
   pooling?: Pooling;
-  /** L2-normalise each text vector (after the adapter). Default `true`. */
+  /** L2-normalise each text vector (after the adapter). Default: the folder's (a Normalize module or cosine similarity), else `true`. */
   normalize?: boolean;
-  /** Prepended to every text embedded with `kind: 'query'` (e5: `'query: '`). Default `''`. */
+  /** Prepended to every text embedded with `kind: 'query'` (e5: `'query: '`). Default: the folder's `query` prompt, else the preset's, else `''`. */
   queryPrefix?: string;
-  /** Prepended to every text embedded with `kind: 'passage'` (e5: `'passage: '`). Default `''`. */
+  /** Prepended to every text embedded with `kind: 'passage'` (e5: `'passage: '`). Default: the folder's `document`/`passage`/`corpus` prompt, else the preset's, else `''`. */
   passagePrefix?: string;
+  /** Read the folder's sentence-transformers files and, without them, the name preset. Default `true`; `false`: only the options given and the defaults. */
+  modelConfig?: boolean;
   /** Texts per forward pass (texts are sorted by length first, so batches pad little). Default `32`. */
   batchSize?: number;
   /** transformers.js dtype: which ONNX file is loaded. Default `'fp32'`. */

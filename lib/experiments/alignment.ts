@@ -4,11 +4,12 @@ import type { ParallelCorpus } from '../data/parallel.js';
 import { DEFAULT_DATASET, loadTrainingData, resolveDataset, type TrainingData } from '../data/registry.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
 import { applyEmbedPreset } from '../embed/presets.js';
+import { chainSummary, describeChain, modelChainFor, type ModuleChain } from '../embed/st-modules.js';
 import type { Embedder, EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaRow, type MeanDeltaRow } from '../eval/compare.js';
 import { writeMetricRows } from '../results/metric-rows.js';
-import { retrieverNames } from '../retrieve/resolve-retriever.js';
+import { defaultModelPath, retrieverNames } from '../retrieve/resolve-retriever.js';
 import { runEvaluation, type EvaluationResult, type RunEvaluationOptions } from '../eval/run-evaluation.js';
 import type { QueryLangRole, Scenario } from '../pools/types.js';
 import { DenseRetriever } from '../retrieve/dense-retriever.js';
@@ -142,6 +143,8 @@ export interface ExperimentPlan {
   resamples: number;
   embed: EmbedOptions;
   preset?: { preset?: string; applied: Partial<EmbedOptions> };
+  /** What the model folder's sentence-transformers files (or the preset) say: pooling, Dense, Normalize, prompts. */
+  moduleChain: ModuleChain;
   data: TrainingData;
   samples: TrainingSample[];
   evalCorpus: ParallelCorpus;
@@ -171,9 +174,12 @@ export async function planAlignmentExperiment(options: ExperimentOptions): Promi
   if (note) log(note);
   const reason = head.checkModel(model, model === 'default' ? 'special' : existsSync(model) ? 'folder' : 'hub');
   if (reason) throw xlError('runAlignmentExperiment', reason);
-  const presetResult = options.preset === false ? undefined : applyEmbedPreset(model, embedGiven);
-  const embed = presetResult?.options ?? embedGiven;
-  if (presetResult?.preset) log(`${model}: preset ${presetResult.preset} (${Object.entries(presetResult.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})`);
+  // the model folder's sentence-transformers files (read by loadEmbedder and the encoder), else the name preset, passed on explicitly (a copy or a fine-tuned folder no longer has the name)
+  const chain = modelChainFor(model === 'default' ? defaultModelPath() : model, embedGiven, { preset: options.preset !== false });
+  const presetResult = chain.source === 'preset' ? applyEmbedPreset(model, embedGiven) : undefined;
+  // prefixes the folder's files do not name (multilingual-e5's predate prompts) come from the preset: passed on too
+  const embed = presetResult?.options ?? (chain.promptsFrom === 'preset' ? { ...embedGiven, queryPrefix: chain.queryPrefix, passagePrefix: chain.passagePrefix } : embedGiven);
+  if (chain.source !== 'defaults') log(chainSummary(model, chain));
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
   const dataset = options.dataset ?? DEFAULT_DATASET;
@@ -194,7 +200,7 @@ export async function planAlignmentExperiment(options: ExperimentOptions): Promi
   const headOptions = { ...options.encoder, ...(options.rank === undefined ? {} : { rank: options.rank }), ...options.headOptions };
   return {
     options, out, model, head, headOptions, variant, lossSettings: { lambda, temperature, jsdTemperature, jsdNormalize }, seed, pivot, resamples, embed,
-    preset: presetResult ? { preset: presetResult.preset, applied: presetResult.applied } : undefined, data, samples, evalCorpus, evalOptions, baseName, name, log,
+    preset: presetResult ? { preset: presetResult.preset, applied: presetResult.applied } : undefined, moduleChain: chain, data, samples, evalCorpus, evalOptions, baseName, name, log,
   };
 }
 
@@ -262,7 +268,7 @@ export function compareAndRecord(plan: ExperimentPlan, before: EvaluationResult,
     experiment: 'alignment', model, head: plan.head.name, headOptions: plan.headOptions, loss: variant, ...lossSettings, lossParts: lossPartsByEpoch(training.history), seed, splitSeed: split.seed, pivot: plan.pivot,
     runDepth: plan.options.runDepth ?? 'all', runFormat: (plan.options.compressRuns ?? true) ? 'gz' : 'plain',
     dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval, samples: samples.length, rank: plan.headOptions.rank ?? null, loop: training.config, trainSeconds,
-    finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: plan.preset?.preset ?? null, presetApplied: plan.preset?.applied ?? {}, node: process.version, date: new Date().toISOString(),
+    finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: plan.preset?.preset ?? null, presetApplied: plan.preset?.applied ?? {}, moduleChain: describeChain(plan.moduleChain), node: process.version, date: new Date().toISOString(),
   };
   writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   return { before, after, deltas, means, training, trainSeconds, name: plan.name, markdown, head: plan.head.name, evaluatedOn: where };

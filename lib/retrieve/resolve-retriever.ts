@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { basename, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { applyEmbedPreset } from '../embed/presets.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
 import type { EmbedOptions } from '../embed/types.js';
@@ -124,7 +124,8 @@ export function retrieverNames(specs: readonly RetrieverSpec[], taken: ReadonlyM
  * `data/models/xlalign-static-v1`); a local model folder in the Hugging Face layout; or a hub
  * id such as `Xenova/multilingual-e5-small` (downloaded by transformers.js where the
  * network allows). Every dense model goes through the one loading path, `loadEmbedder`.
- * Pooling and prefixes not set in `embed` come from the model's preset (e5: mean and
+ * Pooling, Dense, normalisation and prefixes not set in `embed` come from the model folder's
+ * sentence-transformers files (`embedder.describe()`), else from the model's preset (e5: mean and
  * `query: `/`passage: `; bge-m3: cls; LaBSE: pooler), recorded in `retriever.embedPreset`.
  * An adapter (`embed.adapter`, e.g. `loadAdapter(path)` from `lib/train/adapter.ts`) is
  * applied by the embedder after pooling; the name then says so (`default+adapter`).
@@ -140,10 +141,12 @@ export async function resolveRetriever(name: string, options: ResolveRetrieverOp
   }
   const displayName = options.name ?? retrieverNames([{ model: name, adapter: options.adapterPath ?? (options.embed?.adapter ? 'adapter' : undefined) }])[0];
   const path = name === 'default' ? defaultModelPath() : name;
-  const { options: embed, preset, applied } = options.preset === false ? { options: options.embed ?? {}, preset: undefined, applied: {} } : applyEmbedPreset(name === 'default' ? basename(path) : name, options.embed ?? {});
-  const embedder = await loadEmbedder(path, embed);
+  // the folder's sentence-transformers files, else the name preset (loadEmbedder reads both); recorded here
+  const embedder = await loadEmbedder(path, { ...(options.embed ?? {}), modelConfig: options.preset !== false });
+  const chain = embedder.moduleChain;
+  const applied = chain.source === 'preset' ? applyEmbedPreset(path, options.embed ?? {}).applied : {};
   const r = new DenseRetriever(embedder, { name: displayName }) as DenseRetriever & { embedPreset?: { preset?: string; applied: Partial<EmbedOptions> } };
-  r.embedPreset = { preset, applied };
+  r.embedPreset = { preset: chain.preset, applied };
   return r;
 }
 

@@ -133,7 +133,9 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
   const seconds = (performance.now() - t0) / 1000;
   const config = { ...fingerprint, steps: step, stepsThisRun: step - start, resumedFrom: start || undefined };
   if (outDir) {
-    saveEncoderFolder(encoder.weights, encoder.sourceDir, join(outDir, 'model'));
+    // written back with the modules it was trained with (Dense weights, pooling, the prompts used)
+    const chain = encoder.moduleChain && { ...encoder.moduleChain, queryPrefix: head.getConfig().queryPrefix as string, passagePrefix: head.getConfig().passagePrefix as string };
+    saveEncoderFolder(encoder.weights, encoder.sourceDir, join(outDir, 'model'), { moduleChain: chain });
     writeLossCsv(join(outDir, 'loss.csv'), history);
     writeFileAtomic(join(outDir, 'training.json'), JSON.stringify({ ...config, seconds }, null, 2) + '\n');
     if (ckDir) rmSync(ckDir, { recursive: true, force: true });

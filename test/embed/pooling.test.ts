@@ -19,7 +19,7 @@ test('an all-zero mask gives a zero vector, and sizes are checked', () => {
   assert.deepEqual([...poolHidden([1, 2, 3, 4], [0, 0], [1, 2, 2], 'mean')], [0, 0]);
   assert.throws(() => poolHidden(hidden, mask, [2, 3, 3], 'mean'), /hidden has 12 values; expected 2 x 3 x 3/);
   assert.throws(() => poolHidden(hidden, [1, 1], [2, 3, 2], 'mean'), /attention_mask has 2 values/);
-  assert.throws(() => poolHidden(hidden, mask, [2, 3, 2], 'max' as 'mean'), /unsupported pooling 'max'; use 'mean', 'cls', 'pooler' or 'last_token'/);
+  assert.throws(() => poolHidden(hidden, mask, [2, 3, 2], 'median' as 'mean'), /unsupported pooling 'median'; use 'mean', 'cls', 'pooler', 'last_token', 'max', 'mean_sqrt_len' or 'weightedmean'/);
 });
 
 test('l2NormalizeRows gives unit rows and leaves zero rows at zero', () => {

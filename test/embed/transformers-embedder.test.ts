@@ -191,7 +191,7 @@ test('a hub id with remote models disabled fails with a message saying so and ho
 test('bad inputs are named: missing folder, missing ONNX file for the dtype, unknown pooling, non-string text', async () => {
   await assert.rejects(loadEmbedder('./no/such/model-folder'), /model folder .*no\/such\/model-folder does not exist/);
   await assert.rejects(loadEmbedder(dir, { dtype: 'q8', cache: false }), /has no model_quantized\.onnx \(dtype 'q8'\)/);
-  await assert.rejects(loadEmbedder(dir, { pooling: 'max' as 'mean' }), /unsupported pooling 'max'; use 'mean', 'cls'/);
+  await assert.rejects(loadEmbedder(dir, { pooling: 'median' as 'mean' }), /unsupported pooling 'median'; use 'mean', 'cls'/);
   const emb = await loadEmbedder(dir, { cache: false });
   await assert.rejects(emb.embed(['ok', 3 as unknown as string]), /texts\[1\] is number; expected a string/);
   await emb.dispose();

@@ -12,20 +12,40 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
+import { readModuleChain, type ModuleChain } from '../../embed/st-modules.js';
 import { tokenizeBatch } from '../../embed/tokenize-batch.js';
 import { checkOneOf, xlError } from '../../util/errors.js';
 import { maxTextPositions, positionIds, ropeInvFreq, type EncoderConfig } from './config.js';
 import { embeddingNames, graphShape, isTaskParam } from './families.js';
-import { buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type EncoderPooling } from './graph.js';
+import { buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type DenseSpec, type EncoderPooling } from './graph.js';
 import { hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';
 
 /** jina-embeddings-v3's adapters for the two sides of retrieval (the task chosen from the prompt name: query or passage). */
 export const RETRIEVAL_TASKS = { query: 'retrieval.query', passage: 'retrieval.passage' } as const;
 
+/**
+ * Whether a module chain can be fine-tuned (one pooling mode of {@link ENCODER_POOLINGS}; Dense
+ * activations Identity or Tanh), checked before any long work.
+ * @throws XlalignError naming the folder and what cannot be trained.
+ */
+export function checkTrainableChain(chain: ModuleChain, sourceDir: string): void {
+  const where = 'TransformerEncoder';
+  if (chain.pooling.length > 1) throw xlError(where, `${sourceDir}: pooling ${chain.pooling.join('+')} (several modes concatenated) cannot be fine-tuned; pass one pooling (${ENCODER_POOLINGS.join(', ')})`);
+  checkOneOf(where, 'pooling', chain.pooling[0], ENCODER_POOLINGS);
+  for (const d of chain.dense) {
+    if (d.activation !== 'identity' && d.activation !== 'tanh') throw xlError(where, `${sourceDir}/${d.path}: Dense activation '${d.activationClass}' cannot be fine-tuned (Identity and Tanh can)`);
+  }
+}
+
 /** Options of {@link TransformerEncoder.load}. */
 export interface EncoderOptions {
-  /** Pooling of the token vectors. Default `'mean'`. `'pooler'` needs pooler weights. */
+  /**
+   * Pooling of the token vectors. Default: the folder's sentence-transformers Pooling module,
+   * else the name preset, else `'mean'` (`lib/embed/st-modules.ts`, as `loadEmbedder`). `'pooler'` needs pooler weights.
+   */
   pooling?: EncoderPooling;
+  /** Apply the name preset to a folder without sentence-transformers files. Default true. */
+  preset?: boolean;
   /** Tokens kept per text (special tokens kept). Default: min(tokenizer model_max_length, positions the family allows, 512). */
   maxLength?: number;
   /** ONNX Runtime intra-op threads. Default: all cores (`os.availableParallelism()`). */
@@ -44,6 +64,8 @@ export interface EncoderTokens {
   positions: Int32Array;
   /** The LoRA task (index in `lora_adaptations`) the batch runs with (jina-embeddings-v3). */
   task?: number;
+  /** Leading positions left out of pooling (sentence-transformers' `include_prompt: false`). Default 0. */
+  promptTokens?: number;
 }
 
 /** Gradients of one backward run. */
@@ -78,6 +100,10 @@ export class TransformerEncoder {
   readonly pooling: EncoderPooling;
   readonly maxLength: number;
   readonly threads: number;
+  /** The Dense modules after pooling, as graph parameters. */
+  readonly dense: DenseSpec[] = [];
+  /** Whether prompt tokens take part in pooling (sentence-transformers' `include_prompt`). */
+  readonly includePrompt: boolean;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
 
   constructor(
@@ -85,16 +111,31 @@ export class TransformerEncoder {
     readonly tokenizer: PreTrainedTokenizer | undefined,
     readonly sourceDir: string,
     options: EncoderOptions = {},
+    /** The folder's module chain (pooling, Dense, prompts; `lib/embed/st-modules.ts`); none: `options.pooling` or mean, no Dense. */
+    readonly moduleChain?: ModuleChain,
   ) {
     const where = 'TransformerEncoder';
     this.config = weights.config;
     this.shapes = paramShapes(this.config);
-    this.pooling = checkOneOf(where, 'pooling', options.pooling ?? 'mean', ENCODER_POOLINGS);
+    const chain = moduleChain;
+    if (chain) checkTrainableChain(chain, sourceDir);
+    this.pooling = checkOneOf(where, 'pooling', chain ? chain.pooling[0] : (options.pooling ?? 'mean'), ENCODER_POOLINGS);
+    // sentence-transformers' Dense modules are trained with the encoder: parameters '<path>/linear.weight' and '<path>/linear.bias'
+    weights.dense = chain?.dense ?? [];
+    let inDim = this.config.hiddenSize;
+    for (const d of weights.dense) {
+      if (d.inFeatures !== inDim) throw xlError(where, `${sourceDir}/${d.path}: in_features ${d.inFeatures} does not match the ${inDim} values before it`);
+      inDim = d.outFeatures;
+      this.shapes.set(`${d.path}/linear.weight`, [d.outFeatures, d.inFeatures]);
+      if (d.bias) this.shapes.set(`${d.path}/linear.bias`, [d.outFeatures]);
+      this.dense.push({ weight: `${d.path}/linear.weight`, bias: d.bias ? `${d.path}/linear.bias` : undefined, out: d.outFeatures, activation: d.activation as DenseSpec['activation'] });
+    }
+    this.includePrompt = chain?.includePrompt ?? true;
     if (this.pooling === 'pooler' && !hasPooler(weights)) throw xlError(where, `pooling 'pooler' needs pooler.dense.* in ${sourceDir}/model.safetensors; use 'mean' or 'cls'`);
     const c = this.config;
     const familyMax = maxTextPositions(c);
     const tokMax = Number((tokenizer as unknown as { model_max_length?: number } | undefined)?.model_max_length);
-    const dflt = Math.min(512, familyMax, Number.isInteger(tokMax) && tokMax > 0 ? tokMax : Infinity);
+    const dflt = Math.min(512, familyMax, Number.isInteger(tokMax) && tokMax > 0 ? tokMax : Infinity, chain?.maxSeqLength ?? Infinity);
     this.maxLength = options.maxLength ?? dflt;
     if (!Number.isInteger(this.maxLength) || this.maxLength < 2 || this.maxLength > familyMax) {
       throw xlError(where, `maxLength must be an integer in [2, ${familyMax}] (max_position_embeddings ${c.maxPositions} for model_type '${c.modelType}'), got ${this.maxLength}`);
@@ -116,10 +157,11 @@ export class TransformerEncoder {
     } catch (e) {
       throw xlError('TransformerEncoder.load', `cannot load the tokenizer of ${root} (tokenizer.json, tokenizer_config.json): ${(e as Error).message}`, { cause: e });
     }
-    return new TransformerEncoder(weights, tokenizer, root, options);
+    const chain = readModuleChain(root, dir, { pooling: options.pooling }, { preset: options.preset !== false });
+    return new TransformerEncoder(weights, tokenizer, root, options, chain);
   }
 
-  /** Hidden size (= pooled vector size). */
+  /** Hidden size. */
   get dim(): number {
     return this.config.hiddenSize;
   }
@@ -137,13 +179,28 @@ export class TransformerEncoder {
     return t;
   }
 
-  /** Tokenize `texts` (special tokens kept on truncation, right padding; see `tokenizeBatch`); `kind` picks the LoRA task (default passage). */
-  tokenize(texts: readonly string[], kind: 'query' | 'passage' = 'passage'): EncoderTokens {
+  /** Size of the pooled vectors (after the Dense modules; the hidden size without). */
+  get outDim(): number {
+    return this.dense.length ? this.dense[this.dense.length - 1].out : this.config.hiddenSize;
+  }
+
+  /** Positions a prompt takes out of pooling when `include_prompt` is false: `len(tokenize(prompt)) - 1`, as sentence-transformers; 0 otherwise. */
+  promptTokens(prompt: string): number {
+    if (this.includePrompt || !prompt || !this.tokenizer) return 0;
+    return Math.max(0, (this.tokenizer.encode(this.moduleChain?.lowercase ? prompt.toLowerCase() : prompt) as number[]).length - 1);
+  }
+
+  /**
+   * Tokenize `texts` (special tokens kept on truncation, right padding; see `tokenizeBatch`).
+   * @param kind  picks the LoRA task (models with task adapters; default passage).
+   * @param promptTokens  leading positions left out of pooling (see {@link promptTokens}).
+   */
+  tokenize(texts: readonly string[], kind: 'query' | 'passage' = 'passage', promptTokens = 0): EncoderTokens {
     if (!this.tokenizer) throw xlError('TransformerEncoder.tokenize', 'this encoder was created without a tokenizer; pass token ids with fromIds');
-    const enc = tokenizeBatch(this.tokenizer, texts, { maxLength: this.maxLength });
+    const enc = tokenizeBatch(this.tokenizer, this.moduleChain?.lowercase ? texts.map((t) => t.toLowerCase()) : texts, { maxLength: this.maxLength });
     const [batch, seq] = enc.input_ids.dims as number[];
     const ids = Int32Array.from(enc.input_ids.data as BigInt64Array, (v) => Number(v));
-    return this.fromIds(ids, enc.attention_mask.data as BigInt64Array, batch, seq, this.taskFor(kind));
+    return { ...this.fromIds(ids, enc.attention_mask.data as BigInt64Array, batch, seq, this.taskFor(kind)), promptTokens };
   }
 
   /** A batch from padded ids and mask (`batch x seq`, row-major); `task`: the LoRA task (models with adapters; default: the passage task). */
@@ -222,19 +279,41 @@ export class TransformerEncoder {
     return { cos, sin };
   }
 
-  /** The pooling matrix `batch x (batch·seq)`: mask/count per row for 'mean', a one at each row's first token otherwise. */
+  /**
+   * The pooling matrix `batch x (batch·seq)` (pooled = P · hidden), over the pooling mask m (the
+   * attention mask without the first `tok.promptTokens` positions): `mean` m/Σm; `mean_sqrt_len`
+   * m/√Σm; `weightedmean` (t+1)·m / Σ(t+1)·m; `last_token` a one at the last t with m = 1;
+   * `cls` a one at the first t with m = 1 (token 0 unless a prompt is left out); `pooler` at
+   * token 0 (as `lib/embed/pooling.ts` and sentence-transformers 5).
+   */
   poolMatrix(tok: EncoderTokens): Float32Array {
     const { batch, seq, mask } = tok;
+    const skip = tok.promptTokens ?? 0;
     const M = batch * seq;
     const p = new Float32Array(batch * M);
+    const m = (b: number, t: number) => (t < skip ? 0 : Number(mask[b * seq + t]));
     for (let b = 0; b < batch; b++) {
-      if (this.pooling !== 'mean') {
-        p[b * M + b * seq] = 1;
+      const row = b * M + b * seq;
+      if (this.pooling === 'pooler') {
+        p[row] = 1;
         continue;
       }
+      if (this.pooling === 'cls') {
+        let first = 0;
+        while (first < seq && !m(b, first)) first++;
+        p[row + (first === seq ? 0 : first)] = 1;
+        continue;
+      }
+      if (this.pooling === 'last_token') {
+        for (let t = seq - 1; t >= 0; t--) if (m(b, t)) { p[row + t] = 1; break; }
+        continue;
+      }
+      const w = (t: number) => m(b, t) * (this.pooling === 'weightedmean' ? t + 1 : 1);
       let n = 0;
-      for (let t = 0; t < seq; t++) n += Number(mask[b * seq + t]);
-      for (let t = 0; t < seq; t++) if (mask[b * seq + t]) p[b * M + b * seq + t] = 1 / n;
+      for (let t = 0; t < seq; t++) n += w(t);
+      if (n === 0) continue;
+      const div = this.pooling === 'mean_sqrt_len' ? Math.sqrt(n) : n;
+      for (let t = 0; t < seq; t++) if (w(t)) p[row + t] = w(t) / div;
     }
     return p;
   }
@@ -273,30 +352,30 @@ export class TransformerEncoder {
 
   /** Pooled vectors (`batch x hidden`, not normalised) and the last hidden state (`batch·seq x hidden`). */
   async forward(tok: EncoderTokens): Promise<{ pooled: Float32Array; lastHidden: Float32Array }> {
-    const names = graphParamNames(this.config, this.pooling);
-    const s = await this.session('forward', () => buildTrainGraph(this.config, { pooling: this.pooling, shapes: this.shapes }));
+    const names = graphParamNames(this.config, this.pooling, this.dense);
+    const s = await this.session('forward', () => buildTrainGraph(this.config, { pooling: this.pooling, shapes: this.shapes, dense: this.dense }));
     const out = await s.run(this.feeds(tok, names));
     return { pooled: out.pooled.data as Float32Array, lastHidden: out.last_hidden_state.data as Float32Array };
   }
 
-  /** Pooled vectors of `texts` (`texts.length x hidden`, not normalised). */
+  /** Pooled vectors of `texts` (after the Dense modules: `texts.length x outDim`, not normalised). */
   async embed(texts: readonly string[]): Promise<Float32Array> {
     return (await this.forward(this.tokenize(texts))).pooled;
   }
 
   /**
-   * Recompute the forward pass of `tok` and back-propagate `gradPooled` (dL/d pooled, `batch x hidden`).
+   * Recompute the forward pass of `tok` and back-propagate `gradPooled` (dL/d pooled, `batch x outDim`).
    * @param trainable  graph parameters to differentiate (canonical names of {@link graphParamNames}).
    * @param embeddingsGrad  also return dL/d(inputs_embeds).
    */
   async backward(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean): Promise<EncoderGrads> {
-    const names = graphParamNames(this.config, this.pooling);
+    const names = graphParamNames(this.config, this.pooling, this.dense);
     for (const t of trainable) if (!names.includes(t)) throw xlError('TransformerEncoder.backward', `'${t}' is not a graph parameter of this encoder`);
-    if (gradPooled.length !== tok.batch * this.dim) throw xlError('TransformerEncoder.backward', `gradPooled has ${gradPooled.length} values; expected ${tok.batch} x ${this.dim}`);
+    if (gradPooled.length !== tok.batch * this.outDim) throw xlError('TransformerEncoder.backward', `gradPooled has ${gradPooled.length} values; expected ${tok.batch} x ${this.outDim}`);
     const key = `train:${embeddingsGrad}:${trainable.join('|')}`;
-    const s = await this.session(key, () => buildTrainGraph(this.config, { pooling: this.pooling, shapes: this.shapes, backward: true, trainable, embeddingsGrad }));
+    const s = await this.session(key, () => buildTrainGraph(this.config, { pooling: this.pooling, shapes: this.shapes, backward: true, trainable, embeddingsGrad, dense: this.dense }));
     const feeds = this.feeds(tok, names);
-    feeds.grad_pooled = new ort.Tensor('float32', gradPooled, [tok.batch, this.dim]);
+    feeds.grad_pooled = new ort.Tensor('float32', gradPooled, [tok.batch, this.outDim]);
     const out = await s.run(feeds);
     const params = new Map<string, Float32Array>();
     for (const t of trainable) params.set(t, out[`grad.${t}`].data as Float32Array);

@@ -6,7 +6,8 @@
  * |------------------------------|----------------------------------------------------------------|
  * | `config.json`                | as read (`transformers.js_config.use_external_data_format` set when the export needs external data) |
  * | tokenizer files              | copied from the source folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt, sentencepiece.bpe.model, sentence-transformers' modules.json, 1_Pooling/, ...) |
- * | `model.safetensors`          | every tensor of the source file, same names, shapes and dtypes |
+ * | `model.safetensors`          | every tensor of the source weights (model.safetensors, shards or pytorch_model.bin), same names, shapes and dtypes |
+ * | `<n>_Dense/model.safetensors` | sentence-transformers' Dense modules with their (trained) weights; `modules.json`, `1_Pooling/config.json`, `config_sentence_transformers.json` written from `options.moduleChain` |
  * | `onnx/model.onnx[_data]`     | (`model.onnx_data`: the weights, when over ~1.5 GB, as ONNX external data) |
  * | `onnx/model.onnx`            | fp32, the stored values (F16/BF16 weights rounded as saved); hub export layout: `input_ids`, `attention_mask` [, `token_type_ids` for BERT] -> `last_hidden_state` (+ `pooler_output` with a pooler) |
  */
@@ -14,12 +15,14 @@ import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, rename
 import { join, resolve } from 'node:path';
 import { xlError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { writeModuleChain, type ModuleChain } from '../../embed/st-modules.js';
+import { isWeightFile } from '../../nn/checkpoint.js';
 import { buildExportGraph } from './graph.js';
 import { hasPooler, param, paramShapes, type EncoderWeights } from './weights.js';
 import { roundedToDtype, writeSafetensors } from './safetensors.js';
 
-/** Files and folders of a source folder that are weights or exports (not copied). */
-const NOT_COPIED = new Set(['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'onnx', 'config.json', '.git', 'tf_model.h5', 'flax_model.msgpack', 'openvino']);
+/** Files and folders of a source folder that are weights or exports (not copied; every weight form of `isWeightFile` too, shards included: the output has one model.safetensors). */
+const NOT_COPIED = new Set(['onnx', 'config.json', '.git', 'tf_model.h5', 'flax_model.msgpack', 'openvino']);
 
 /**
  * Write `weights` (and the tokenizer files of `sourceDir`) as a model folder at `outDir`.
@@ -27,18 +30,28 @@ const NOT_COPIED = new Set(['model.safetensors', 'model.safetensors.index.json',
  * @throws XlalignError when `outDir` is `sourceDir`'s weights (refuses to overwrite the input).
  * @example saveEncoderFolder(encoder.weights, encoder.sourceDir, 'runs/ft/model');
  */
-export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | undefined, outDir: string, options: { externalData?: boolean } = {}): void {
+export function saveEncoderFolder(weights: EncoderWeights, sourceDir: string | undefined, outDir: string, options: { externalData?: boolean; moduleChain?: ModuleChain } = {}): void {
   const out = resolve(outDir);
   if (sourceDir && resolve(sourceDir) === out) throw xlError('saveEncoderFolder', `${out} is the source folder; write the fine-tuned model to another folder`);
   mkdirSync(join(out, 'onnx'), { recursive: true });
   if (sourceDir) {
     for (const f of readdirSync(sourceDir)) {
-      if (NOT_COPIED.has(f) || f.endsWith('.tmp')) continue;
+      if (NOT_COPIED.has(f) || isWeightFile(f) || f.endsWith('.tmp')) continue;
       const src = join(sourceDir, f);
       cpSync(src, join(out, f), { recursive: statSync(src).isDirectory() });
     }
   }
   writeSafetensors(join(out, 'model.safetensors'), weights.file);
+  // sentence-transformers' Dense modules (trained with the encoder): <path>/model.safetensors with linear.weight|bias, config.json as read
+  for (const d of weights.dense ?? []) {
+    const dir = join(out, d.path);
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(dir)) if (isWeightFile(f)) rmSync(join(dir, f));
+    writeSafetensors(join(dir, 'model.safetensors'), d.file);
+    writeFileAtomic(join(dir, 'config.json'), JSON.stringify(d.configJson, null, 2) + '\n');
+  }
+  // the module chain the model was trained with (pooling, prompts, Normalize), so the folder embeds the same under any name
+  if (options.moduleChain) writeModuleChain(out, options.moduleChain, weights.config.hiddenSize);
   const shapes = paramShapes(weights.config);
   // Over ~1.5 GB of weights the ONNX file would pass protobuf's 2 GB limit: external data then.
   let floatBytes = 0;

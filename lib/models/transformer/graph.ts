@@ -24,9 +24,23 @@ import { EMBEDDING_PARAMS, layerParamNames, POOLER_PARAMS } from './weights.js';
 /** The most negative float32, HF's additive mask value. */
 export const MASK_MIN = -3.4028234663852886e38;
 
-/** How token vectors become one text vector: mean over the mask, first token, or BERT's pooler (tanh(W·h_cls + b)). */
-export const ENCODER_POOLINGS = ['mean', 'cls', 'pooler'] as const;
+/**
+ * How token vectors become one text vector: mean over the mask, first token, BERT's pooler
+ * (tanh(W·h_cls + b)), or sentence-transformers' `mean_sqrt_len_tokens`, `weightedmean` and
+ * `lasttoken` modes. All but the pooler are a constant pooling matrix (`pool`, built per batch
+ * in JavaScript), so the graph is the same for them.
+ */
+export const ENCODER_POOLINGS = ['mean', 'cls', 'pooler', 'mean_sqrt_len', 'weightedmean', 'last_token'] as const;
 export type EncoderPooling = (typeof ENCODER_POOLINGS)[number];
+
+/** A sentence-transformers Dense module after pooling: y = act(W x + b) (W `[out, in]`); parameter names as graph inputs. */
+export interface DenseSpec {
+  weight: string;
+  /** Absent for `bias: false` (a zero constant then). */
+  bias?: string;
+  out: number;
+  activation: 'identity' | 'tanh';
+}
 
 /** Additive mask [B,1,1,T] and the head-split shape [B, T, heads, H/heads] from `attention_mask`. */
 function maskAndShape(g: GradTape, c: EncoderConfig, attentionMask: string): { maskAdd: string; shape4: string } {
@@ -57,12 +71,13 @@ export function encoderBody(g: GradTape, c: EncoderConfig, x: string, attentionM
   return h;
 }
 
-/** Every parameter the body (and the pooler, for pooling 'pooler') reads, except the three embedding tables. */
-export function graphParamNames(c: EncoderConfig, pooling: EncoderPooling): string[] {
+/** Every parameter the body (and the pooler, for pooling 'pooler'; and the Dense modules) reads, except the three embedding tables. */
+export function graphParamNames(c: EncoderConfig, pooling: EncoderPooling, dense: readonly DenseSpec[] = []): string[] {
   const e = embeddingNames(c);
   const names: string[] = [e.lnWeight, e.lnBias];
   for (let i = 0; i < c.numLayers; i++) names.push(...(c.layout === 'bert' ? layerParamNames(i) : rotaryLayerParamNames(c, i)));
   if (pooling === 'pooler') names.push(...POOLER_PARAMS);
+  for (const d of dense) names.push(d.weight, ...(d.bias ? [d.bias] : []));
   return names;
 }
 
@@ -77,6 +92,8 @@ export interface TrainGraphOptions {
   embeddingsGrad?: boolean;
   /** Shapes of the parameters (full shapes; a LoRA factor's input is one task's slice). */
   shapes: Map<string, number[]>;
+  /** Dense modules after pooling (sentence-transformers' 2_Dense ...), in order. */
+  dense?: readonly DenseSpec[];
 }
 
 /** Graph inputs `rope_cos`, `rope_sin` [tokens, dh] of a rotary layout (tables per token, from its position). */
@@ -93,7 +110,8 @@ export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Ar
   const x = g.input('inputs_embeds', ONNX_FLOAT, ['tokens', H]);
   const mask = g.input('attention_mask', ONNX_INT64, ['batch', 'seq']);
   const pool = g.input('pool', ONNX_FLOAT, ['batch', 'tokens']);
-  const names = graphParamNames(c, o.pooling);
+  const dense = o.dense ?? [];
+  const names = graphParamNames(c, o.pooling, dense);
   const rope = ropeInputs(g, c);
   for (const n of names) g.input(n, ONNX_FLOAT, graphShape(n, o.shapes.get(n)!));
   const trainable = o.backward ? (o.trainable ?? []) : [];
@@ -102,12 +120,17 @@ export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Ar
   const last = encoderBody(g, c, x, mask, rope);
   let pooled = g.constMatMul(pool, last);
   if (o.pooling === 'pooler') pooled = g.tanh(g.linear(pooled, POOLER_PARAMS[0], POOLER_PARAMS[1]));
-  g.output(pooled, 'pooled', ONNX_FLOAT, ['batch', H]);
+  for (const d of dense) {
+    pooled = g.linear(pooled, d.weight, d.bias ?? g.constFloat(new Array<number>(d.out).fill(0), [d.out]));
+    if (d.activation === 'tanh') pooled = g.tanh(pooled);
+  }
+  const D = dense.length ? dense[dense.length - 1].out : H;
+  g.output(pooled, 'pooled', ONNX_FLOAT, ['batch', D]);
   if (!o.backward) {
     g.output(last, 'last_hidden_state', ONNX_FLOAT, ['tokens', H]);
     return g.toBytes('xlalign_encoder_forward');
   }
-  const seed = g.input('grad_pooled', ONNX_FLOAT, ['batch', H]);
+  const seed = g.input('grad_pooled', ONNX_FLOAT, ['batch', D]);
   const wrt = [...trainable, ...(o.embeddingsGrad ? [x] : [])];
   const grads = g.backward(new Map([[pooled, seed]]), wrt);
   for (const n of trainable) g.output(grads.get(n)!, `grad.${n}`, ONNX_FLOAT, graphShape(n, o.shapes.get(n)!));

@@ -1,6 +1,7 @@
 /**
  * The parameters of a BERT / XLM-R encoder under their Hugging Face names, read from and
- * written to a model folder (`config.json` + `model.safetensors`).
+ * written to a model folder (`config.json` + the weights in any of the hub's forms, see
+ * `lib/nn/checkpoint.ts`; written back as `model.safetensors`).
  *
  * Names are kept without the checkpoint's prefix (`bert.`, `roberta.`, ...), which is
  * remembered and put back on save, together with every other tensor of the file (buffers
@@ -11,7 +12,9 @@ import { join, resolve } from 'node:path';
 import { xlError } from '../../util/errors.js';
 import { parseEncoderConfig, type EncoderConfig } from './config.js';
 import { embeddingNames, rotaryParamShapes } from './families.js';
-import { readSafetensors, type SafeTensorsFile } from './safetensors.js';
+import { findCheckpoint, readCheckpoint, type CheckpointFiles } from '../../nn/checkpoint.js';
+import type { SafeTensorsFile } from './safetensors.js';
+import type { DenseModule } from '../../embed/st-modules.js';
 
 /** An encoder's config and tensors. */
 export interface EncoderWeights {
@@ -22,6 +25,10 @@ export interface EncoderWeights {
   file: SafeTensorsFile;
   /** Prefix of the parameter names in the file (`''`, `'bert.'`, `'roberta.'`, ...). */
   prefix: string;
+  /** Where the weights were read from (absent for weights built in memory). Saving always writes `model.safetensors`. */
+  checkpoint?: CheckpointFiles;
+  /** sentence-transformers' Dense modules after pooling (set by `TransformerEncoder`), parameters `<path>/linear.weight|bias`; saved into `<path>/model.safetensors`. */
+  dense?: DenseModule[];
 }
 
 /** Canonical (unprefixed) names of the parameters of layer `i`. */
@@ -77,6 +84,13 @@ export function paramShapes(c: EncoderConfig): Map<string, number[]> {
  * `name@t` is the slice t along the first axis (one task's LoRA factor of jina-embeddings-v3).
  */
 export function param(w: EncoderWeights, name: string): Float32Array {
+  const slash = name.indexOf('/');
+  if (slash > 0) {
+    const d = w.dense?.find((m) => m.path === name.slice(0, slash));
+    const t = d?.file.tensors.get(name.slice(slash + 1));
+    if (!t?.data) throw xlError('param', `no Dense parameter '${name}'`);
+    return t.data;
+  }
   const at = name.lastIndexOf('@');
   const base = at < 0 ? name : name.slice(0, at);
   const t = w.file.tensors.get(w.prefix + base);
@@ -95,11 +109,12 @@ export function hasPooler(w: EncoderWeights): boolean {
 
 /**
  * Check a folder before any long work: config.json parses with a supported model_type and
- * model.safetensors exists. Reads no weights.
- * @throws XlalignError as {@link readEncoderWeights} for those two files.
- * @example checkEncoderFolder('models/e5-small'); // { config, configJson, safetensors: '.../model.safetensors' }
+ * the weights exist in one of the hub's forms (`lib/nn/checkpoint.ts`: model.safetensors,
+ * sharded safetensors with their index, pytorch_model.bin, sharded pytorch_model.bin). Reads no weights.
+ * @throws XlalignError as {@link readEncoderWeights} for those files.
+ * @example checkEncoderFolder('models/e5-small'); // { config, configJson, safetensors: '.../model.safetensors', checkpoint }
  */
-export function checkEncoderFolder(dir: string): { config: EncoderConfig; configJson: Record<string, unknown>; safetensors: string } {
+export function checkEncoderFolder(dir: string): { config: EncoderConfig; configJson: Record<string, unknown>; safetensors: string; checkpoint: CheckpointFiles } {
   const where = 'readEncoderWeights';
   const root = resolve(dir);
   const configPath = join(root, 'config.json');
@@ -111,33 +126,32 @@ export function checkEncoderFolder(dir: string): { config: EncoderConfig; config
     throw xlError(where, `${configPath} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   const config = parseEncoderConfig(configJson, configPath);
-  const stPath = join(root, 'model.safetensors');
-  if (!existsSync(stPath)) {
-    const has = ['onnx/model.onnx', 'model.onnx', 'pytorch_model.bin', 'model.safetensors.index.json'].filter((f) => existsSync(join(root, f)));
-    const hint = has.includes('model.safetensors.index.json')
-      ? ' (sharded checkpoints are not supported; merge the shards into one model.safetensors)'
-      : has.length > 0
-        ? ` (the folder has only ${has.join(', ')}: training needs the safetensors weights; get model.safetensors from the hub repo, or in Python: AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True))`
-        : '';
-    throw xlError(where, `${stPath} is missing; fine-tuning needs the weights as model.safetensors${hint}`);
+  const checkpoint = findCheckpoint(root);
+  if (!checkpoint) {
+    const has = ['onnx/model.onnx', 'model.onnx', 'tf_model.h5', 'flax_model.msgpack'].filter((f) => existsSync(join(root, f)));
+    const hint = has.length > 0
+      ? ` (the folder has only ${has.join(', ')}: training needs the PyTorch/safetensors weights; get model.safetensors or pytorch_model.bin from the hub repo, or in Python: AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True))`
+      : '';
+    throw xlError(where, `${join(root, 'model.safetensors')} is missing; fine-tuning needs the weights as model.safetensors, model.safetensors.index.json + shards, or pytorch_model.bin${hint}`);
   }
-  return { config, configJson, safetensors: stPath };
+  return { config, configJson, safetensors: checkpoint.files[0], checkpoint };
 }
 
 /**
- * Read `config.json` and `model.safetensors` of a model folder and check every parameter's
- * name and shape against the config.
+ * Read `config.json` and the weights of a model folder (any form of {@link checkEncoderFolder};
+ * float32, float16 or bfloat16) and check every parameter's name and shape against the config.
  * @throws XlalignError when the folder or config.json is missing, model_type is not
- *   supported, model.safetensors is missing (naming what the folder has instead: ONNX
- *   weights or pytorch_model.bin), or a parameter is missing or has the wrong shape.
+ *   supported, the weights are missing (naming what the folder has instead: ONNX weights),
+ *   a pytorch_model.bin holds anything but a state dict, or a parameter is missing or has the wrong shape.
  * @example const w = readEncoderWeights('models/e5-small'); w.config.numLayers // 12
  */
 export function readEncoderWeights(dir: string): EncoderWeights {
   const where = 'readEncoderWeights';
-  const { config, configJson, safetensors: stPath } = checkEncoderFolder(dir);
-  const file = readSafetensors(stPath);
+  const { config, configJson, checkpoint } = checkEncoderFolder(dir);
+  const file = readCheckpoint(checkpoint);
+  const stPath = checkpoint.index ?? checkpoint.files[0];
   const prefix = findPrefix(file, stPath, embeddingNames(config).word);
-  const w: EncoderWeights = { config, configJson, file, prefix };
+  const w: EncoderWeights = { config, configJson, file, prefix, checkpoint };
   for (const [name, shape] of paramShapes(config)) {
     const t = file.tensors.get(prefix + name);
     if (!t) {

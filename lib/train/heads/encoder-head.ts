@@ -36,9 +36,9 @@ export interface EncoderHeadOptions {
   wordEmbeddings?: WordEmbeddingMode;
   /** Train only the top N transformer layers (and the pooler); the embedding block is then frozen. Default: all layers and the embedding block (position and token-type tables, embedding LayerNorm). */
   topLayers?: number;
-  /** Prepended to the two questions (e5: `'query: '`). Default `''`. */
+  /** Prepended to the two questions (e5: `'query: '`). Default: the encoder's module chain (the folder's `query` prompt or the name preset), else `''`. */
   queryPrefix?: string;
-  /** Prepended to the two paragraphs (e5: `'passage: '`). Default `''`. */
+  /** Prepended to the two paragraphs (e5: `'passage: '`). Default: the encoder's module chain (`document`/`passage` prompt or the preset), else `''`. */
   passagePrefix?: string;
   /** AdamW decoupled weight decay (not on biases and LayerNorm weights). Default 0.01. */
   weightDecay?: number;
@@ -97,7 +97,8 @@ export class EncoderHead implements TrainableHead {
     const where = 'EncoderHead';
     const L = encoder.config.numLayers;
     const c = encoder.config;
-    const { microBatch = 16, wordEmbeddings = 'frozen', topLayers = L, queryPrefix = '', passagePrefix = '', weightDecay = 0.01, train = c.lora ? 'adapters' : 'full' } = options;
+    const chain = encoder.moduleChain;
+    const { microBatch = 16, wordEmbeddings = 'frozen', topLayers = L, queryPrefix = chain?.queryPrefix ?? '', passagePrefix = chain?.passagePrefix ?? '', weightDecay = 0.01, train = c.lora ? 'adapters' : 'full' } = options;
     if (!(ENCODER_TRAIN_MODES as readonly string[]).includes(train)) throw xlError(where, `unsupported train '${train}'; use 'full' or 'adapters'`);
     if (train === 'adapters' && !c.lora) throw xlError(where, `train 'adapters' needs a model with task LoRA adapters (jina-embeddings-v3); model_type '${c.modelType}' has none: use 'full'`);
     if (train === 'adapters' && wordEmbeddings === 'sparse') throw xlError(where, `wordEmbeddings 'sparse' trains the word table, which train 'adapters' freezes; use one or the other`);
@@ -119,16 +120,21 @@ export class EncoderHead implements TrainableHead {
       else this.trainable.push(...(c.layout === 'bert' ? layerParamNames(i) : rotaryLayerParamNames(c, i)));
     }
     if (encoder.pooling === 'pooler' && train === 'full') this.trainable.push(...POOLER_PARAMS);
-    const graphNames = graphParamNames(encoder.config, encoder.pooling);
+    // sentence-transformers' Dense modules after pooling train with the encoder (train 'full'; 'adapters' trains the task adapters only)
+    if (train === 'full') for (const d of encoder.dense) this.trainable.push(d.weight, ...(d.bias ? [d.bias] : []));
+    const graphNames = graphParamNames(encoder.config, encoder.pooling, encoder.dense);
     for (const t of this.trainable) if (!graphNames.includes(t)) throw xlError(where, `internal: '${t}' is not a graph parameter`, { kind: 'internal' });
     this.optimizer = new AdamWF32({ lr: 1e-5, weightDecay });
     this.prefixes = { queryPivot: queryPrefix, queryTarget: queryPrefix, docPivot: passagePrefix, docTarget: passagePrefix };
+    this.promptTokens = { queryPivot: encoder.promptTokens(queryPrefix), queryTarget: encoder.promptTokens(queryPrefix), docPivot: encoder.promptTokens(passagePrefix), docTarget: encoder.promptTokens(passagePrefix) };
   }
+  /** Leading positions kept out of pooling per role (`include_prompt: false`). */
+  private readonly promptTokens: Record<Role, number>;
 
   /** Normalised embeddings of the batch's four texts per sample (no activations kept). */
   async forward(batch: readonly number[]): Promise<ParallelBatch> {
     for (const i of batch) if (!Number.isInteger(i) || i < 0 || i >= this.samples.length) throw xlError('EncoderHead.forward', `sample index ${i} is outside [0, ${this.samples.length})`);
-    const H = this.encoder.dim;
+    const H = this.encoder.outDim;
     const tokens = {} as Record<Role, EncoderTokens[]>;
     const unit = {} as Record<Role, Matrix>;
     const norms = {} as Record<Role, Float64Array>;
@@ -137,7 +143,7 @@ export class EncoderHead implements TrainableHead {
       tokens[role] = [];
       const m = matrix(batch.length, H);
       for (let s = 0; s < texts.length; s += this.microBatch) {
-        const tok = this.encoder.tokenize(texts.slice(s, s + this.microBatch), role.startsWith('query') ? 'query' : 'passage');
+        const tok = this.encoder.tokenize(texts.slice(s, s + this.microBatch), role.startsWith('query') ? 'query' : 'passage', this.promptTokens[role]);
         tokens[role].push(tok);
         m.data.set((await this.encoder.forward(tok)).pooled, s * H);
       }
@@ -151,7 +157,7 @@ export class EncoderHead implements TrainableHead {
   /** Recompute each micro-batch and accumulate parameter gradients for dL/d(embeddings). */
   async backward(grads: ParallelGrads): Promise<void> {
     if (!this.last) throw xlError('EncoderHead.backward', 'no forward to go back through; call forward(batch) first');
-    const H = this.encoder.dim;
+    const H = this.encoder.outDim;
     for (const role of ROLES) {
       const dPooled = normalizeRowsBackward(grads[role], this.last.unit[role], this.last.norms[role]);
       let row = 0;
@@ -238,6 +244,8 @@ export class EncoderHead implements TrainableHead {
       layers: c.numLayers,
       hidden: c.hiddenSize,
       pooling: this.encoder.pooling,
+      ...(this.encoder.dense.length ? { dense: this.encoder.dense.map((d) => ({ weight: d.weight, out: d.out, activation: d.activation, bias: d.bias !== undefined })) } : {}),
+      ...(this.encoder.includePrompt ? {} : { includePrompt: false }),
       maxLength: this.encoder.maxLength,
       microBatch: this.microBatch,
       wordEmbeddings: this.wordEmbeddings,

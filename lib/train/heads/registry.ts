@@ -27,7 +27,7 @@ import type { EncoderTrainMode, WordEmbeddingMode } from './encoder-head.js';
 // This table is read by the command line while it validates flags: the heavy modules
 // (transformers.js, ONNX Runtime, the trainers) are imported only when a head prepares or trains.
 const embedding = () => import('../../embed/transformers-embedder.js');
-const transformer = async () => ({ ...(await import('../../models/transformer/hub.js')), ...(await import('../../models/transformer/folder.js')), ...(await import('../../models/transformer/weights.js')), ...(await import('../../models/transformer/graph.js')) });
+const transformer = async () => ({ ...(await import('../../models/transformer/hub.js')), ...(await import('../../models/transformer/folder.js')), ...(await import('../../models/transformer/weights.js')), ...(await import('../../models/transformer/graph.js')), ...(await import('../../models/transformer/encoder.js')) });
 const modelPathOf = async (model: string) => (model === 'default' ? (await import('../../retrieve/resolve-retriever.js')).defaultModelPath() : model);
 
 /** The registered heads. */
@@ -253,9 +253,12 @@ const ENCODER: HeadEntry = {
     return undefined;
   },
   async prepare({ model, out, embed }) {
-    const { resolveEncoderFolder, checkEncoderFolder, ENCODER_POOLINGS, saveEncoderFolder, readEncoderWeights } = await transformer();
+    const { resolveEncoderFolder, checkEncoderFolder, checkTrainableChain, ENCODER_POOLINGS, saveEncoderFolder, readEncoderWeights } = await transformer();
+    const { readModuleChain } = await import('../../embed/st-modules.js');
     const dir = await resolveEncoderFolder(await modelPathOf(model));
     checkEncoderFolder(dir);
+    // the folder's module chain (pooling, Dense, prompts) must be trainable: checked before any evaluation
+    checkTrainableChain(readModuleChain(dir, model, { pooling: embed.pooling }), dir);
     if (embed.pooling !== undefined && !(ENCODER_POOLINGS as readonly string[]).includes(embed.pooling)) throw xlError('head encoder', `head 'encoder' trains with pooling ${ENCODER_POOLINGS.map((p) => `'${p}'`).join(', ')}; got '${embed.pooling}'`);
     if (existsSync(join(dir, 'onnx', 'model.onnx'))) return dir;
     // evaluate a folder without an ONNX export through one written here
