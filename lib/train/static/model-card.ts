@@ -61,7 +61,7 @@ export function modelCard(info: Omit<BuildStaticResult['info'], 'seconds'> & { s
     `|---|${langs.map(() => '---:').join('|')}|---:|`,
     ...sources.map((s) => `| ${s} | ${langs.map((l) => info.counts[s][l] ?? 0).join(' | ')} | ${total(s)} |`),
     '',
-    `Pairs are deduplicated per language (same lowercased text or same English dropped). Tatoeba: the last ${info.heldOut} lines of each language are held out and never trained on.`,
+    `Pairs are deduplicated per language (same lowercased text or same English dropped). Tatoeba: the last ${info.heldOut} lines of each language are held out and never trained on; \`training-data.json\` lists the lines trained on (files, sha256, line ranges), and \`xlalign eval\` warns when a dataset overlaps them.`,
     'The vocabulary is built from the same texts plus the CLDR exemplar characters (`cldr-misc-full`) of the 12 XQuAD languages.',
     '',
     '## Held-out Tatoeba bitext retrieval (top-1 accuracy, %)',
