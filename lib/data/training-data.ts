@@ -113,8 +113,9 @@ export function lineRanges(lines: readonly number[]): string {
 export function parseLineRanges(ranges: string): number[] {
   if (!ranges) return [];
   return ranges.split(',').flatMap((p) => {
-    const [a, b = a] = p.split('-').map(Number);
-    return Array.from({ length: b - a + 1 }, (_, k) => a + k);
+    const [a, b]: (number | undefined)[] = p.split('-').map(Number);
+    const end = b ?? a!;
+    return Array.from({ length: end - a! + 1 }, (_, k) => a! + k);
   });
 }
 

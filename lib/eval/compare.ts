@@ -2,6 +2,7 @@ import { pairedBootstrap, pairedBootstrapOfGroupMean, type BootstrapOptions } fr
 import type { EvaluationResult } from './run-evaluation.js';
 import { poolName, type Scenario } from '../pools/types.js';
 import { canonicalJson } from '../results/settings.js';
+import { toMarkdown } from '../results/table-format.js';
 import { xlError } from '../util/errors.js';
 
 /** What a comparison reads of an evaluation: its rows, per-query scores and (when recorded) settings. */
@@ -165,11 +166,11 @@ export function deltaTables(rows: DeltaRow[], options: { metrics?: readonly stri
     for (const metric of metrics) {
       const rs = rows.filter((r) => r.scenario === scenario && (r.queryLang ?? '') === queryLang && r.metric === metric);
       if (!rs.length) continue;
-      out.push(`#### ${scenario}${queryLang ? ` (${queryLang} queries)` : ''} · ${metric}`, '', '| lang | before | after | Δ | 95% CI of Δ |', '|---|---:|---:|---:|---|');
-      for (const r of rs) out.push(`| ${r.lang} | ${f(r.before)} | ${f(r.after)} | ${r.delta >= 0 ? '+' : ''}${f(r.delta)} | ${ci(r)} |`);
+      const body = rs.map((r) => [r.lang, f(r.before), f(r.after), `${r.delta >= 0 ? '+' : ''}${f(r.delta)}`, ci(r)]);
       const mean = (k: 'before' | 'after' | 'delta') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
       const m = options.means?.find((x) => x.scenario === scenario && (x.queryLang ?? '') === queryLang && x.metric === metric);
-      if (rs.length > 1) out.push(`| **mean** | ${f(mean('before'))} | ${f(mean('after'))} | ${mean('delta') >= 0 ? '+' : ''}${f(mean('delta'))} | ${ci(m)} |`);
+      if (rs.length > 1) body.push(['**mean**', f(mean('before')), f(mean('after')), `${mean('delta') >= 0 ? '+' : ''}${f(mean('delta'))}`, ci(m)]);
+      out.push(`#### ${scenario}${queryLang ? ` (${queryLang} queries)` : ''} · ${metric}`, '', toMarkdown(['lang', 'before', 'after', 'Δ', '95% CI of Δ'], body, ['left', 'right', 'right', 'right', 'left']));
       out.push('');
     }
   }

@@ -15,7 +15,11 @@ import type { QueryLangRole, Scenario } from '../pools/types.js';
 import { DenseRetriever } from '../retrieve/dense-retriever.js';
 import { defaultModelPath } from '../retrieve/resolve-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { writeBeforeAfter } from '../results/before-after.js';
+import { writeBeforeAfter, writeBeforeAfterMeans } from '../results/before-after.js';
+import { recordEvaluation } from '../results/config.js';
+import { corpusLangHashes } from '../data/parallel.js';
+import { readModelTrainingData, TRAINING_DATA_FORMAT, writeTrainingData, type TrainingData } from '../data/training-data.js';
+import { saveAdapter } from '../train/adapter.js';
 import { buildTrainingSamples, saveTrainingJsonl, type TrainingSample } from '../train/samples.js';
 import { fineTuneStaticModel } from '../train/fine-tune-static.js';
 import { DEFAULT_LOSS, makeLoss, type LossVariant } from './loss-variants.js';
@@ -176,6 +180,13 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     if (embed.pooling !== undefined && !(ENCODER_POOLINGS as readonly string[]).includes(embed.pooling)) throw xlError('runAlignmentExperiment', `head 'encoder' trains with pooling ${ENCODER_POOLINGS.map((p) => `'${p}'`).join(', ')}; got '${embed.pooling}'`);
     if (!existsSync(join(encoderDir, 'onnx', 'model.onnx'))) saveEncoderFolder(readEncoderWeights(encoderDir), encoderDir, (beforePath = resolve(out, 'base-model')));
   }
+  // what the trained artefact was trained on (lib/data/training-data.ts): eval of it on this dataset keeps to the held-out groups
+  const pairs: Record<string, number> = {};
+  for (const x of samples) pairs[x.lang] = (pairs[x.lang] ?? 0) + 1;
+  const trainingData: TrainingData = {
+    format: TRAINING_DATA_FORMAT,
+    datasets: [{ name: corpus.name, langHashes: corpusLangHashes(corpus), grouping: grouping.name, splitSeed: split.seed, trainGroups: split.train, evalGroups: split.eval, pairs, ...(options.samples ? { note: 'samples given by the caller (--train-file); the split is the one evaluated on' } : {}) }],
+  };
   const baseEmbedder = await loadEmbedder(beforePath, embed);
   const baseName = retrieverNames([{ model }])[0]; // the naming rule of `xlalign eval`
   const before = await runEvaluation(evalCorpus, new DenseRetriever(baseEmbedder, { name: baseName }), { ...evalOpts, out: resolve(out, 'before'), onPool: onPool('before') });
@@ -187,6 +198,8 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     const r = await trainAdapter({ embedder: baseEmbedder, samples, rank: options.rank, ...loop, out: resolve(out, 'adapter.safetensors') });
     afterEmbed = { ...embed, adapter: r.adapter };
     training = r.result;
+    r.adapter.training = { ...r.adapter.training, trainingData };
+    saveAdapter(resolve(out, 'adapter.safetensors'), r.adapter);
   } else if (encoderDir) {
     afterModel = resolve(out, 'model');
     const { epochs, batchSize, lr, weightDecay, progress } = options.loop ?? {};
@@ -198,6 +211,11 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     training = (await fineTuneStaticModel({ modelDir: modelPath, samples, outDir: afterModel, ...loop })).result;
   }
   const trainSeconds = (performance.now() - t0) / 1000;
+  if (afterModel !== modelPath) {
+    // a fine-tuned folder inherits what its base model was trained on
+    const base = existsSync(modelPath) ? readModelTrainingData(modelPath) : undefined;
+    writeTrainingData(join(afterModel, 'training-data.json'), { format: TRAINING_DATA_FORMAT, datasets: [...(base?.datasets ?? []), ...trainingData.datasets] });
+  }
   await baseEmbedder.dispose();
   const name = `${baseName}+${head === 'adapter' ? 'adapter' : 'aligned'}${variant === DEFAULT_LOSS ? '' : `(${variant})`}`;
   const afterEmbedder = await loadEmbedder(afterModel, afterEmbed);
@@ -206,7 +224,7 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
 
   const deltas = compareEvaluations(before, after, { seed, resamples });
   const means = compareMeansOverLanguages(before, after, { seed, resamples });
-  writeFileAtomic(resolve(out, 'before-after-mean.json'), JSON.stringify(means, null, 1) + '\n');
+  writeBeforeAfterMeans(resolve(out, 'before-after-mean.json'), means);
   writeMetricRows(out, [...before.rows, ...after.rows]);
   writeBeforeAfter(resolve(out, 'before-after.json'), deltas);
   const where = isXquad ? `the XQuAD eval articles (${split.eval.length} of 48)` : `the ${corpus.name} eval ${grouping.name}s (${split.eval.length} of ${split.train.length + split.eval.length})`;
@@ -218,7 +236,10 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
     ...(isXquad ? { trainArticles: split.train, evalArticles: split.eval } : { dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval }), samples: samples.length, rank: options.rank ?? null, loop: training.config, trainSeconds,
     finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: presetResult?.preset ?? null, presetApplied: presetResult?.applied ?? {}, node: process.version, date: new Date().toISOString(),
   };
-  writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  await recordEvaluation(out, config, {
+    record: { command: 'train', date: config.date, settings: [before.settingsId, after.settingsId], rows: before.rows.length + after.rows.length },
+    settings: { [before.settingsId]: before.settings, [after.settingsId]: after.settings },
+  });
   return { before, after, deltas, means, training, trainSeconds, name, markdown };
 }
 

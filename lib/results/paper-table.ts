@@ -1,5 +1,8 @@
 import { xlError } from '../util/errors.js';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
 import type { MetricRow } from './metric-rows.js';
+import { toCSV, toMarkdown } from './table-format.js';
 
 /** One metric column group of the study's tables: the metric name in `metrics.json`, its label, and the factor it is printed with. */
 export interface PaperMetric {
@@ -163,23 +166,25 @@ export function paperAblationTable(variants: readonly AblationVariantRows[], opt
 /** A table as Markdown: a `###` title, the table (numbers with `digits` decimals, default 2; `–` when missing), and its notes. */
 export function paperTableMarkdown(table: PaperTable, options: { digits?: number } = {}): string {
   const { digits = 2 } = options;
-  const lines = [
-    `### ${table.title}`, '',
-    `| ${[...table.labels, ...table.columns].join(' | ')} |`,
-    `|${table.labels.map(() => '---').join('|')}|${table.columns.map(() => '---:').join('|')}|`,
-  ];
-  for (const r of table.rows) lines.push(`| ${[...r.labels, ...r.values.map((v) => (v === undefined ? '–' : v.toFixed(digits)))].join(' | ')} |`);
+  const body = table.rows.map((r) => [...r.labels, ...r.values.map((v) => (v === undefined ? '–' : v.toFixed(digits)))]);
+  const align = [...table.labels.map(() => 'left' as const), ...table.columns.map(() => 'right' as const)];
+  const lines = [`### ${table.title}`, '', toMarkdown([...table.labels, ...table.columns], body, align)];
   if (table.notes.length) lines.push('', ...table.notes.map((n) => `- ${n}`));
   return lines.join('\n') + '\n';
 }
 
 /** A table as CSV: a header of labels and columns, numbers in full precision, empty when missing. */
 export function paperTableCsv(table: PaperTable): string {
-  const cell = (v: string | number | undefined) => {
-    const s = v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [[...table.labels, ...table.columns].map(cell).join(',')];
-  for (const r of table.rows) lines.push([...r.labels, ...r.values].map(cell).join(','));
-  return lines.join('\n') + '\n';
+  return toCSV([...table.labels, ...table.columns], table.rows.map((r) => [...r.labels, ...r.values]));
+}
+
+/**
+ * Write `<dir>/<base>.md` and `<dir>/<base>.csv` (`paper-table` or `paper-ablation`) atomically; returns the Markdown.
+ * @example writePaperTable('results', 'paper-table', paperMainTable(rows), { digits: 2 })
+ */
+export function writePaperTable(dir: string, base: 'paper-table' | 'paper-ablation', table: PaperTable, options: { digits?: number } = {}): string {
+  const md = paperTableMarkdown(table, options);
+  writeFileAtomic(join(dir, `${base}.md`), md);
+  writeFileAtomic(join(dir, `${base}.csv`), paperTableCsv(table));
+  return md;
 }

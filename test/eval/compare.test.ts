@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables } from '../../lib/eval/compare.js';
 import { pairedBootstrapOfGroupMean } from '../../lib/eval/bootstrap.js';
-import type { EvaluationResult } from '../../lib/eval/run-evaluation.js';
+import type { ComparedEvaluation as EvaluationResult } from '../../lib/eval/compare.js';
 import { createRng } from '../../lib/util/rng.js';
 
 function result(values: number[], shift: number): EvaluationResult {
