@@ -89,8 +89,8 @@ export function canonicalJson(value: unknown): string {
 const POOL_FIELDS = ['dataset.source', 'pivot', 'docUnit', 'split.part', 'split.groups'] as const;
 /** The settings that decide a retriever's run files (compared when two records also share the retriever name). */
 const RETRIEVER_FIELDS = [
-  'retriever.model', 'retriever.modelId', 'retriever.identity', 'retriever.pooling', 'retriever.queryPrefix', 'retriever.passagePrefix', 'retriever.maxLength',
-  'retriever.adapter', 'runDepth', 'ties', 'version',
+  'retriever.model', 'retriever.modelId', 'retriever.pooling', 'retriever.queryPrefix', 'retriever.passagePrefix', 'retriever.maxLength',
+  'retriever.adapter', 'runDepth', 'ties', 'version', 'retriever.identity', // the identity last: it sums up the others (and BM25's parameters)
 ] as const;
 
 function at(obj: unknown, path: string): unknown {
