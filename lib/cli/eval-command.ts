@@ -9,7 +9,7 @@ import { checkFolderSettings, recordEvaluation, recordSettings } from '../result
 import { registerRetrievers } from '../results/retrievers.js';
 import { writePoolLanguages } from '../results/pool-langs.js';
 import { settingsId, type EvalSettings } from '../results/settings.js';
-import { canonicalLangTag, matchLangTag } from '../data/lang-tag.js';
+import { canonicalLangTag, isEnglishTag, matchLangTag } from '../data/lang-tag.js';
 import { DEFAULT_METRICS } from '../metrics/registry.js';
 import type { PoolTruncation } from '../eval/run-evaluation.js';
 import { missingPools, poolPlan, type MissingPool } from '../pools/build-pool.js';
@@ -68,7 +68,8 @@ export function evalCommand(): Command {
     // language tags match case-insensitively and take the dataset's form (DE = de, EN-us = en-US)
     const asKnown = (l: string) => (dataset.languages ? (matchLangTag(l, dataset.languages) ?? l) : canonicalLangTag(l));
     const pivot: string = opts.pivot !== undefined ? asKnown(opts.pivot) : dataset.defaultPivot;
-    if (opts.pivot === undefined && !DATASETS[opts.dataset]) process.stderr.write(`pivot: ${pivot} (the dataset's: meta.json, else its English language; --pivot to choose)\n`);
+    // a pivot that is not English was taken from meta.json or is the first language: say so
+    if (opts.pivot === undefined && !isEnglishTag(pivot)) process.stderr.write(`pivot: ${pivot} (the dataset's meta.json pivot, else its first language: it has no English tag such as en, en-US, eng_Latn; --pivot to choose)\n`);
     let langs: string[];
     if (opts.langs === 'all') {
       if (!dataset.languages) throw xlError(where, `--langs: with --dataset ${dataset.name}, name the languages (e.g. deu_Latn,spa_Latn)`);

@@ -124,3 +124,36 @@ test('eval refuses a dataset whose query lacks its pivot version before any work
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.ok(!existsSync(join(cwd, 'out/metrics.json')) && !existsSync(join(cwd, 'out/runs')), 'nothing was evaluated');
 });
+
+test('own data with English as en-US and no meta.json: the pivot is en-US, cross and mixed are built; --pivot and --langs match any case', () => {
+  const { dir } = writeOwnDataset({ langs: ['de', 'en'], paragraphs: 3, rename: { en: 'en-US' }, meta: null });
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-own-enus-'));
+  const r = xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--langs', 'DE', '--scenarios', 'all', '--out', 'out'], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = JSON.parse(readFileSync(join(cwd, 'out/metrics.json'), 'utf8')) as { scenario: string; lang: string; queryLang: string; settings: string }[];
+  assert.deepEqual([...new Set(rows.map((x) => x.scenario))].sort(), ['cross', 'mixed', 'mixed-pivot', 'mixed-target', 'mono', 'multi']);
+  assert.ok(rows.every((x) => x.lang === 'de' && x.queryLang === 'de'));
+  const config = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
+  assert.equal(config.pivot, 'en-US');
+  assert.equal(config.settings[rows[0].settings].pivot, 'en-US');
+  const p = xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--langs', 'de', '--pivot', 'EN-us', '--scenarios', 'cross', '--out', 'out2'], cwd);
+  assert.equal(p.status, 0, p.stderr);
+  assert.equal(JSON.parse(readFileSync(join(cwd, 'out2/config.json'), 'utf8')).pivot, 'en-US');
+});
+
+test('a requested pool that cannot be built (--langs naming the pivot with cross) is an error before any work, unless --allow-partial, which lists and records it', () => {
+  const { dir } = writeOwnDataset({ langs: ['de', 'en'], paragraphs: 3 });
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-own-partial-'));
+  const args = ['eval', '--dataset', dir, '--retriever', 'bm25', '--langs', 'de,en', '--scenarios', 'mono,cross'];
+  const r = xlalign([...args, '--out', 'out'], cwd);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /cannot build cross en: 'en' is the pivot; cross pairs a language with the pivot; drop 'en' from --langs, choose another --pivot, or pass --allow-partial/);
+  assert.ok(!existsSync(join(cwd, 'out/metrics.json')), 'nothing was evaluated');
+  const p = xlalign([...args, '--out', 'out', '--allow-partial'], cwd);
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stderr, /not built \(--allow-partial\): cross en \('en' is the pivot/);
+  const config = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
+  assert.deepEqual(config.evaluations.at(-1).missing, [{ scenario: 'cross', lang: 'en', reason: "'en' is the pivot; cross pairs a language with the pivot" }]);
+  const rows = JSON.parse(readFileSync(join(cwd, 'out/metrics.json'), 'utf8')) as { scenario: string; lang: string }[];
+  assert.deepEqual([...new Set(rows.map((x) => `${x.scenario} ${x.lang}`))].sort(), ['cross de', 'mono de', 'mono en']);
+});
