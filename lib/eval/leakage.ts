@@ -41,11 +41,15 @@ export function trainingRecords(spec: { model: string; modelDir?: string; adapte
   return out;
 }
 
-/** The grouping a record names. */
-function groupingOf(entry: TrainingDataset, corpus: ParallelCorpus): DocGrouping {
+/**
+ * The grouping a record names: XQuAD articles, a dataset's own `group` field, or documents.
+ * @throws XlalignError for a grouping only the training program knew (a function passed to `runAlignmentExperiment`).
+ */
+function groupingOf(entry: TrainingDataset, corpus: ParallelCorpus, from: string): DocGrouping {
   if (entry.grouping === 'article') return XQUAD_ARTICLES;
   if (entry.grouping === 'document') return BY_DOCUMENT;
-  return corpusGrouping(corpus);
+  if (entry.grouping === 'group' && corpus.groups) return corpusGrouping(corpus);
+  throw xlError('xlalign eval', `${from} splits '${corpus.name}' by ${entry.grouping ?? 'an unnamed grouping'}, which eval cannot rebuild from the dataset; pass --include-train to evaluate all of it (the settings say so)`);
 }
 
 /**
@@ -69,7 +73,7 @@ export function heldOutPart(corpus: ParallelCorpus, trained: readonly TrainedOn[
     notes.push(`warning: --include-train: evaluating all of '${corpus.name}', including the ${d.trainGroups!.length} ${d.grouping ?? 'group'}s ${t.retriever} was trained on (${t.from})`);
     return { corpus, split: { part: 'all', note: `--include-train: includes the ${d.trainGroups!.length} ${d.grouping ?? 'group'}s ${t.retriever} was trained on` }, notes };
   }
-  const grouping = groupingOf(d, corpus);
+  const grouping = groupingOf(d, corpus, t.from);
   const part = splitCorpus(corpus, { seed: d.splitSeed ?? 0, train: d.trainGroups!, eval: d.evalGroups! }, 'eval', grouping);
   notes.push(`${t.retriever} was trained on ${d.trainGroups!.length} ${d.grouping ?? 'group'}s of '${corpus.name}' (${t.from}): evaluating the ${d.evalGroups!.length} held-out ones as '${part.name}' (--include-train for all)`);
   return { corpus: part, split: { part: 'held-out', note: `held-out ${d.grouping ?? 'group'}s recorded in ${t.from}`, groups: d.evalGroups!.map(String) }, notes };
