@@ -101,7 +101,8 @@ export function checkFolderSettings(dir: string, fresh: Omit<EvalSettings, 'retr
   for (const [id, s] of Object.entries(config.settings)) {
     const d = settingsConflict(s, fresh);
     if (!d) continue;
-    const who = fresh.retriever && s.retriever.name === fresh.retriever.name ? `retriever '${s.retriever.name}' on dataset '${s.dataset.name}'` : `dataset '${s.dataset.name}'`;
+    const retrieverSetting = d.setting.startsWith('retriever.') || ['runDepth', 'ties', 'version'].includes(d.setting);
+    const who = retrieverSetting ? `retriever '${s.retriever.name}' on dataset '${s.dataset.name}'` : `dataset '${s.dataset.name}'`;
     throw xlError(where, `${dir} holds rows of ${who} made with ${d.setting} ${d.existing} (settings ${id}); this evaluation has ${d.setting} ${d.fresh}. Their rows and run/qrels files would mix: use another --out`);
   }
   const unrecorded = readMetricRows(dir).find((r) => r.settings === undefined && r.dataset === fresh.dataset.name && (!fresh.retriever || r.retriever === fresh.retriever.name));

@@ -91,7 +91,8 @@ function missingNotes(table: PaperTable, o: Required<PaperTableOptions>): string
  * read from the metric rows of one scenario (default `mixed`, the study's "Multi"), and a
  * `mean` row per retriever over its language pairs (each pair weighs the same). A cell the
  * results lack is undefined (printed `–`). The dataset is part of the retriever label when
- * the rows hold several datasets.
+ * the rows hold several datasets, the settings id when one retriever has rows of several
+ * settings records (no cell or mean mixes settings).
  *
  * @throws XlalignError when no row belongs to the scenario.
  * @example
@@ -103,7 +104,11 @@ export function paperMainTable(rows: readonly MetricRow[], options: PaperTableOp
   const inScenario = rows.filter((r) => r.scenario === o.scenario && r.lang !== o.pivot);
   if (!inScenario.length) throw xlError('paperMainTable', `no metric rows of scenario '${o.scenario}' with a non-pivot language; scenarios present: ${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'}`);
   const severalDatasets = new Set(inScenario.map((r) => r.dataset)).size > 1;
-  const retrieverOf = (r: MetricRow) => (severalDatasets ? `${r.retriever} (${r.dataset})` : r.retriever);
+  // rows of one retriever made under several settings (config.json) are never averaged together
+  const settingsOf = new Map<string, Set<string>>();
+  for (const r of inScenario) settingsOf.set(`${r.dataset}\u0000${r.retriever}`, (settingsOf.get(`${r.dataset}\u0000${r.retriever}`) ?? new Set()).add(r.settings ?? '(none)'));
+  const retrieverOf = (r: MetricRow) =>
+    `${severalDatasets ? `${r.retriever} (${r.dataset})` : r.retriever}${settingsOf.get(`${r.dataset}\u0000${r.retriever}`)!.size > 1 ? ` [settings ${r.settings ?? '(none)'}]` : ''}`;
   const cells = collect(inScenario, o, (r) => `${retrieverOf(r)}\u0000${r.lang}`);
   const table: PaperTable = {
     title: `${o.scenario}: Query En / Query Tgt (Comp@10 and Max@R_norm ×100, Max@R as a rank)`,

@@ -16,8 +16,10 @@ export type Align = 'left' | 'right';
  * @example toMarkdown(['lang', 'ndcg@10'], [['de', '0.573']], ['left', 'right']) // '| lang | ndcg@10 |\n|---|---:|\n| de | 0.573 |'
  */
 export function toMarkdown(columns: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
-  const lines = [`| ${columns.join(' | ')} |`, `|${columns.map((_, i) => ((align[i] ?? 'left') === 'right' ? '---:' : '---')).join('|')}|`];
-  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  // an empty cell is one space: `| mean | | 0.5 |`
+  const line = (cells: readonly string[]) => `|${cells.map((c) => (c === '' ? ' ' : ` ${c} `)).join('|')}|`;
+  const lines = [line(columns), `|${columns.map((_, i) => ((align[i] ?? 'left') === 'right' ? '---:' : '---')).join('|')}|`];
+  for (const r of rows) lines.push(line(r));
   return lines.join('\n');
 }
 
