@@ -29,7 +29,6 @@ export const RESULTS_CONFIG_FORMAT = 'xlalign-results/1';
 
 /** A pool of a requested (scenario, language) that was not built, and why. */
 export const MissingPoolSchema = z.object({ scenario: z.string(), lang: z.string(), queryLang: z.string().optional(), reason: z.string() });
-export type MissingPool = z.infer<typeof MissingPoolSchema>;
 
 /** zod schema of one evaluation record. */
 export const EvaluationRecordSchema = z.looseObject({
