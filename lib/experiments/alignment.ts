@@ -8,7 +8,7 @@ import { applyEmbedPreset } from '../embed/presets.js';
 import type { EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaRow, type MeanDeltaRow } from '../eval/compare.js';
-import { writeMetricRows } from '../results/metric-rows.js';
+import { readMetricRows, writeMetricRows } from '../results/metric-rows.js';
 import { retrieverNames } from '../retrieve/resolve-retriever.js';
 import { runEvaluation, type EvaluationResult } from '../eval/run-evaluation.js';
 import type { QueryLangRole, Scenario } from '../pools/types.js';
@@ -156,6 +156,9 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
   const corpus = await resolveCorpus(options.dataset ?? 'xquad');
+  // a train folder is one experiment: rows (and run files) of an earlier run there are never replaced
+  const earlier = readMetricRows(out);
+  if (earlier.length) throw xlError('runAlignmentExperiment', `${out} already holds ${earlier.length} metric rows of an earlier run (config.json records how they were made); training again would replace them and their run files: use another --out`);
   const isXquad = options.dataset === undefined || options.dataset === 'xquad';
   const grouping = options.grouping ?? (isXquad ? XQUAD_ARTICLES : corpusGrouping(corpus));
   const splitOpts = options.splitSeed === undefined ? {} : { seed: options.splitSeed };

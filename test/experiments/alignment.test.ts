@@ -48,6 +48,8 @@ test('runAlignmentExperiment on a non-XQuAD ParallelCorpus with its own grouping
     assert.equal(config.settings[r.after.settingsId].retriever.adapter.sha256.slice(0, 8), 'adapter@');
     assert.ok(r.before.rows.every((x) => x.settings === r.before.settingsId) && r.after.rows.every((x) => x.settings === r.after.settingsId));
     await assert.rejects(runAlignmentExperiment({ dataset: 'nope', out }), /'nope' is neither a registered dataset \(xquad, belebele\) nor a folder/);
+    // training again into the same folder would replace its rows and run files: refused
+    await assert.rejects(runAlignmentExperiment({ dataset: corpus, grouping, head: 'adapter', out, size: 120, langs: ['de'], scenarios: ['mixed'] }), /already holds \d+ metric rows of an earlier run/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
