@@ -104,9 +104,21 @@ export function checkFolderSettings(dir: string, fresh: Omit<EvalSettings, 'retr
     const who = retrieverSetting ? `retriever '${s.retriever.name}' on dataset '${s.dataset.name}'` : `dataset '${s.dataset.name}'`;
     throw xlError(where, `${dir} holds rows of ${who} made with ${d.setting} ${d.existing} (settings ${id}); this evaluation has ${d.setting} ${d.fresh}. Their rows and run/qrels files would mix: use another --out`);
   }
-  const unrecorded = readMetricRows(dir).find((r) => r.settings === undefined && r.dataset === fresh.dataset.name && (!fresh.retriever || r.retriever === fresh.retriever.name));
-  if (unrecorded && fresh.retriever) {
-    throw xlError(where, `${dir} holds rows of retriever '${unrecorded.retriever}' on dataset '${unrecorded.dataset}' without a settings record (written by an older xlalign or by score); whether they were made with the same pivot, doc unit and model cannot be checked: use another --out`);
+  const unrecorded = readMetricRows(dir).filter((r) => r.settings === undefined && r.dataset === fresh.dataset.name);
+  if (!unrecorded.length) return;
+  const same = fresh.retriever && unrecorded.find((r) => r.retriever === fresh.retriever!.name);
+  if (same) {
+    throw xlError(where, `${dir} holds rows of retriever '${same.retriever}' on dataset '${same.dataset}' without a settings record (written by an older xlalign or by score); whether they were made with the same pivot, doc unit and model cannot be checked: use another --out`);
+  }
+  // rows of other retrievers share qrels/ with this evaluation: an older config.json says which pivot and doc unit made them
+  const legacy = config.evaluations.filter((e) => e.command === 'legacy').map((e) => e.record as { pivot?: unknown; docUnit?: unknown } | undefined);
+  const made = legacy.at(-1);
+  const pivot = made?.pivot;
+  const docUnit = made?.docUnit ?? 'paragraph';
+  if (pivot !== fresh.pivot || docUnit !== fresh.docUnit) {
+    const what = typeof pivot !== 'string' ? 'an unrecorded pivot' : pivot !== fresh.pivot ? `pivot "${pivot}"` : `docUnit "${String(docUnit)}"`;
+    const now = typeof pivot !== 'string' || pivot !== fresh.pivot ? `pivot "${fresh.pivot}"` : `docUnit "${fresh.docUnit}"`;
+    throw xlError(where, `${dir} holds rows of dataset '${fresh.dataset.name}' without a settings record, made with ${what}; this evaluation has ${now}. Their rows and qrels files would mix: use another --out`);
   }
 }
 

@@ -85,3 +85,14 @@ test('settings: ids ignore which languages were hashed; conflicts name the setti
   assert.deepEqual(c.langs, ['es']);
   assert.equal(c.format, 'xlalign-results/1');
 });
+
+test('a folder of an older xlalign (rows without settings, config.json without format): its pivot is compared, its retrievers refused', async () => {
+  const d = dir();
+  writeFileSync(join(d, 'metrics.json'), JSON.stringify([{ dataset: 'xquad', retriever: 'bm25', scenario: 'mixed', lang: 'de', metric: 'maxr', value: 3 }]));
+  writeFileSync(join(d, 'config.json'), JSON.stringify({ command: 'eval', pivot: 'en', date: 'old' }));
+  assert.throws(() => checkFolderSettings(d, settings()), /holds rows of retriever 'bm25' on dataset 'xquad' without a settings record/);
+  checkFolderSettings(d, settings({}, { name: 'default' })); // same pivot and doc unit: another retriever may join
+  assert.throws(() => checkFolderSettings(d, settings({ pivot: 'es' }, { name: 'default' })), /without a settings record, made with pivot "en"; this evaluation has pivot "es"/);
+  assert.throws(() => checkFolderSettings(d, settings({ docUnit: 'question' }, { name: 'default' })), /made with docUnit "paragraph"; this evaluation has docUnit "question"/);
+  checkFolderSettings(d, settings({ dataset: { name: 'other', source: 'x', langHashes: {} }, pivot: 'es' }));
+});
