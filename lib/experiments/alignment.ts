@@ -192,7 +192,8 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   };
   const baseEmbedder = await loadEmbedder(beforePath, embed);
   const baseName = retrieverNames([{ model }])[0]; // the naming rule of `xlalign eval`
-  const before = await runEvaluation(evalCorpus, new DenseRetriever(baseEmbedder, { name: baseName }), { ...evalOpts, out: resolve(out, 'before'), onPool: onPool('before') });
+  const source = typeof options.dataset === 'string' ? options.dataset : corpus.name;
+  const before = await runEvaluation(evalCorpus, new DenseRetriever(baseEmbedder, { name: baseName }), { ...evalOpts, out: resolve(out, 'before'), onPool: onPool('before'), provenance: { source, model } });
   let afterModel = modelPath;
   let afterEmbed = embed;
   let training: TrainLoopResult;
@@ -222,7 +223,10 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   await baseEmbedder.dispose();
   const name = `${baseName}+${head === 'adapter' ? 'adapter' : 'aligned'}${variant === DEFAULT_LOSS ? '' : `(${variant})`}`;
   const afterEmbedder = await loadEmbedder(afterModel, afterEmbed);
-  const after = await runEvaluation(evalCorpus, new DenseRetriever(afterEmbedder, { name }), { ...evalOpts, out: resolve(out, 'after'), onPool: onPool('after') });
+  const after = await runEvaluation(evalCorpus, new DenseRetriever(afterEmbedder, { name }), {
+    ...evalOpts, out: resolve(out, 'after'), onPool: onPool('after'),
+    provenance: { source, model: afterModel === modelPath ? model : afterModel, adapterPath: head === 'adapter' ? resolve(out, 'adapter.safetensors') : undefined },
+  });
   await afterEmbedder.dispose();
 
   const deltas = compareEvaluations(before, after, { seed, resamples });
