@@ -139,17 +139,17 @@ export async function recordSettings(dir: string, id: string, settings: EvalSett
 
 /**
  * Append an evaluation record, register its settings and set the top-level fields to
- * `latest` (the command's own description), under the lock.
+ * `latest` (the command's own description; `undefined` keeps them), under the lock.
  * @example await recordEvaluation('out', { command: 'eval', ... }, { record, settings: { [id]: s } });
  */
-export async function recordEvaluation(dir: string, latest: Record<string, unknown>, entry: { record: EvaluationRecord; settings?: Record<string, EvalSettings> }): Promise<void> {
+export async function recordEvaluation(dir: string, latest: Record<string, unknown> | undefined, entry: { record: EvaluationRecord; settings?: Record<string, EvalSettings> }): Promise<void> {
   await withFileLock(join(dir, 'config.lock'), () => {
     const config = readResultsConfig(dir);
     for (const [id, s] of Object.entries(entry.settings ?? {})) {
       const old = config.settings[id];
       config.settings[id] = old ? { ...old, dataset: { ...old.dataset, langHashes: { ...old.dataset.langHashes, ...s.dataset.langHashes } } } : s;
     }
-    const { format: _f, settings: _s, evaluations: _e, ...own } = latest;
+    const { format: _f, settings: _s, evaluations: _e, ...own } = latest ?? config;
     writeResultsConfig(dir, { ...own, format: RESULTS_CONFIG_FORMAT, settings: config.settings, evaluations: [...config.evaluations, entry.record] });
   });
 }

@@ -78,6 +78,8 @@ test('eval on an own dataset folder: metrics equal an independent computation fr
       // xlalign score on the same files gives eval's numbers, every metric
       const s = xlalign(['score', '--run', `out/runs/${retriever}/${scenario}.de.run`, '--qrels', `out/qrels/${scenario}.de.qrels`, '--pool', `out/qrels/${scenario}.de.langs.tsv`, '--out', 'scored'], cwd);
       assert.equal(s.status, 0, s.stderr);
+      const scoredConfig = JSON.parse(readFileSync(join(cwd, 'scored/config.json'), 'utf8'));
+      assert.deepEqual([scoredConfig.evaluations.at(-1).command, scoredConfig.evaluations.at(-1).settings], ['score', []], 'config.json records the score that wrote into the folder');
       const evalRows = rows.filter((x) => x.retriever === retriever && x.scenario === scenario);
       const scored: typeof rows = JSON.parse(readFileSync(join(cwd, 'scored/metrics.json'), 'utf8')).filter((x: { retriever: string; scenario: string }) => x.retriever === retriever && x.scenario === scenario);
       assert.deepEqual(scored.map((x) => x.metric).sort(), evalRows.map((x) => x.metric).sort());
