@@ -71,13 +71,14 @@ export type EvalSettings = z.infer<typeof EvalSettingsSchema>;
 
 /**
  * The id of a settings record: 12 hex digits of the sha256 of its canonical JSON without the
- * per-language hashes (evaluations of other languages of the same dataset share the id;
- * {@link settingsConflict} compares the languages they have in common).
+ * dataset's source and per-language hashes (evaluations of other languages of the same
+ * dataset, or of a copy of its folder elsewhere, share the id; {@link settingsConflict}
+ * compares the content of the languages they have in common).
  * @example settingsId(s) // 'a3f09c21b7e4'
  */
 export function settingsId(settings: EvalSettings): string {
   const { dataset, ...rest } = settings;
-  return sha256(canonicalJson({ ...rest, dataset: { name: dataset.name, source: dataset.source } })).slice(0, 12);
+  return sha256(canonicalJson({ ...rest, dataset: { name: dataset.name } })).slice(0, 12);
 }
 
 /** JSON with object keys sorted (a stable hash input). */
@@ -86,7 +87,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** The settings that decide a dataset's pools and qrels (compared when two records share a dataset name). */
-const POOL_FIELDS = ['dataset.source', 'pivot', 'docUnit', 'split.part', 'split.groups'] as const;
+const POOL_FIELDS = ['pivot', 'docUnit', 'split.part', 'split.groups'] as const;
 /** The settings that decide a retriever's run files (compared when two records also share the retriever name). */
 const RETRIEVER_FIELDS = [
   'retriever.model', 'retriever.modelId', 'retriever.pooling', 'retriever.queryPrefix', 'retriever.passagePrefix', 'retriever.maxLength',
@@ -106,8 +107,8 @@ export interface SettingsDifference {
 
 /**
  * The first setting in which a new record differs from one already in a folder, when the two
- * cannot share the folder: the same dataset name with another source, pivot, doc unit, split
- * or content of a language both loaded; or, for the same dataset and retriever name, another
+ * cannot share the folder: the same dataset name with another pivot, doc unit, split or
+ * content of a language both loaded (where the folder lies does not matter); or, for the same dataset and retriever name, another
  * model content, pooling, prefix, token limit, adapter, run depth, tie policy or package
  * version. `undefined` when they can share it. `fresh.retriever` may be absent (the pool
  * settings are checked before any retriever is loaded).
