@@ -135,6 +135,13 @@ export function evalCommand(): Command {
       return fresh.map((n, i) => [n, { key: retrieverKey(specs[i]), model: specs[i].model, ...(specs[i].adapter ? { adapter: specs[i].adapter } : {}), dataset: corpus.name }]);
     });
 
+    // what is known of each retriever before its model loads (run depth, ties, version, adapter) is checked now, the rest before its evaluation
+    const pool = poolSettings(corpus, { pivot, docUnit, runDepth, provenance });
+    const adapterSettings = (spec: RetrieverSpec) => (spec.adapter && adapter ? { path: spec.adapter, sha256: adapter.id } : null);
+    for (const [i, spec] of specs.entries()) {
+      checkFolderSettings(out, { ...pool, retriever: { name: assigned[i], adapter: adapterSettings(spec) } }, where, { retrieverFields: ['runDepth', 'ties', 'version', ...(spec.model === 'bm25' ? [] : ['retriever.adapter'])] });
+    }
+
     const rows: MetricRow[] = [];
     const retrievers: Record<string, unknown>[] = [];
     const truncation: Record<string, Record<string, PoolTruncation>> = {};
@@ -145,7 +152,7 @@ export function evalCommand(): Command {
       if (preset?.preset) process.stderr.write(`${retriever.name}: preset ${preset.preset} (${Object.entries(preset.applied).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ') || 'all overridden'})\n`);
       const embedder = (retriever as { embedder?: { id?: string; config?: Record<string, unknown> } }).embedder;
       const embedConfig = embedder?.config;
-      const runProvenance = { ...provenance, model: spec.model, adapterPath: spec.adapter };
+      const runProvenance = { ...provenance, model: spec.model !== 'bm25' && spec.model !== 'default' && existsSync(spec.model) ? resolve(spec.model) : spec.model, adapterPath: spec.adapter };
       // refused before the retriever's work when its settings differ from the folder's
       const s = evaluationSettings(corpus, retriever, { pivot, docUnit, runDepth, provenance: runProvenance });
       await recordSettings(out, settingsId(s), s, where);

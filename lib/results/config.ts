@@ -95,10 +95,15 @@ function writeResultsConfig(dir: string, config: ResultsConfig): void {
  * are refused too: nothing says how they were made.
  * @throws XlalignError `<dir> holds rows of dataset 'xquad' made with pivot "en"; this evaluation uses "es" ...`.
  */
-export function checkFolderSettings(dir: string, fresh: Omit<EvalSettings, 'retriever'> & { retriever?: EvalSettings['retriever'] }, where = 'xlalign eval'): void {
+export function checkFolderSettings(
+  dir: string,
+  fresh: Omit<EvalSettings, 'retriever'> & { retriever?: Partial<EvalSettings['retriever']> & { name: string } },
+  where = 'xlalign eval',
+  options: { retrieverFields?: readonly string[] } = {},
+): void {
   const config = readResultsConfig(dir);
   for (const [id, s] of Object.entries(config.settings)) {
-    const d = settingsConflict(s, fresh);
+    const d = settingsConflict(s, fresh, options);
     if (!d) continue;
     const retrieverSetting = d.setting.startsWith('retriever.') || ['runDepth', 'ties', 'version'].includes(d.setting);
     const who = retrieverSetting ? `retriever '${s.retriever.name}' on dataset '${s.dataset.name}'` : `dataset '${s.dataset.name}'`;

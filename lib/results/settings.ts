@@ -111,10 +111,15 @@ export interface SettingsDifference {
  * content of a language both loaded (where the folder lies does not matter); or, for the same dataset and retriever name, another
  * model content, pooling, prefix, token limit, adapter, run depth, tie policy or package
  * version. `undefined` when they can share it. `fresh.retriever` may be absent (the pool
- * settings are checked before any retriever is loaded).
+ * settings are checked before any retriever is loaded) or partial, with
+ * `options.retrieverFields` naming the settings known (checked before the model is loaded).
  * @example settingsConflict(a, { ...a, pivot: 'es' }) // { setting: 'pivot', existing: '"en"', fresh: '"es"' }
  */
-export function settingsConflict(existing: EvalSettings, fresh: Omit<EvalSettings, 'retriever'> & { retriever?: EvalSettings['retriever'] }): SettingsDifference | undefined {
+export function settingsConflict(
+  existing: EvalSettings,
+  fresh: Omit<EvalSettings, 'retriever'> & { retriever?: Partial<EvalSettings['retriever']> & { name: string } },
+  options: { retrieverFields?: readonly string[] } = {},
+): SettingsDifference | undefined {
   if (existing.dataset.name !== fresh.dataset.name) return undefined;
   const diff = (setting: string): SettingsDifference | undefined => {
     const a = canonicalJson(at(existing, setting) ?? null);
@@ -130,7 +135,7 @@ export function settingsConflict(existing: EvalSettings, fresh: Omit<EvalSetting
     if (old !== undefined && old !== hash) return { setting: `dataset content (${lang})`, existing: `sha256 ${old.slice(0, 12)}`, fresh: `sha256 ${hash.slice(0, 12)}` };
   }
   if (!fresh.retriever || existing.retriever.name !== fresh.retriever.name) return undefined;
-  for (const f of RETRIEVER_FIELDS) {
+  for (const f of options.retrieverFields ?? RETRIEVER_FIELDS) {
     const d = diff(f);
     if (d) return d;
   }

@@ -154,3 +154,17 @@ test('another retriever setting under the same name (token limit) is refused, na
   assert.deepEqual(config.evaluations.map((e: { command: string }) => e.command), ['legacy', 'eval']);
   assert.equal(config.evaluations[0].record.date, '2025-01-01T00:00:00.000Z');
 });
+
+test('a run depth that differs from the folder is refused before any retriever is evaluated', async () => {
+  const { dir } = writeOwnDataset({ langs: ['de', 'en'], paragraphs: 4 });
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-depth-'));
+  const a = await xlalign(['--dataset', dir, '--retriever', 'default', '--scenarios', 'mixed', '--out', 'out'], cwd);
+  assert.equal(a.code, 0, a.err);
+  const before = readFileSync(join(cwd, 'out/metrics.json'), 'utf8');
+  const b = await xlalign(['--dataset', dir, '--retriever', 'bm25,default', '--scenarios', 'mixed', '--run-depth', '5', '--out', 'out'], cwd);
+  assert.notEqual(b.code, 0);
+  assert.match(b.err, /holds rows of retriever 'default' on dataset 'mini' made with runDepth "all" \(settings [0-9a-f]{12}\); this evaluation has runDepth 5/);
+  assert.doesNotMatch(b.err, /bm25 mixed/, 'no pool was evaluated');
+  assert.equal(readFileSync(join(cwd, 'out/metrics.json'), 'utf8'), before);
+  assert.ok(!existsSync(join(cwd, 'out/runs/bm25')));
+});
