@@ -26,6 +26,7 @@ export * from './data/beir.js';
 export * from './data/registry.js';
 export { checkCorpusNeeds, type CorpusNeed } from './data/corpus-rows.js';
 export * from './data/lang-tag.js';
+export * from './data/training-data.js';
 export * from './data/udhr.js';
 export * from './data/cldr.js';
 
@@ -53,9 +54,14 @@ export * from './metrics/index.js';
 export * from './runs/trec-io.js';
 export * from './results/metric-rows.js';
 export * from './results/paper-table.js';
+export * from './results/settings.js';
+export * from './results/config.js';
+export * from './results/ablation.js';
+export * from './results/table-format.js';
 export * from './eval/run-evaluation.js';
 export * from './eval/run-volume.js';
 export * from './eval/compare.js';
+export * from './eval/leakage.js';
 export * from './eval/bootstrap.js';
 export * from './eval/score-run.js';
 

@@ -1,44 +1,30 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { checkCorpusNeeds, type CorpusNeed } from '../data/corpus-rows.js';
 import { DATASETS, resolveDataset } from '../data/registry.js';
 import { xlError } from '../util/errors.js';
-import { withFileLock } from '../util/file-lock.js';
 import { accumulateMetricRows, markdownTables, readMetricRows, type MetricRow } from '../results/metric-rows.js';
+import { checkFolderSettings, recordEvaluation, recordSettings } from '../results/config.js';
+import { registerRetrievers } from '../results/retrievers.js';
+import { writePoolLanguages } from '../results/pool-langs.js';
+import { settingsId, type EvalSettings } from '../results/settings.js';
+import { canonicalLangTag, isEnglishTag, matchLangTag } from '../data/lang-tag.js';
 import { DEFAULT_METRICS } from '../metrics/registry.js';
 import type { PoolTruncation } from '../eval/run-evaluation.js';
-import { poolPlan } from '../pools/build-pool.js';
+import { missingPools, poolPlan, type MissingPool } from '../pools/build-pool.js';
 import { estimateRunVolume, runVolumeNotice } from '../eval/run-volume.js';
 import { scenarioLangs } from '../pools/scenario-langs.js';
-import { DOC_UNITS, QUERY_LANGS, SCENARIOS, poolName, type DocUnit, type Pool, type QueryLangRole, type Scenario } from '../pools/types.js';
+import { DOC_UNITS, QUERY_LANGS, SCENARIOS, poolName, type DocUnit, type QueryLangRole, type Scenario } from '../pools/types.js';
 import type { RetrieverSpec } from '../retrieve/resolve-retriever.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { embedOptionsFrom, addEmbedOptions, list } from './options.js';
 import { checkExists, checkInt, checkLangs, checkMetricNames, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
 
 /** Options a model preset may set: left `undefined` unless given on the command line. */
 const PRESET_KEYS = ['pooling', 'queryPrefix', 'passagePrefix', 'normalize'] as const;
 
-/** `<out>/retrievers.json`: which retriever each name in this folder stands for (name -> key and settings). */
-type RetrieverRegistry = Record<string, { key: string; model: string; adapter?: string; dataset: string; preset?: string; embed?: unknown }>;
-
-function readRegistry(out: string): RetrieverRegistry {
-  const file = resolve(out, 'retrievers.json');
-  if (!existsSync(file)) return {};
-  try {
-    const json = JSON.parse(readFileSync(file, 'utf8'));
-    if (json && typeof json === 'object' && !Array.isArray(json) && Object.values(json).every((r) => typeof (r as { key?: unknown })?.key === 'string')) return json as RetrieverRegistry;
-  } catch {
-    // reported below
-  }
-  throw xlError('xlalign eval', `${file}: not a retriever registry ({name: {key, model, ...}}); it records which retriever each name in ${out} stands for: restore it, or use another --out`);
-}
-
 /** The language of every query and document of a pool, one `id<TAB>lang` a line (for `xlalign score --pool`). */
-export function poolLanguageLines(pool: Pick<Pool, 'queries' | 'docs'>): string {
-  return [...pool.queries, ...pool.docs].map((x) => `${x.id}\t${x.lang}\n`).join('');
-}
+export { poolLanguageLines } from '../results/pool-langs.js';
 
 /** `xlalign eval`: evaluate retrievers on every scenario and language of a dataset. */
 export function evalCommand(): Command {
@@ -58,7 +44,9 @@ export function evalCommand(): Command {
     .option('--no-trec', 'do not write runs/ and qrels/')
     .option('--run-depth <n>', "documents per query in each run file, or 'all' (the whole pool minus exclusions)", 'all')
     .addOption(new Option('--run-format <f>', "run files: 'plain' TREC text (trec_eval reads it) or 'gz' (gzip, 5-10x smaller; readRun and score read it, zcat for trec_eval)").choices(['plain', 'gz']).default('plain'))
-    .option('--out <dir>', 'output folder; rows of earlier evaluations there are kept, recomputed ones replaced', 'out');
+    .option('--allow-partial', 'go on when a requested scenario or language cannot be built (e.g. --langs naming the pivot with cross/mixed*): list it, record it in config.json, exit 0')
+    .option('--include-train', 'evaluate all of a dataset even when a retriever was trained on part of it (default: the held-out part its training-data record names); the settings say so')
+    .option('--out <dir>', "output folder; rows of earlier evaluations there are kept (recomputed ones with the same settings replaced); an evaluation whose settings differ from the folder's (pivot, doc unit, model, ...) is refused", 'out');
   addEmbedOptions(cmd);
   cmd.action(async (opts) => {
     const where = 'xlalign eval';
@@ -78,26 +66,51 @@ export function evalCommand(): Command {
 
     // the dataset: a registered name or a folder, validated before any work
     const dataset = resolveDataset(opts.dataset);
-    const pivot: string = opts.pivot ?? dataset.defaultPivot;
+    // language tags match case-insensitively and take the dataset's form (DE = de, EN-us = en-US)
+    const asKnown = (l: string) => (dataset.languages ? (matchLangTag(l, dataset.languages) ?? l) : canonicalLangTag(l));
+    const pivot: string = opts.pivot !== undefined ? asKnown(opts.pivot) : dataset.defaultPivot;
+    // a pivot that is not English was taken from meta.json or is the first language: say so
+    if (opts.pivot === undefined && !isEnglishTag(pivot)) process.stderr.write(`pivot: ${pivot} (the dataset's meta.json pivot, else its first language: it has no English tag such as en, en-US, eng_Latn; --pivot to choose)\n`);
     let langs: string[];
     if (opts.langs === 'all') {
       if (!dataset.languages) throw xlError(where, `--langs: with --dataset ${dataset.name}, name the languages (e.g. deu_Latn,spa_Latn)`);
       langs = [...dataset.languages];
-    } else langs = checkLangs(where, list(opts.langs));
+    } else langs = [...new Set(checkLangs(where, list(opts.langs)).map(asKnown))];
     if (dataset.languages) {
       for (const l of new Set([...langs, pivot])) {
         if (!dataset.languages.includes(l)) throw usageError(where, `--langs: '${l}' is not a language of ${dataset.name}; use ${dataset.languages.join(', ')} or all`);
       }
     }
     checkSomethingToEvaluate(where, scenarios, langs, pivot);
+    // requested pools that cannot be built: an error before any work, unless --allow-partial
+    const missing: MissingPool[] = opts.langs === 'all' ? [] : missingPools(scenarios, langs, pivot);
+    if (missing.length) {
+      const what = missing.map((m) => `${m.scenario} ${m.lang}`).join(', ');
+      if (!opts.allowPartial) throw usageError(where, `cannot build ${what}: ${missing[0].reason}; drop '${missing[0].lang}' from --langs, choose another --pivot, or pass --allow-partial`);
+      process.stderr.write(`not built (--allow-partial): ${missing.map((m) => `${m.scenario} ${m.lang} (${m.reason})`).join('; ')}\n`);
+    }
     // heavy modules (transformers.js, ONNX Runtime) load only after validation
-    const [{ runEvaluation }, { resolveRetriever, retrieverKey, retrieverNames }, { loadAdapter }] = await Promise.all([
-      import('../eval/run-evaluation.js'), import('../retrieve/resolve-retriever.js'), import('../train/adapter.js'),
+    const [{ runEvaluation, evaluationSettings, poolSettings }, { resolveRetriever, retrieverKey, retrieverNames, defaultModelPath }, { loadAdapter }, leakage] = await Promise.all([
+      import('../eval/run-evaluation.js'), import('../retrieve/resolve-retriever.js'), import('../train/adapter.js'), import('../eval/leakage.js'),
     ]);
     // `multi` pools hold every loaded language: load all of them when it is asked for
     const load = scenarios.includes('multi') && dataset.languages ? [...dataset.languages] : [...new Set([...langs, pivot])];
-    const corpus = await dataset.load({ langs: load, belebeleDir: opts.belebeleDir });
+    const fullCorpus = await dataset.load({ langs: load, belebeleDir: opts.belebeleDir });
     const docUnit = opts.docUnit as DocUnit;
+
+    // retrievers and their training records: a retriever trained on groups of this dataset is
+    // evaluated on the held-out groups (all of them with --include-train); overlap with a
+    // model's training lines (the default model's Tatoeba lines) is warned about
+    const names = opts.name ? list(opts.name) : [];
+    if (opts.name && names.length !== models.length) throw xlError(where, `--name: ${names.length} names for ${models.length} retrievers; give one per --retriever entry`);
+    if (opts.adapter && !existsSync(opts.adapter)) throw xlError(where, `--adapter: no file ${resolve(opts.adapter)}`);
+    const adapter = opts.adapter ? loadAdapter(resolve(opts.adapter)) : undefined;
+    const specs: RetrieverSpec[] = models.map((model, i) => ({ model, adapter: adapter && model !== 'bm25' ? resolve(opts.adapter) : undefined, name: names[i] }));
+    const trained = specs.flatMap((s) => leakage.trainingRecords({ model: s.model, modelDir: s.model === 'default' ? defaultModelPath() : undefined, adapterPath: s.adapter, adapterTraining: s.adapter ? adapter?.training : undefined }));
+    const { corpus, split, notes } = leakage.heldOutPart(fullCorpus, trained, { includeTrain: opts.includeTrain === true });
+    const warnings = [...notes.filter((n) => n.startsWith('warning:')), ...leakage.overlapWarnings(corpus, trained)];
+    for (const n of [...notes.filter((x) => !x.startsWith('warning:')), ...warnings]) process.stderr.write(n + '\n');
+
     const plan = poolPlan(corpus, { scenarios, langs, pivot, queryLangs });
     if (plan.length === 0) throw xlError(where, `nothing to evaluate: scenarios ${scenarios.join(', ')} with --langs ${langs.join(',')} and pivot ${pivot} give no pool`);
     // every query of each planned pool needs its documents in every language of the pool
@@ -113,31 +126,33 @@ export function evalCommand(): Command {
       if (volume) process.stderr.write(volume + '\n');
     }
 
-    // retrievers and their names, unique in this folder (names used by other retrievers are avoided)
-    const names = opts.name ? list(opts.name) : [];
-    if (opts.name && names.length !== models.length) throw xlError(where, `--name: ${names.length} names for ${models.length} retrievers; give one per --retriever entry`);
-    if (opts.adapter && !existsSync(opts.adapter)) throw xlError(where, `--adapter: no file ${resolve(opts.adapter)}`);
-    const adapter = opts.adapter ? loadAdapter(resolve(opts.adapter)) : undefined;
-    const specs: RetrieverSpec[] = models.map((model, i) => ({ model, adapter: adapter && model !== 'bm25' ? resolve(opts.adapter) : undefined, name: names[i] }));
     mkdirSync(out, { recursive: true });
     if (opts.trec) {
       const other = readMetricRows(out).find((r) => r.dataset !== corpus.name);
       if (other) throw xlError(where, `${out} holds results of dataset '${other.dataset}'; runs/ and qrels/ of '${corpus.name}' would overwrite its TREC files: use another --out, or --no-trec`);
     }
+    // provenance: a folder holds one setting per dataset (pivot, doc unit, split, content) and
+    // per retriever name (model, pooling, prefixes, length, adapter, run depth, ties, version)
+    const provenance = { source: DATASETS[opts.dataset] ? opts.dataset : resolve(opts.dataset), split };
+    checkFolderSettings(out, poolSettings(corpus, { pivot, docUnit, runDepth, provenance }), where);
     const embedBase = embedOptionsFrom(opts);
     for (const k of PRESET_KEYS) if (cmd.getOptionValueSource(k) === 'default') delete embedBase[k];
-    const assigned = await withFileLock(resolve(out, 'retrievers.lock'), () => {
-      const registry = readRegistry(out);
-      const taken = new Map(Object.entries(registry).map(([n, r]) => [n, r.key]));
+    const assigned = await registerRetrievers(out, (taken) => {
       const fresh = retrieverNames(specs, taken);
-      fresh.forEach((n, i) => (registry[n] = { key: retrieverKey(specs[i]), model: specs[i].model, ...(specs[i].adapter ? { adapter: specs[i].adapter } : {}), dataset: corpus.name }));
-      writeFileAtomic(resolve(out, 'retrievers.json'), JSON.stringify(registry, null, 2) + '\n');
-      return fresh;
+      return fresh.map((n, i) => [n, { key: retrieverKey(specs[i]), model: specs[i].model, ...(specs[i].adapter ? { adapter: specs[i].adapter } : {}), dataset: corpus.name }]);
     });
+
+    // what is known of each retriever before its model loads (run depth, ties, version, adapter) is checked now, the rest before its evaluation
+    const pool = poolSettings(corpus, { pivot, docUnit, runDepth, provenance });
+    const adapterSettings = (spec: RetrieverSpec) => (spec.adapter && adapter ? { path: spec.adapter, sha256: adapter.id } : null);
+    for (const [i, spec] of specs.entries()) {
+      checkFolderSettings(out, { ...pool, retriever: { name: assigned[i], adapter: adapterSettings(spec) } }, where, { retrieverFields: ['runDepth', 'ties', 'version', ...(spec.model === 'bm25' ? [] : ['retriever.adapter'])] });
+    }
 
     const rows: MetricRow[] = [];
     const retrievers: Record<string, unknown>[] = [];
     const truncation: Record<string, Record<string, PoolTruncation>> = {};
+    const settings: Record<string, EvalSettings> = {};
     for (const [i, spec] of specs.entries()) {
       const retriever = await resolveRetriever(spec.model, { embed: { ...embedBase, adapter: spec.adapter ? adapter : undefined }, name: assigned[i] });
       const preset = 'embedPreset' in retriever ? retriever.embedPreset : undefined;
@@ -145,19 +160,24 @@ export function evalCommand(): Command {
       const embedder = (retriever as { embedder?: { id?: string; config?: Record<string, unknown>; describe?: () => Record<string, unknown>; summary?: (n: string) => string; moduleChain?: { source: string } } }).embedder;
       if (embedder?.moduleChain?.source === 'sentence-transformers' && embedder.summary) process.stderr.write(embedder.summary(retriever.name) + '\n');
       const embedConfig = embedder?.config;
+      const runProvenance = { ...provenance, model: spec.model !== 'bm25' && spec.model !== 'default' && existsSync(spec.model) ? resolve(spec.model) : spec.model, adapterPath: spec.adapter };
+      // refused before the retriever's work when its settings differ from the folder's
+      const s = evaluationSettings(corpus, retriever, { pivot, docUnit, runDepth, provenance: runProvenance });
+      await recordSettings(out, settingsId(s), s, where);
+      settings[settingsId(s)] = s;
       retrievers.push({
-        name: retriever.name, model: spec.model, adapter: spec.adapter ?? null, preset: preset?.preset ?? null, presetApplied: preset?.applied ?? {},
+        name: retriever.name, model: spec.model, adapter: spec.adapter ?? null, preset: preset?.preset ?? null, presetApplied: preset?.applied ?? {}, settings: settingsId(s),
         // the model's identity (a folder's content hash) and the effective token limit
         modelId: embedder?.id ?? null, maxLength: embedConfig?.maxLength ?? null, modelMaxLength: embedConfig?.modelMaxLength ?? null,
         embed: embedConfig ? { ...embedConfig, adapter: spec.adapter ?? undefined, force: undefined } : undefined,
         moduleChain: embedder?.describe?.(), // what the model folder said (sentence-transformers modules, prompts) and what the flags overrode
       });
       const res = await runEvaluation(corpus, retriever, {
-        scenarios, langs, pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth,
+        scenarios, langs, pivot, metrics, queryLangs, docUnit, out: opts.trec ? out : undefined, runDepth, provenance: runProvenance,
         cacheDir: opts.cache === false ? false : undefined, force: opts.force === true, compressRuns: opts.runFormat === 'gz',
-        onPool: (pool, _rows, s, cached) => {
-          if (opts.trec) writeFileAtomic(resolve(out, 'qrels', `${poolName(pool)}.langs.tsv`), poolLanguageLines(pool));
-          process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}${pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${s.toFixed(1)} s${cached ? ' (cached)' : ''}\n`);
+        onPool: (pool, _rows, sec, cached) => {
+          if (opts.trec) writePoolLanguages(resolve(out, 'qrels', `${poolName(pool)}.langs.tsv`), pool);
+          process.stderr.write(`${retriever.name} ${pool.scenario} ${pool.lang}${pool.queryLang !== pool.lang ? ` (${pool.queryLang} queries)` : ''}: ${pool.queries.length} queries x ${pool.docs.length} documents, ${sec.toFixed(1)} s${cached ? ' (cached)' : ''}\n`);
         },
       });
       rows.push(...res.rows);
@@ -170,13 +190,17 @@ export function evalCommand(): Command {
       }
       if ('embedder' in retriever) await (retriever as { embedder: { dispose(): Promise<void> } }).embedder.dispose();
     }
+    const date = new Date().toISOString();
     const config = {
-      command: 'eval', dataset: corpus.name, datasetSource: DATASETS[opts.dataset] ? opts.dataset : resolve(opts.dataset), retrievers, langs, scenarios, pivot, metrics,
-      queryLangs, docUnit, runDepth: runDepth ?? 'all', runFormat: opts.runFormat, embed: { ...embedOptionsFrom(opts), force: undefined }, truncation, node: process.version, date: new Date().toISOString(),
+      command: 'eval', dataset: corpus.name, datasetSource: provenance.source, retrievers, langs, scenarios, pivot, metrics, split,
+      queryLangs, docUnit, runDepth: runDepth ?? 'all', runFormat: opts.runFormat, embed: { ...embedOptionsFrom(opts), force: undefined }, truncation, node: process.version, date,
     };
-    writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    await recordEvaluation(out, config, {
+      record: { command: 'eval', date, argv: process.argv.slice(2), settings: Object.keys(settings), rows: rows.length, ...(missing.length ? { missing } : {}), ...(warnings.length ? { warnings } : {}) },
+      settings,
+    });
     process.stdout.write(markdownTables(rows) + '\n');
-    process.stderr.write(`merged ${rows.length} rows into ${out}/metrics.json, metrics.csv, metrics.md${opts.trec ? '; wrote runs/, qrels/' : ''}\n`);
+    process.stderr.write(`merged ${rows.length} rows into ${out}/metrics.json, metrics.csv, metrics.md${opts.trec ? '; wrote runs/, qrels/' : ''}; config.json records this evaluation (settings ${Object.keys(settings).join(', ')})\n`);
   });
   return cmd;
 }

@@ -1,3 +1,4 @@
+import { recordEvaluation } from '../results/config.js';
 import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_METRICS } from '../metrics/registry.js';
@@ -68,6 +69,8 @@ export function scoreCommand(): Command {
       process.stdout.write(['| metric | value | queries |', '|---|---:|---:|', ...rows.map((x) => `| ${x.metric} | ${Number.isInteger(x.value) ? x.value : x.value.toFixed(4)} | ${x.queries} |`), '', ...r.notes].join('\n') + '\n');
       if (opts.out) {
         await accumulateMetricRows(resolve(opts.out), rows);
+        // config.json records every evaluation that wrote into the folder (score's rows carry no settings id: how the run was made is not known here)
+        await recordEvaluation(resolve(opts.out), undefined, { record: { command: 'score', date: new Date().toISOString(), argv: process.argv.slice(2), settings: [], rows: rows.length, run: resolve(opts.run), qrels: resolve(opts.qrels) } });
         process.stderr.write(`merged ${rows.length} rows into ${resolve(opts.out)}/metrics.json, metrics.csv, metrics.md\n`);
       }
     });

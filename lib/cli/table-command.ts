@@ -1,44 +1,13 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { xlError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { markdownTables, type MetricRow } from '../results/metric-rows.js';
-import { paperAblationTable, paperMainTable, paperTableCsv, paperTableMarkdown, type AblationVariantRows, type PaperTable } from '../results/paper-table.js';
-import { parseMetricRows } from '../plot/metric-rows.js';
+import { markdownTables, readMetricRowsFile as readRows } from '../results/metric-rows.js';
+import { paperAblationTable, paperMainTable, writePaperTable, type PaperTable } from '../results/paper-table.js';
+import { readAblationFolder } from '../results/ablation.js';
 import { checkExists } from './validate.js';
 
-function readRows(file: string): MetricRow[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw xlError('xlalign table', `cannot read ${file}: ${(cause as Error).message}`, { cause });
-  }
-  return parseMetricRows(json, { file });
-}
-
-/**
- * The variants of an ablation folder (`xlalign ablate --out DIR`): every subfolder with a
- * `metrics.json` and a `config.json` of an alignment experiment, in the order of
- * `ablation.json` when present. The base retriever's rows are `before`, the others `after`.
- */
-export function readAblationFolder(dir: string): AblationVariantRows[] {
-  const order: string[] = existsSync(join(dir, 'ablation.json'))
-    ? (JSON.parse(readFileSync(join(dir, 'ablation.json'), 'utf8')) as { variant: string }[]).map((v) => v.variant)
-    : readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
-  const out: AblationVariantRows[] = [];
-  for (const variant of order) {
-    const metrics = join(dir, variant, 'metrics.json');
-    const configFile = join(dir, variant, 'config.json');
-    if (!existsSync(metrics) || !existsSync(configFile)) continue;
-    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { model?: string; loss?: string };
-    if (!config.model) throw xlError('xlalign table', `${configFile}: field 'model' missing; expected the config.json of xlalign train`);
-    const rows = readRows(metrics);
-    out.push({ variant: config.loss ?? variant, before: rows.filter((r) => r.retriever === config.model), after: rows.filter((r) => r.retriever !== config.model) });
-  }
-  return out;
-}
+export { readAblationFolder } from '../results/ablation.js';
 
 /** `xlalign table`: the study's tables (or plain per-scenario tables) from a results folder, as Markdown and CSV. */
 export function tableCommand(): Command {
@@ -61,7 +30,7 @@ export function tableCommand(): Command {
         return;
       }
       let table: PaperTable;
-      let base: string;
+      let base: 'paper-table' | 'paper-ablation';
       const options = { scenario: opts.scenario, pivot: opts.pivot };
       if (hasMetrics) {
         table = paperMainTable(readRows(join(from, 'metrics.json')), options);
@@ -72,10 +41,8 @@ export function tableCommand(): Command {
         table = paperAblationTable(variants, options);
         base = 'paper-ablation';
       }
-      const md = paperTableMarkdown(table, { digits });
       const out = resolve(opts.out ?? from);
-      writeFileAtomic(join(out, `${base}.md`), md);
-      writeFileAtomic(join(out, `${base}.csv`), paperTableCsv(table));
+      const md = writePaperTable(out, base, table, { digits });
       process.stdout.write(md);
       process.stderr.write(`wrote ${join(out, base)}.md and .csv\n`);
     });

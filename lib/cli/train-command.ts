@@ -6,9 +6,9 @@ import { loadTrainingJsonl } from '../train/samples.js';
 import type { ExperimentOptions } from '../experiments/alignment.js';
 import { ABLATION_VARIANTS, DEFAULT_LOSS, LOSS_VARIANT_TABLE, LOSS_VARIANTS, type LossVariant } from '../experiments/loss-variants.js';
 import { datasetLanguages, DATASETS, resolveDataset } from '../data/registry.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { HEAD_NAMES, HEADS, type HeadLoopDefaults } from '../train/heads/registry.js';
 import { addHeadOptions, headFrom } from './head-options.js';
+import { ablationMarkdown, writeAblation } from '../results/ablation.js';
 import { addEmbedOptions, embedOptionsFrom, list } from './options.js';
 import { checkExists, checkInt, checkLangs, checkNumber, checkOutputDir, checkRetriever, checkScenarios, checkSomethingToEvaluate, usageError } from './validate.js';
 
@@ -149,13 +149,6 @@ export function trainCommand(): Command {
   return cmd;
 }
 
-/** The rows of the ablation summary: the study's headline metrics. */
-const ABLATION_VIEW: [string, string][] = [
-  // (PivotInclination is the same in mixed and mixed-target: the pivot answer is relevant in one, excluded in the other)
-  ['mixed-target', 'pivot_inclination'], ['mixed', 'pivot_inclination'], ['mixed-target', 'pivot_above'], ['mixed-target', 'maxr'], ['mixed', 'maxr'],
-  ['mixed', 'maxr_norm'], ['mixed', 'complete@10'], ['mono', 'ndcg@10'], // (maxr_norm: shown once the metric exists and is in EXPERIMENT_METRICS)
-];
-
 /** `xlalign ablate`: the study's loss, its ablation rows and our earlier formulation, side by side. */
 export function ablateCommand(): Command {
   const cmd = new Command('ablate').description(
@@ -173,29 +166,9 @@ export function ablateCommand(): Command {
       process.stderr.write(`ablate: ${variant}\n`);
       results.push({ variant, r: await runAlignmentExperiment(experimentOptions(opts, variant, resolve(opts.out, variant), command)) });
     }
-    const f = (v: number) => v.toFixed(3);
-    const lines = [
-      `## Loss ablation: ${opts.retriever}, head ${results[0].r.head}, ${results[0].r.evaluatedOn} (mean over languages; Δ with the paired bootstrap 95% interval of that mean, queries resampled within each language)`, '',
-      `| scenario | metric | before | ${variants.map((v) => `Δ ${v}`).join(' | ')} |`, `|---|---|---:|${variants.map(() => '---:').join('|')}|`,
-    ];
-    // one row per view and query language (own-language queries first, then pivot-language ones)
-    const queryLangs = [undefined, ...new Set(results.flatMap(({ r }) => r.means.map((d) => d.queryLang)).filter((q): q is string => q !== undefined))];
-    for (const queryLang of queryLangs) {
-      for (const [scenario, metric] of ABLATION_VIEW) {
-        const cells = results.map(({ r }) => r.means.find((d) => d.scenario === scenario && d.queryLang === queryLang && d.metric === metric));
-        if (!cells[0]) continue;
-        const deltas = cells.map((d) => (d ? `${d.delta >= 0 ? '+' : ''}${f(d.delta)}${d.deltaLow === undefined ? '' : ` [${f(d.deltaLow)}, ${f(d.deltaHigh!)}]`}` : ''));
-        lines.push(`| ${scenario}${queryLang ? ` (${queryLang} queries)` : ''} | ${metric} | ${f(cells[0].before)} | ${deltas.join(' | ')} |`);
-      }
-    }
-    const parts = (v: Record<string, number> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k} ${x.toPrecision(3)}`).join(', ');
-    lines.push('', 'Training loss (mean over the last epoch; parts unweighted):', '');
-    for (const { variant, r } of results) lines.push(`- ${variant}: ${parts(lossPartsByEpoch(r.training.history).lastEpoch)} (${r.trainSeconds.toFixed(1)} s of training)`);
-    lines.push('');
-    const md = lines.join('\n');
-    writeFileAtomic(resolve(opts.out, 'ablation.md'), md);
-    const json = results.map(({ variant, r }) => ({ variant, name: r.name, trainSeconds: r.trainSeconds, lossParts: lossPartsByEpoch(r.training.history), means: r.means, deltas: r.deltas }));
-    writeFileAtomic(resolve(opts.out, 'ablation.json'), JSON.stringify(json, null, 1) + '\n');
+    const entries = results.map(({ variant, r }) => ({ variant, name: r.name, trainSeconds: r.trainSeconds, lossParts: lossPartsByEpoch(r.training.history), means: r.means, deltas: r.deltas }));
+    const md = ablationMarkdown(entries, `## Loss ablation: ${opts.retriever}, head ${results[0].r.head}, ${results[0].r.evaluatedOn} (mean over languages; Δ with the paired bootstrap 95% interval of that mean, queries resampled within each language)`);
+    writeAblation(opts.out, entries, md);
     process.stdout.write(md + '\n');
   });
   return cmd;

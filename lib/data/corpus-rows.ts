@@ -4,7 +4,7 @@
  * (`docs.jsonl` + `queries.jsonl`) and BEIR folders; every error names file:line:field.
  */
 import { xlError } from '../util/errors.js';
-import { isPlainLangTag } from './lang-tag.js';
+import { canonicalLangTag, englishPivot, isPlainLangTag } from './lang-tag.js';
 import { relevantDocIds, type ParallelCorpus } from './parallel.js';
 
 /** Where a row came from. */
@@ -68,10 +68,12 @@ export function assembleCorpus(docRows: DocRow[], queryRows: QueryRow[], options
   const fail = (s: RowSource, field: string, msg: string): never => {
     throw xlError(where, `${s.file}:${s.line}: ${field}: ${msg}`);
   };
-  const listed = options.languages ? new Set(options.languages) : undefined;
+  // language tags are matched case-insensitively and kept in canonical case (`DE` = `de`, `en-us` = `en-US`)
+  const listed = options.languages ? new Set(options.languages.map(canonicalLangTag)) : undefined;
   const checkRow = (r: DocRow | QueryRow) => {
     if (!/^\S+$/.test(r.id)) fail(r, 'id', `'${r.id}' must be non-empty without whitespace`);
     if (!isPlainLangTag(r.lang)) fail(r, 'lang', `'${r.lang}' is not a plain language tag; use a BCP-47 tag such as 'en', 'en-US', 'zh-Hant'`);
+    r.lang = canonicalLangTag(r.lang);
     if (listed && !listed.has(r.lang)) fail(r, 'lang', `'${r.lang}' is not among the languages of ${options.languagesFrom ?? 'the dataset'} (${[...listed].join(', ')})`);
     if (!r.text.trim()) fail(r, 'text', 'must not be empty or whitespace only');
   };
@@ -116,11 +118,12 @@ export function assembleCorpus(docRows: DocRow[], queryRows: QueryRow[], options
     (queries[r.lang] ??= []).push({ id: r.id, text: r.text, docId: r.relevant[0], ...(r.relevant.length > 1 ? { docIds: [...r.relevant] } : {}) });
   }
   const rowLangs = [...new Set([...Object.keys(docs), ...Object.keys(queries)])].sort();
-  const languages = options.languages ?? rowLangs;
+  const languages = options.languages ? [...listed!] : rowLangs;
   if (languages.length === 0) throw xlError(where, `dataset '${options.name}' has no documents`);
-  const pivot = options.pivot ?? (languages.includes('en') ? 'en' : languages[0]);
+  // the pivot: as named (any case), else the English language (en, en-US, eng_Latn ...), else the first
+  const pivot = canonicalLangTag(options.pivot ?? englishPivot(languages) ?? languages[0]);
   if (!languages.includes(pivot)) throw xlError(where, `pivot '${pivot}' is not among the languages (${languages.join(', ')})`);
-  const keep = options.keep ?? languages;
+  const keep = (options.keep ?? languages).map(canonicalLangTag);
   for (const l of keep) {
     if (!languages.includes(l)) throw xlError(where, `language '${l}' is not in dataset '${options.name}'; it has ${languages.join(', ')}`);
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { xlError } from '../util/errors.js';
 import { belebelePassageId, belebeleQuestionId, loadBelebele, type BelebeleOptions } from './belebele.js';
 import { loadXquadAll, XQUAD_LANGS, type XquadOptions } from './xquad.js';
@@ -76,4 +77,21 @@ export async function belebeleCorpus(dialects: Record<string, string>, options: 
     else if (key !== ref) throw xlError('belebeleCorpus', `dialect ${dialect} does not hold the same questions as the first dialect`);
   }
   return { name: 'belebele', langs: Object.keys(dialects), docs, queries };
+}
+
+/**
+ * The sha256 of each language's content: its documents (id, text) and queries (id, text,
+ * relevant ids), in the corpus's order. Two loads of the same data give the same hashes;
+ * any edit of a text, id or judgment changes its language's hash.
+ * @example corpusLangHashes(xquadCorpus(['de'])).de // '3b0c…'
+ */
+export function corpusLangHashes(corpus: ParallelCorpus): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of corpus.langs) {
+    const h = createHash('sha256');
+    for (const d of corpus.docs[l] ?? []) h.update(JSON.stringify(['d', d.id, d.text]) + '\n');
+    for (const q of corpus.queries[l] ?? []) h.update(JSON.stringify(['q', q.id, q.text, relevantDocIds(q)]) + '\n');
+    out[l] = h.digest('hex');
+  }
+  return out;
 }

@@ -1,6 +1,31 @@
 import { pairedBootstrap, pairedBootstrapOfGroupMean, type BootstrapOptions } from './bootstrap.js';
 import type { EvaluationResult } from './run-evaluation.js';
 import { poolName, type Scenario } from '../pools/types.js';
+import { canonicalJson } from '../results/settings.js';
+import { toMarkdown } from '../results/table-format.js';
+import { xlError } from '../util/errors.js';
+
+/** What a comparison reads of an evaluation: its rows, per-query scores and (when recorded) settings. */
+export type ComparedEvaluation = Pick<EvaluationResult, 'rows' | 'perQuery'> & Partial<Pick<EvaluationResult, 'settings' | 'settingsId'>>;
+
+/**
+ * Before and after must rank the same pools: the same dataset, content, pivot, doc unit and
+ * split (retriever settings may differ: that is what is compared).
+ * @throws XlalignError naming the first pool setting that differs.
+ */
+function checkSamePools(before: ComparedEvaluation, after: ComparedEvaluation): void {
+  if (!before.settings || !after.settings) return;
+  const b = before.settings;
+  const a = after.settings;
+  const common = Object.keys(b.dataset.langHashes).filter((l) => l in a.dataset.langHashes);
+  const fields: [string, unknown, unknown][] = [
+    ['dataset', b.dataset.name, a.dataset.name], ['pivot', b.pivot, a.pivot], ['docUnit', b.docUnit, a.docUnit], ['split', b.split, a.split],
+    ...common.map((l): [string, unknown, unknown] => [`dataset content (${l})`, b.dataset.langHashes[l], a.dataset.langHashes[l]]),
+  ];
+  for (const [name, x, y] of fields) {
+    if (canonicalJson(x) !== canonicalJson(y)) throw xlError('compareEvaluations', `before and after were evaluated with different ${name} (${canonicalJson(x)} vs ${canonicalJson(y)}); a paired comparison needs the same pools`);
+  }
+}
 
 /** One metric of one pool, before and after, with a paired bootstrap interval of the change. */
 export interface DeltaRow {
@@ -18,6 +43,9 @@ export interface DeltaRow {
   deltaHigh?: number;
   /** Queries compared. */
   queries?: number;
+  /** Settings ids of the before and after rows (`config.json`), when recorded. */
+  settingsBefore?: string;
+  settingsAfter?: string;
 }
 
 /**
@@ -28,15 +56,19 @@ export interface DeltaRow {
  *
  * @example const deltas = compareEvaluations(before, after, { seed: 42 });
  */
-export function compareEvaluations(before: EvaluationResult, after: EvaluationResult, options: BootstrapOptions = {}): DeltaRow[] {
+export function compareEvaluations(before: ComparedEvaluation, after: ComparedEvaluation, options: BootstrapOptions = {}): DeltaRow[] {
+  checkSamePools(before, after);
   const out: DeltaRow[] = [];
   const key = (r: { scenario: string; lang: string; queryLang?: string; metric: string }) => `${r.scenario}\u0000${r.lang}\u0000${r.queryLang ?? r.lang}\u0000${r.metric}`;
-  const afterRows = new Map(after.rows.map((r) => [key(r), r.value]));
+  const afterRows = new Map(after.rows.map((r) => [key(r), r]));
   for (const b of before.rows) {
-    const a = afterRows.get(key(b));
-    if (a === undefined) continue;
+    const ar = afterRows.get(key(b));
+    if (ar === undefined) continue;
+    const a = ar.value;
     const queryLang = b.queryLang ?? b.lang;
     const row: DeltaRow = { scenario: b.scenario, lang: b.lang, ...(queryLang !== b.lang ? { queryLang } : {}), metric: b.metric, before: b.value, after: a, delta: a - b.value };
+    if (b.settings) row.settingsBefore = b.settings;
+    if (ar.settings) row.settingsAfter = ar.settings;
     if (!b.metric.endsWith('.median')) {
       const { pb, pa } = pairedScores(before, after, b.scenario, b.lang, queryLang, b.metric);
       if (Object.keys(pb).some((q) => q in pa)) {
@@ -50,7 +82,7 @@ export function compareEvaluations(before: EvaluationResult, after: EvaluationRe
 }
 
 /** Per-query scores of one metric in one pool, before and after (finite values only). */
-function pairedScores(before: EvaluationResult, after: EvaluationResult, scenario: string, lang: string, queryLang: string, metric: string) {
+function pairedScores(before: ComparedEvaluation, after: ComparedEvaluation, scenario: string, lang: string, queryLang: string, metric: string) {
   const key = poolName({ scenario: scenario as Scenario, lang, queryLang });
   const pick = (pq: Record<string, Record<string, number>> | undefined) => {
     const m: Record<string, number> = {};
@@ -89,7 +121,7 @@ export interface MeanDeltaRow {
  *
  * @example const means = compareMeansOverLanguages(before, after, { seed: 42 }); // [{ scenario: 'mixed', metric: 'maxr', delta: -25.3, deltaLow: -26.1, ... }]
  */
-export function compareMeansOverLanguages(before: EvaluationResult, after: EvaluationResult, options: BootstrapOptions = {}): MeanDeltaRow[] {
+export function compareMeansOverLanguages(before: ComparedEvaluation, after: ComparedEvaluation, options: BootstrapOptions = {}): MeanDeltaRow[] {
   const perLang = compareEvaluations(before, after, { ...options, resamples: 1 });
   const groups = new Map<string, DeltaRow[]>();
   for (const r of perLang) {
@@ -134,11 +166,11 @@ export function deltaTables(rows: DeltaRow[], options: { metrics?: readonly stri
     for (const metric of metrics) {
       const rs = rows.filter((r) => r.scenario === scenario && (r.queryLang ?? '') === queryLang && r.metric === metric);
       if (!rs.length) continue;
-      out.push(`#### ${scenario}${queryLang ? ` (${queryLang} queries)` : ''} · ${metric}`, '', '| lang | before | after | Δ | 95% CI of Δ |', '|---|---:|---:|---:|---|');
-      for (const r of rs) out.push(`| ${r.lang} | ${f(r.before)} | ${f(r.after)} | ${r.delta >= 0 ? '+' : ''}${f(r.delta)} | ${ci(r)} |`);
+      const body = rs.map((r) => [r.lang, f(r.before), f(r.after), `${r.delta >= 0 ? '+' : ''}${f(r.delta)}`, ci(r)]);
       const mean = (k: 'before' | 'after' | 'delta') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
       const m = options.means?.find((x) => x.scenario === scenario && (x.queryLang ?? '') === queryLang && x.metric === metric);
-      if (rs.length > 1) out.push(`| **mean** | ${f(mean('before'))} | ${f(mean('after'))} | ${mean('delta') >= 0 ? '+' : ''}${f(mean('delta'))} | ${ci(m)} |`);
+      if (rs.length > 1) body.push(['**mean**', f(mean('before')), f(mean('after')), `${mean('delta') >= 0 ? '+' : ''}${f(mean('delta'))}`, ci(m)]);
+      out.push(`#### ${scenario}${queryLang ? ` (${queryLang} queries)` : ''} · ${metric}`, '', toMarkdown(['lang', 'before', 'after', 'Δ', '95% CI of Δ'], body, ['left', 'right', 'right', 'right', 'left']));
       out.push('');
     }
   }

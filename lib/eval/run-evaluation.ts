@@ -15,7 +15,10 @@ import { docUnitCorpus } from '../pools/doc-unit.js';
 import { poolLanguages, poolName, type DocUnit, type Pool, type QueryLangRole, type Scenario } from '../pools/types.js';
 import type { Retriever } from '../retrieve/types.js';
 import type { Run } from '../runs/types.js';
-import type { MetricRow } from '../results/metric-rows.js';
+import { MetricRowSchema, type MetricRow } from '../results/metric-rows.js';
+import { settingsId, type EvalSettings } from '../results/settings.js';
+import { corpusLangHashes } from '../data/parallel.js';
+import { packageVersion } from '../util/code-key.js';
 import { DEFAULT_METRICS, definedForPool } from '../metrics/registry.js';
 import type { PoolFacts } from '../metrics/definition.js';
 
@@ -76,6 +79,60 @@ export interface RunEvaluationOptions {
   codeKey?: string;
   /** One-line notices (a bad cache entry removed, an incomplete run file). Default: stderr. */
   notice?: (line: string) => void;
+  /** What the settings record of the rows says beyond what the corpus and retriever tell (see {@link evaluationSettings}). */
+  provenance?: Provenance;
+}
+
+/** The parts of a settings record only the caller knows. */
+export interface Provenance {
+  /** Where the dataset came from: a registered name or a folder. Default: the corpus name. */
+  source?: string;
+  /** The retriever as given (`bm25`, `default`, a folder, a hub id). Default: the retriever's name. */
+  model?: string;
+  /** The adapter file applied by the embedder, if any. */
+  adapterPath?: string;
+  /** The part of the dataset evaluated. Default `{ part: 'all' }`. */
+  split?: EvalSettings['split'];
+}
+
+/** The tie order of the metrics, as recorded in settings (`lib/runs/ranking.ts`). */
+export const TIE_POLICY = 'pessimistic (score desc; non-relevant before relevant; then id)';
+
+/**
+ * The settings record of an evaluation of `retriever` on `corpus` (see
+ * `lib/results/settings.ts`): dataset name, source and per-language content hashes, pivot,
+ * doc unit, split, the retriever's identity, model content id, pooling, prefixes, effective
+ * token limit and adapter, run depth, tie policy and package version.
+ * @example settingsId(evaluationSettings(corpus, retriever, { pivot: 'en' }))
+ */
+export function evaluationSettings(corpus: ParallelCorpus, retriever: Retriever, options: Pick<RunEvaluationOptions, 'pivot' | 'docUnit' | 'runDepth' | 'provenance'> = {}): EvalSettings {
+  const p = options.provenance ?? {};
+  const embedder = (retriever as { embedder?: { id?: string; config?: Record<string, unknown> } }).embedder;
+  const cfg = embedder?.config ?? {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  const adapter = cfg.adapter as { id?: string } | undefined;
+  return {
+    ...poolSettings(corpus, options),
+    retriever: {
+      name: retriever.name, model: p.model ?? retriever.name, identity: retriever.identity ?? null, modelId: embedder?.id ?? null,
+      pooling: str(cfg.pooling), queryPrefix: str(cfg.queryPrefix), passagePrefix: str(cfg.passagePrefix), maxLength: typeof cfg.maxLength === 'number' ? cfg.maxLength : null,
+      adapter: adapter || p.adapterPath ? { path: p.adapterPath ? resolve(p.adapterPath) : '(in memory)', sha256: adapter?.id ?? (p.adapterPath ? sha256File(p.adapterPath) : '') } : null,
+    },
+  };
+}
+
+/** The settings of {@link evaluationSettings} that do not depend on the retriever (checked before any model is loaded). */
+export function poolSettings(corpus: ParallelCorpus, options: Pick<RunEvaluationOptions, 'pivot' | 'docUnit' | 'runDepth' | 'provenance'> = {}): Omit<EvalSettings, 'retriever'> {
+  const p = options.provenance ?? {};
+  return {
+    dataset: { name: corpus.name, source: p.source ?? corpus.name, langHashes: corpusLangHashes(corpus) },
+    pivot: options.pivot ?? 'en',
+    docUnit: options.docUnit ?? 'paragraph',
+    split: p.split ?? { part: 'all' },
+    runDepth: options.runDepth ?? 'all',
+    ties: TIE_POLICY,
+    version: packageVersion(),
+  };
 }
 
 /** Texts longer than the model's token limit in one pool (cut before embedding). */
@@ -93,7 +150,7 @@ export const POOL_CACHE_FORMAT = 'xlalign-pool/2';
 const PoolEntry = z.object({
   identity: z.string(),
   code: z.string(),
-  rows: z.array(z.looseObject({ dataset: z.string(), retriever: z.string(), scenario: z.string(), lang: z.string(), metric: z.string(), value: z.number() })),
+  rows: z.array(MetricRowSchema),
   perQuery: z.record(z.string(), z.record(z.string(), z.number())),
   run: z.object({ file: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), lines: z.number().int().nonnegative() }).nullable(),
   truncation: z.object({ queries: z.number().int(), docs: z.number().int(), maxLength: z.number().int() }).nullable(),
@@ -101,7 +158,11 @@ const PoolEntry = z.object({
 
 /** Result of {@link runEvaluation}: the rows, and per pool (key `poolName(pool)`) the per-query scores. */
 export interface EvaluationResult {
+  /** Every row carries `settings: settingsId`. */
   rows: MetricRow[];
+  /** The settings record the rows point to, and its id. */
+  settings: EvalSettings;
+  settingsId: string;
   perQuery: Record<string, Record<string, Record<string, number>>>;
   /** Per pool (`<scenario>.<lang>`), texts cut at the model's token limit (dense retrievers). */
   truncation?: Record<string, PoolTruncation>;
@@ -132,6 +193,8 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
   const code = options.codeKey ?? codeKey();
   const plan = poolPlan(corpus, { scenarios: options.scenarios, langs: options.langs, pivot, queryLangs: options.queryLangs });
   const units = docUnitCorpus(corpus, options.docUnit ?? 'paragraph');
+  const settings = evaluationSettings(corpus, retriever, { pivot, docUnit: options.docUnit, runDepth: options.runDepth, provenance: options.provenance });
+  const id = settingsId(settings);
   const rows: MetricRow[] = [];
   const perQuery: EvaluationResult['perQuery'] = {};
   const truncation: EvaluationResult['truncation'] = {};
@@ -147,7 +210,7 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
     const cacheFile = cacheDir && retriever.identity ? resolve(cacheDir, `${poolKey(pool, retriever.identity, metrics, options.runDepth, code, compressRuns)}.json`) : undefined;
     const cached = cacheFile && !force ? readPoolEntry(cacheFile, runFile, notice) : undefined;
     if (cached) {
-      const poolRows = cached.rows.filter((r) => definedForPool(r.metric, poolFacts(pool))).map((r) => ({ ...r, retriever: retriever.name, queryLang: pool.queryLang })) as MetricRow[];
+      const poolRows = cached.rows.filter((r) => definedForPool(r.metric, poolFacts(pool))).map((r) => ({ ...r, retriever: retriever.name, queryLang: pool.queryLang, settings: id })) as MetricRow[];
       rows.push(...poolRows);
       perQuery[name] = cached.perQuery;
       if (cached.truncation) truncation[name] = cached.truncation;
@@ -168,7 +231,7 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
     for (const metric of poolMetrics) {
       const value = ev.mean[metric];
       if (value === undefined || !Number.isFinite(value)) continue;
-      poolRows.push({ dataset: corpus.name, retriever: retriever.name, scenario, lang, queryLang: pool.queryLang, metric, value });
+      poolRows.push({ dataset: corpus.name, retriever: retriever.name, scenario, lang, queryLang: pool.queryLang, metric, value, settings: id });
     }
     rows.push(...poolRows);
     perQuery[name] = ev.perQuery;
@@ -186,7 +249,7 @@ export async function runEvaluation(corpus: ParallelCorpus, retriever: Retriever
     onPool?.(pool, poolRows, (performance.now() - t0) / 1000, false);
   }
   setProgressContext('');
-  return { rows, perQuery, truncation };
+  return { rows, settings, settingsId: id, perQuery, truncation };
 }
 
 /**

@@ -27,37 +27,7 @@ export interface IdLanguageMaps {
   docs: Map<string, string>;
 }
 
-/**
- * Read a pool-languages file: one `id<TAB>lang` a line (what `xlalign eval` writes as
- * `qrels/<pool>.langs.tsv`), or JSONL `{"id", "lang"}` a line. Query and document ids
- * share one map (pool ids are unique across both).
- *
- * @throws XlalignError naming file:line of a malformed line, a bad language tag or an id
- *   given two languages.
- */
-export function readPoolLanguages(file: string): Map<string, string> {
-  if (!existsSync(file)) throw xlError('xlalign score', `--pool: no file ${file}`);
-  const out = new Map<string, string>();
-  readFileSync(file, 'utf8').split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line) return;
-    let id: unknown;
-    let lang: unknown;
-    if (line.startsWith('{')) {
-      try {
-        ({ id, lang } = JSON.parse(line));
-      } catch (e) {
-        throw xlError('xlalign score', `${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
-      }
-    } else [id, lang] = line.split('\t');
-    if (typeof id !== 'string' || !id) throw xlError('xlalign score', `${file}:${i + 1}: id: missing; expected 'id<TAB>lang' or {"id", "lang"}`);
-    if (typeof lang !== 'string' || !lang) throw xlError('xlalign score', `${file}:${i + 1}: lang: missing; expected 'id<TAB>lang' or {"id", "lang"}`);
-    const before = out.get(id);
-    if (before !== undefined && before !== lang) throw xlError('xlalign score', `${file}:${i + 1}: id '${id}' has language '${lang}' here and '${before}' above`);
-    out.set(id, lang);
-  });
-  return out;
-}
+export { readPoolLanguages } from '../results/pool-langs.js';
 
 /**
  * The `<lang>-<id>` convention, when the user says ids follow it: the language is the

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ParallelCorpus } from '../data/parallel.js';
 import { DEFAULT_DATASET, loadTrainingData, resolveDataset, type TrainingData } from '../data/registry.js';
 import { loadEmbedder } from '../embed/transformers-embedder.js';
@@ -8,13 +8,17 @@ import { chainSummary, describeChain, modelChainFor, type ModuleChain } from '..
 import type { Embedder, EmbedOptions } from '../embed/types.js';
 import { xlError } from '../util/errors.js';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables, type DeltaRow, type MeanDeltaRow } from '../eval/compare.js';
-import { writeMetricRows } from '../results/metric-rows.js';
+import { readMetricRows, writeMetricRows } from '../results/metric-rows.js';
 import { defaultModelPath, retrieverNames } from '../retrieve/resolve-retriever.js';
 import { runEvaluation, type EvaluationResult, type RunEvaluationOptions } from '../eval/run-evaluation.js';
 import type { QueryLangRole, Scenario } from '../pools/types.js';
 import { DenseRetriever } from '../retrieve/dense-retriever.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { writeBeforeAfter } from '../results/before-after.js';
+import { writeBeforeAfter, writeBeforeAfterMeans } from '../results/before-after.js';
+import { recordEvaluation } from '../results/config.js';
+import { corpusLangHashes } from '../data/parallel.js';
+import { readModelTrainingData, TRAINING_DATA_FORMAT, writeTrainingData, type TrainingDataRecord } from '../data/training-data.js';
+import { loadAdapter, saveAdapter } from '../train/adapter.js';
 import { buildTrainingSamples, saveTrainingJsonl, type TrainingSample } from '../train/samples.js';
 import { DEFAULT_LOSS, makeLoss, type LossVariant } from './loss-variants.js';
 import { splitCorpus, type DocGrouping } from '../data/split.js';
@@ -217,7 +221,7 @@ export async function evaluateBase(plan: ExperimentPlan, options: { keep?: boole
   const beforePath = await plan.head.prepare({ model: plan.model, out: plan.out, embed: plan.embed });
   const embedder = await loadEmbedder(beforePath, plan.embed);
   try {
-    const result = await runEvaluation(plan.evalCorpus, new DenseRetriever(embedder, { name: plan.baseName }), { ...plan.evalOptions, out: resolve(plan.out, 'before'), onPool: onPool(plan.log, 'before') });
+    const result = await runEvaluation(plan.evalCorpus, new DenseRetriever(embedder, { name: plan.baseName }), { ...plan.evalOptions, out: resolve(plan.out, 'before'), onPool: onPool(plan.log, 'before'), provenance: provenanceOf(plan, plan.model) });
     if (options.keep) return { result, beforePath, embedder };
     await embedder.dispose();
     return { result, beforePath };
@@ -227,14 +231,50 @@ export async function evaluateBase(plan: ExperimentPlan, options: { keep?: boole
   }
 }
 
-/** Train the plan's head with its loss on its samples; the head saves its result into `out`. */
+/**
+ * Train the plan's head with its loss on its samples; the head saves its result into `out`.
+ * The trained artefact then records what it was trained on (`lib/data/training-data.ts`: an
+ * adapter in its metadata, a model folder in `training-data.json`, with its base model's
+ * record), so that `eval` of it on this dataset keeps to the held-out groups.
+ */
 export async function trainHead(plan: ExperimentPlan, beforePath: string, baseEmbedder?: Embedder): Promise<{ training: TrainLoopResult; trainSeconds: number }> {
   const t0 = performance.now();
   const training = await plan.head.train({
     model: plan.model, out: plan.out, embed: plan.embed, beforePath, samples: plan.samples, loss: makeLoss(plan.variant, plan.lossSettings), seed: plan.seed,
     loop: plan.options.loop ?? {}, options: plan.headOptions, baseEmbedder,
   });
-  return { training, trainSeconds: (performance.now() - t0) / 1000 };
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const trainingData = trainingDataOf(plan);
+  const artefact = await plan.head.trained({ model: plan.model, out: plan.out, embed: plan.embed, beforePath });
+  if (artefact.embed.adapter) {
+    const file = resolve(plan.out, 'adapter.safetensors');
+    const adapter = loadAdapter(file);
+    adapter.training = { ...adapter.training, trainingData };
+    saveAdapter(file, adapter);
+  } else if (artefact.model !== beforePath) {
+    // a fine-tuned folder inherits what its base model was trained on
+    const modelPath = plan.model === 'default' ? defaultModelPath() : plan.model;
+    const base = existsSync(modelPath) ? readModelTrainingData(modelPath) : undefined;
+    writeTrainingData(join(artefact.model, 'training-data.json'), { format: TRAINING_DATA_FORMAT, datasets: [...(base?.datasets ?? []), ...trainingData.datasets] });
+  }
+  return { training, trainSeconds };
+}
+
+/** The record of the plan's training split and samples (`training-data.json`, an adapter's metadata). */
+function trainingDataOf(plan: ExperimentPlan): TrainingDataRecord {
+  const { corpus, grouping, split } = plan.data;
+  const pairs: Record<string, number> = {};
+  for (const x of plan.samples) pairs[x.lang] = (pairs[x.lang] ?? 0) + 1;
+  return {
+    format: TRAINING_DATA_FORMAT,
+    datasets: [{ name: corpus.name, langHashes: corpusLangHashes(corpus), grouping: grouping.name, splitSeed: split.seed, trainGroups: split.train, evalGroups: split.eval, pairs, ...(plan.options.samples ? { note: 'samples given by the caller (--train-file); the split is the one evaluated on' } : {}) }],
+  };
+}
+
+/** Where an evaluation's rows come from (the settings record of `lib/results/settings.ts`). */
+function provenanceOf(plan: ExperimentPlan, model: string, adapterPath?: string): RunEvaluationOptions['provenance'] {
+  const source = typeof plan.options.dataset === 'string' ? plan.options.dataset : plan.data.corpus.name;
+  return { source, model, adapterPath };
 }
 
 /** The *after* evaluation: the trained retriever (read back from `out`) on the eval corpus, into `<out>/after`. */
@@ -242,7 +282,10 @@ export async function evaluateTrained(plan: ExperimentPlan, beforePath: string):
   const trained = await plan.head.trained({ model: plan.model, out: plan.out, embed: plan.embed, beforePath });
   const embedder = await loadEmbedder(trained.model, trained.embed);
   try {
-    return await runEvaluation(plan.evalCorpus, new DenseRetriever(embedder, { name: plan.name }), { ...plan.evalOptions, out: resolve(plan.out, 'after'), onPool: onPool(plan.log, 'after') });
+    return await runEvaluation(plan.evalCorpus, new DenseRetriever(embedder, { name: plan.name }), {
+      ...plan.evalOptions, out: resolve(plan.out, 'after'), onPool: onPool(plan.log, 'after'),
+      provenance: provenanceOf(plan, trained.model === beforePath ? plan.model : trained.model, trained.embed.adapter ? resolve(plan.out, 'adapter.safetensors') : undefined),
+    });
   } finally {
     await embedder.dispose();
   }
@@ -253,11 +296,11 @@ export async function evaluateTrained(plan: ExperimentPlan, beforePath: string):
  * and write `before-after.json`, `before-after-mean.json`, `metrics.json|csv|md`,
  * `deltas.md` and `config.json` into `out`.
  */
-export function compareAndRecord(plan: ExperimentPlan, before: EvaluationResult, after: EvaluationResult, training: TrainLoopResult, trainSeconds: number): ExperimentResult {
+export async function compareAndRecord(plan: ExperimentPlan, before: EvaluationResult, after: EvaluationResult, training: TrainLoopResult, trainSeconds: number): Promise<ExperimentResult> {
   const { out, seed, resamples, data, samples, model, variant, lossSettings, embed } = plan;
   const deltas = compareEvaluations(before, after, { seed, resamples });
   const means = compareMeansOverLanguages(before, after, { seed, resamples });
-  writeFileAtomic(resolve(out, 'before-after-mean.json'), JSON.stringify(means, null, 1) + '\n');
+  writeBeforeAfterMeans(resolve(out, 'before-after-mean.json'), means);
   writeMetricRows(out, [...before.rows, ...after.rows]);
   writeBeforeAfter(resolve(out, 'before-after.json'), deltas);
   const { split, grouping, corpus } = data;
@@ -270,7 +313,11 @@ export function compareAndRecord(plan: ExperimentPlan, before: EvaluationResult,
     dataset: corpus.name, grouping: grouping.name, trainGroups: split.train, evalGroups: split.eval, samples: samples.length, rank: plan.headOptions.rank ?? null, loop: training.config, trainSeconds,
     finalLoss: training.history.at(-1)?.loss ?? null, embed: { ...embed, adapter: undefined }, preset: plan.preset?.preset ?? null, presetApplied: plan.preset?.applied ?? {}, moduleChain: describeChain(plan.moduleChain), node: process.version, date: new Date().toISOString(),
   };
-  writeFileAtomic(resolve(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  await recordEvaluation(out, config, {
+    record: { command: 'train', date: config.date, settings: [before.settingsId, after.settingsId].filter((x): x is string => x !== undefined), rows: before.rows.length + after.rows.length },
+    // (an evaluation read back from an older study's evaluation.json may have no settings record)
+    settings: Object.fromEntries([before, after].filter((e) => e.settingsId !== undefined && e.settings !== undefined).map((e) => [e.settingsId, e.settings])),
+  });
   return { before, after, deltas, means, training, trainSeconds, name: plan.name, markdown, head: plan.head.name, evaluatedOn: where };
 }
 
@@ -283,13 +330,17 @@ export function compareAndRecord(plan: ExperimentPlan, before: EvaluationResult,
  * paired bootstrap 95% interval per delta. Writes into `out`: `before/` and `after/` (TREC
  * files), `metrics.json|csv` (both retrievers), `before-after.json`, `deltas.md` (with the
  * interval of the mean over languages, `before-after-mean.json`), `loss.csv`,
- * `train-samples.jsonl`, `config.json` (all seeds), and the trained artefact
- * (`adapter.safetensors` or the `model/` folder).
+ * `train-samples.jsonl`, `config.json` (all seeds, and a record of the evaluation), and the
+ * trained artefact (`adapter.safetensors` or the `model/` folder).
  *
- * @throws XlalignError for an unknown model, head or dataset, or a model the head cannot train (`static` on a model that is not static).
+ * @throws XlalignError for an unknown model, head or dataset, a model the head cannot train
+ *   (`static` on a model that is not static), or an `out` that already holds metric rows (a
+ *   train folder is one experiment: rows and run files of an earlier run are never replaced).
  * @example const r = await runAlignmentExperiment({ head: 'static', loss: 'jsd', out: 'results/train-jsd' });
  */
 export async function runAlignmentExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
+  const earlier = readMetricRows(resolve(options.out));
+  if (earlier.length) throw xlError('runAlignmentExperiment', `${resolve(options.out)} already holds ${earlier.length} metric rows of an earlier run (config.json records how they were made); training again would replace them and their run files: use another --out`);
   const plan = await planAlignmentExperiment(options);
   // the base model stays loaded only for a head that embeds with it (the adapter); an encoder trains without it
   const base = await evaluateBase(plan, { keep: plan.head.usesBaseEmbedder });

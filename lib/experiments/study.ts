@@ -247,7 +247,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   const pivot = plan.pivot;
   await stage('tables', 'comparing (paired bootstrap) and writing the paper tables', async () => {
     const t = readTrainingResult(join(out, 'training-result.json'));
-    compareAndRecord(plan, before, after, t as TrainLoopResult, t.trainSeconds);
+    await compareAndRecord(plan, before, after, t as TrainLoopResult, t.trainSeconds);
     const outputs = ['before-after.json', 'before-after-mean.json', 'metrics.json', 'deltas.md'];
     const rows = [...before.rows, ...after.rows];
     for (const scenario of STUDY_TABLE_SCENARIOS.filter((s) => plan.evalOptions.scenarios?.includes(s) ?? true)) {
@@ -283,7 +283,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
           const a = await evaluateTrained(p, beforePath);
           writeEvaluationFile(join(dir, 'after', 'evaluation.json'), a);
           const t = readTrainingResult(join(dir, 'training-result.json'));
-          compareAndRecord(p, before, a, t as TrainLoopResult, t.trainSeconds);
+          await compareAndRecord(p, before, a, t as TrainLoopResult, t.trainSeconds);
           writeStageMarker(out, name, fingerprint, [...files, ...['after/evaluation.json', 'before-after.json', 'metrics.json'].map((f) => join(rel(dir), f))], (performance.now() - t0) / 1000, { before: beforeSha });
         }
         const m = verifiedStageMarker(out, name, fingerprint).marker!;

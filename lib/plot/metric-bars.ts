@@ -1,6 +1,6 @@
 import * as aq from 'arquero';
 import { xlError } from '../util/errors.js';
-import { distinct } from './metric-rows.js';
+import { distinct, seriesRows } from './metric-rows.js';
 import { baseLayout, type FigureOptions, type FigureSpec, type MetricRow, type Trace } from './types.js';
 
 /** Options of {@link metricBars}. */
@@ -19,8 +19,9 @@ export interface MetricBarsOptions extends FigureOptions {
 
 /**
  * Per-language grouped bars of one metric: x = query language, one bar series per
- * (retriever, scenario) pair, y = the metric's value. Duplicate rows for the same
- * (retriever, scenario, lang) are averaged (arquero groupby + rollup).
+ * (retriever, scenario) pair, y = the metric's value. Pivot-language queries and rows of
+ * another settings record are series of their own (`seriesRows`); duplicate rows of one
+ * series, scenario and language are averaged (arquero groupby + rollup).
  *
  * @param rows - metric rows (see {@link MetricRow}), e.g. from `metrics.json`.
  * @param metric - the metric to plot, e.g. `'pivot_inclination'`, `'maxr'`, `'complete@10'`.
@@ -49,6 +50,9 @@ export function metricBars(rows: readonly MetricRow[], metric: string, options: 
   if (options.retrievers) sel = sel.filter((r) => options.retrievers!.includes(r.retriever));
   if (options.scenarios) sel = sel.filter((r) => options.scenarios!.includes(r.scenario));
   if (sel.length === 0) throw xlError(where, `no rows left for metric '${metric}' after filtering by retrievers/scenarios`);
+  // pivot-language queries and other settings are series of their own, never averaged in
+  const order = options.retrievers;
+  sel = seriesRows(sel);
 
   const means = aq
     .from(sel.map((r) => ({ retriever: r.retriever, scenario: r.scenario, lang: r.lang, value: r.value })))
@@ -56,7 +60,8 @@ export function metricBars(rows: readonly MetricRow[], metric: string, options: 
     .rollup({ value: aq.op.mean('value') })
     .objects() as { retriever: string; scenario: string; lang: string; value: number }[];
 
-  const retrievers = options.retrievers?.filter((r) => sel.some((s) => s.retriever === r)) ?? distinct(sel, 'retriever');
+  const baseOf = (label: string) => order!.findIndex((r) => label === r || label.startsWith(`${r} (`) || label.startsWith(`${r} [`));
+  const retrievers = order ? distinct(sel, 'retriever').sort((a, b) => baseOf(a) - baseOf(b)) : distinct(sel, 'retriever');
   const scenarios = options.scenarios?.filter((s) => sel.some((r) => r.scenario === s)) ?? distinct(sel, 'scenario');
   const langs = options.langs ?? distinct(sel, 'lang');
   const data: Trace[] = [];
@@ -106,9 +111,9 @@ export interface MetricTableOptions {
 export function metricTable(rows: readonly MetricRow[], metric: string, options: MetricTableOptions = {}): aq.ColumnTable {
   const columns = options.columns ?? 'scenario';
   const digits = options.digits ?? 3;
-  const sel = rows.filter(
+  const sel = seriesRows(rows.filter(
     (r) => r.metric === metric && (options.dataset === undefined || r.dataset === options.dataset) && (options.retriever === undefined || r.retriever === options.retriever),
-  );
+  ));
   if (sel.length === 0) throw xlError('metricTable', `no rows for metric '${metric}'${options.dataset ? ` in dataset '${options.dataset}'` : ''}${options.retriever ? ` for retriever '${options.retriever}'` : ''}`);
   const keys = (['dataset', 'retriever', 'scenario', 'lang'] as const).filter((k) => k !== columns && (k !== 'dataset' || options.dataset === undefined) && (k !== 'retriever' || options.retriever === undefined));
   const f = 10 ** digits;

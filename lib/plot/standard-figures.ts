@@ -117,6 +117,7 @@ export function standardFigureSpecs(fromDir: string, options: { metrics?: readon
           const both = [...dm.filter((r) => r.retriever === retriever && r.scenario === scenario), ...pv.filter((r) => r.scenario === scenario)].map((r) => ({
             ...r,
             scenario: ownLang(r) ? 'queries in the target language' : `queries in ${r.queryLang}`,
+            queryLang: r.lang, // the query language is the series now (scenario label), not a suffix of the retriever
           }));
           figs.push({
             name: figureName(dataset, retriever, scenario, metric, 'query-langs'),

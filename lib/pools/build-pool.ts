@@ -139,3 +139,27 @@ export function poolPlan(
   }
   return plan;
 }
+
+/** A requested pool that cannot be built, and why. */
+export interface MissingPool {
+  scenario: Scenario;
+  lang: string;
+  reason: string;
+}
+
+/**
+ * The (scenario, language) pools a request names that {@link poolPlan} cannot build: a
+ * two-language scenario (`cross`, `mixed*`) for the pivot itself, which has no other
+ * language to pair with. Languages requested as `all` do not name the pivot for these
+ * scenarios (every language is paired with the pivot), so only `explicitLangs` are checked.
+ * @example missingPools(['cross', 'mono'], ['de', 'en'], 'en') // [{ scenario: 'cross', lang: 'en', reason: ... }]
+ */
+export function missingPools(scenarios: readonly Scenario[], explicitLangs: readonly string[], pivot: string): MissingPool[] {
+  const out: MissingPool[] = [];
+  for (const scenario of scenarios) {
+    for (const lang of explicitLangs) {
+      if (isTwoLanguage(scenario) && lang === pivot) out.push({ scenario, lang, reason: `'${lang}' is the pivot; ${scenario} pairs a language with the pivot` });
+    }
+  }
+  return out;
+}

@@ -95,3 +95,60 @@ export function readBeforeAfter(path: string): BeforeAfterRow[] {
   }
   return parseBeforeAfter(text, path);
 }
+
+/**
+ * `before-after-mean.json`: per scenario (and query language) and metric, the mean over
+ * languages before and after training with the paired, stratified bootstrap interval of
+ * that mean (`MeanDeltaRow` of `lib/eval/compare.ts`). Written by `xlalign train`, read by
+ * the ablation summary.
+ */
+export const BeforeAfterMeanRowSchema = z.looseObject({
+  scenario: z.string().min(1),
+  queryLang: z.string().min(1).optional(),
+  metric: z.string().min(1),
+  /** The languages averaged (each weighs 1/G). */
+  langs: z.array(z.string()),
+  before: z.number(),
+  after: z.number(),
+  delta: z.number(),
+  deltaLow: z.number().optional(),
+  deltaHigh: z.number().optional(),
+  queries: z.number().int().nonnegative().optional(),
+});
+/** One row of `before-after-mean.json` (`MeanDeltaRow` of `lib/eval/compare.ts` is one). */
+export interface BeforeAfterMeanRow {
+  scenario: string;
+  queryLang?: string;
+  metric: string;
+  langs: string[];
+  before: number;
+  after: number;
+  delta: number;
+  deltaLow?: number;
+  deltaHigh?: number;
+  queries?: number;
+}
+
+/** Write `before-after-mean.json` atomically (a JSON array, one-space indented). */
+export function writeBeforeAfterMeans(path: string, rows: readonly BeforeAfterMeanRow[]): void {
+  writeFileAtomic(path, JSON.stringify(rows, null, 1) + '\n');
+}
+
+/**
+ * Read `before-after-mean.json`.
+ * @throws XlalignError naming the file, row and field.
+ */
+export function readBeforeAfterMeans(path: string): BeforeAfterMeanRow[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw xlError('readBeforeAfterMeans', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const r = z.array(BeforeAfterMeanRowSchema).safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw xlError('readBeforeAfterMeans', `${path}: rows${issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}: ${issue.message}`);
+  }
+  return r.data as BeforeAfterMeanRow[];
+}

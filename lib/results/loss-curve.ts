@@ -3,6 +3,7 @@ import * as aq from 'arquero';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { toCSV } from './table-format.js';
 
 /**
  * `loss.csv`, the loss curve of a training run: the one owner of its format (type, zod
@@ -43,9 +44,7 @@ export const LOSS_CSV_COLUMNS = ['step', 'epoch', 'loss', 'lr'] as const;
 export function lossCurveCsv(history: readonly LossRow[]): string {
   const parts: string[] = [];
   for (const row of history) for (const k of Object.keys(row.parts)) if (!parts.includes(k)) parts.push(k);
-  const lines = [['step', 'epoch', 'loss', 'lr', ...parts].join(',')];
-  for (const r of history) lines.push([r.step, r.epoch, r.loss, r.lr, ...parts.map((k) => r.parts[k] ?? '')].join(','));
-  return lines.join('\n') + '\n';
+  return toCSV([...LOSS_CSV_COLUMNS, ...parts], history.map((r) => [r.step, r.epoch, r.loss, r.lr, ...parts.map((k) => r.parts[k])]));
 }
 
 /**

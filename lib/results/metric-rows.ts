@@ -1,8 +1,9 @@
 import { writeFileAtomic } from '../util/fs.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
 import { withFileLock } from '../util/file-lock.js';
+import { toCSV, toMarkdown } from './table-format.js';
 
 /** One line of results: the mean of `metric` over the queries of (scenario, lang, queryLang). */
 export interface MetricRow {
@@ -19,61 +20,66 @@ export interface MetricRow {
   queryLang?: string;
   metric: string;
   value: number;
+  /**
+   * The id of the settings record the row was made under (`config.json` `settings`, see
+   * `settings.ts`): dataset content, pivot, doc unit, split, model content, pooling,
+   * prefixes, token limit, adapter, run depth, tie policy, package version. Absent in rows
+   * written before it existed and in rows of `xlalign score`.
+   */
+  settings?: string;
 }
 
-function csvCell(v: string | number): string {
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+/** The columns of `metrics.csv`. */
+export const METRIC_CSV_COLUMNS = ['dataset', 'retriever', 'scenario', 'lang', 'queryLang', 'metric', 'value', 'settings'] as const;
 
 /** Write rows as `metrics.json` (an array) and `metrics.csv` beside it, atomically. */
-export function writeMetricRows(dir: string, rows: MetricRow[]): void {
+export function writeMetricRows(dir: string, rows: readonly MetricRow[]): void {
   writeFileAtomic(`${dir}/metrics.json`, JSON.stringify(rows, null, 1) + '\n');
-  const head = 'dataset,retriever,scenario,lang,queryLang,metric,value';
-  const lines = rows.map((r) => [r.dataset, r.retriever, r.scenario, r.lang, r.queryLang ?? r.lang, r.metric, r.value].map(csvCell).join(','));
-  writeFileAtomic(`${dir}/metrics.csv`, [head, ...lines].join('\n') + '\n');
+  writeFileAtomic(`${dir}/metrics.csv`, toCSV(METRIC_CSV_COLUMNS, rows.map((r) => [r.dataset, r.retriever, r.scenario, r.lang, r.queryLang ?? r.lang, r.metric, r.value, r.settings ?? ''])));
 }
 
 /**
- * Markdown tables, one per (retriever, scenario, query language): languages as rows,
- * metrics as columns; pools with pivot-language queries get their own table.
- * Metrics that are undefined for a scenario (e.g. PivotInclination in `mono`) are left out.
+ * Markdown tables, one per (dataset, retriever, scenario, query language, settings): languages
+ * as rows, metrics as columns; pools with pivot-language queries get their own table. When
+ * one (dataset, retriever) has rows of several settings records, each gets its own tables,
+ * headed `· settings <id>`: no table or mean mixes settings. Metrics that are undefined for a
+ * scenario (e.g. PivotInclination in `mono`) are left out.
  */
-export function markdownTables(rows: MetricRow[], options: { digits?: number } = {}): string {
+export function markdownTables(rows: readonly MetricRow[], options: { digits?: number } = {}): string {
   const { digits = 3 } = options;
+  const settingsOf = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const k = `${r.dataset}\u0000${r.retriever}`;
+    if (!settingsOf.has(k)) settingsOf.set(k, new Set());
+    settingsOf.get(k)!.add(r.settings ?? '(none)');
+  }
   const groups = new Map<string, MetricRow[]>();
   for (const r of rows) {
-    const key = `${r.dataset} · ${r.retriever} · ${r.scenario}${r.queryLang && r.queryLang !== r.lang ? ` · ${r.queryLang} queries` : ''}`;
+    const several = settingsOf.get(`${r.dataset}\u0000${r.retriever}`)!.size > 1;
+    const key = `${r.dataset} · ${r.retriever} · ${r.scenario}${r.queryLang && r.queryLang !== r.lang ? ` · ${r.queryLang} queries` : ''}${several ? ` · settings ${r.settings ?? '(none)'}` : ''}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }
   const out: string[] = [];
+  const fmt = (v: number | undefined) => (v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
   for (const [key, rs] of groups) {
     const metrics = [...new Set(rs.map((r) => r.metric))];
     const langs = [...new Set(rs.map((r) => r.lang))];
     const cell = new Map(rs.map((r) => [`${r.lang}\u0000${r.metric}`, r.value]));
-    out.push(`### ${key}`, '', `| lang | ${metrics.join(' | ')} |`, `|---|${metrics.map(() => '---:').join('|')}|`);
-    for (const l of langs) {
-      const vals = metrics.map((m) => {
-        const v = cell.get(`${l}\u0000${m}`);
-        return v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
-      });
-      out.push(`| ${l} | ${vals.join(' | ')} |`);
-    }
+    const body = langs.map((l) => [l, ...metrics.map((m) => fmt(cell.get(`${l}\u0000${m}`)))]);
     if (langs.length > 1) {
-      const means = metrics.map((m) => {
+      body.push(['**mean**', ...metrics.map((m) => {
         const vs = rs.filter((r) => r.metric === m).map((r) => r.value);
         return (vs.reduce((a, b) => a + b, 0) / vs.length).toFixed(digits);
-      });
-      out.push(`| **mean** | ${means.join(' | ')} |`);
+      })]);
     }
-    out.push('');
+    out.push(`### ${key}`, '', toMarkdown(['lang', ...metrics], body, ['left', ...metrics.map(() => 'right' as const)]), '');
   }
   return out.join('\n');
 }
 
-/** zod schema of one `metrics.json` row (extra fields pass through). */
-const MetricRowSchema = z.looseObject({
+/** zod schema of one `metrics.json` row (extra fields pass through): the one schema `plot`, `cli` and `eval` read rows with. */
+export const MetricRowSchema = z.looseObject({
   dataset: z.string().min(1),
   retriever: z.string().min(1),
   scenario: z.string().min(1),
@@ -81,7 +87,58 @@ const MetricRowSchema = z.looseObject({
   queryLang: z.string().min(1).optional(),
   metric: z.string().min(1),
   value: z.number(),
+  settings: z.string().min(1).optional(),
 });
+
+/**
+ * Validate parsed `metrics.json` content: an array of rows, or an object holding that array
+ * under `rows` (or `metrics`). Non-finite values (`NaN`, written as `null` in JSON) are
+ * rejected, since a bar of NaN silently disappears from a plot.
+ * @throws XlalignError naming the file, row index and field, e.g. `out/metrics.json: [3].value: Invalid input: expected number, received string`.
+ * @example const rows = parseMetricRows(JSON.parse(text), { file: 'out/metrics.json' });
+ */
+export function parseMetricRows(json: unknown, options: { file?: string } = {}): MetricRow[] {
+  const file = options.file ?? 'metrics.json';
+  let rows: unknown = json;
+  let prefix = '';
+  if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
+    const o = json as Record<string, unknown>;
+    if (Array.isArray(o.rows)) [rows, prefix] = [o.rows, 'rows'];
+    else if (Array.isArray(o.metrics)) [rows, prefix] = [o.metrics, 'metrics'];
+  }
+  if (!Array.isArray(rows)) throw xlError('parseMetricRows', `${file}: expected an array of metric rows { dataset, retriever, scenario, lang, metric, value } or an object with such an array under 'rows'`);
+  return rows.map((row, i) => {
+    const r = MetricRowSchema.safeParse(row);
+    if (!r.success) {
+      const issue = r.error.issues[0]!;
+      const field = issue.path.map(String).join('.');
+      throw xlError('parseMetricRows', `${file}: ${prefix}[${i}]${field ? '.' + field : ''}: ${issue.message}`);
+    }
+    if (!Number.isFinite(r.data.value)) throw xlError('parseMetricRows', `${file}: ${prefix}[${i}].value: must be a finite number, got ${r.data.value}`);
+    return r.data as MetricRow;
+  });
+}
+
+/**
+ * Read a `metrics.json` file (see {@link parseMetricRows}).
+ * @throws XlalignError when the file is missing, not JSON, or a row is malformed.
+ * @example readMetricRowsFile('out/metrics.json')
+ */
+export function readMetricRowsFile(file: string): MetricRow[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw xlError('readMetricRows', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw xlError('readMetricRows', `${file}: not valid JSON (${(e as Error).message}); move it away to start a new results folder`);
+  }
+  return parseMetricRows(json, { file });
+}
 
 /**
  * Read `<dir>/metrics.json`; an absent file gives `[]`.
@@ -89,27 +146,16 @@ const MetricRowSchema = z.looseObject({
  */
 export function readMetricRows(dir: string): MetricRow[] {
   const file = `${dir}/metrics.json`;
-  if (!existsSync(file)) return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw xlError('readMetricRows', `${file}: not valid JSON (${(e as Error).message}); move it away to start a new results folder`);
-  }
-  if (!Array.isArray(json)) throw xlError('readMetricRows', `${file}: expected an array of metric rows`);
-  return json.map((row, i) => {
-    const r = MetricRowSchema.safeParse(row);
-    if (!r.success) throw xlError('readMetricRows', `${file}: [${i}].${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`);
-    return r.data as MetricRow;
-  });
+  return existsSync(file) ? readMetricRowsFile(file) : [];
 }
 
 /**
- * The identity of a row: (dataset, retriever, scenario, lang, queryLang, metric), a missing
- * `queryLang` counting as equal to `lang`.
+ * The identity of a row: (dataset, retriever, scenario, lang, queryLang, metric, settings), a
+ * missing `queryLang` counting as equal to `lang`. Rows of other settings never share a key,
+ * so a merge never replaces them.
  */
 export function metricRowKey(r: MetricRow): string {
-  return [r.dataset, r.retriever, r.scenario, r.lang, (r as { queryLang?: string }).queryLang ?? r.lang, r.metric].join('\u0000');
+  return [r.dataset, r.retriever, r.scenario, r.lang, r.queryLang ?? r.lang, r.metric, r.settings ?? ''].join('\u0000');
 }
 
 /**
@@ -142,6 +188,7 @@ export function mergeMetricRows(existing: readonly MetricRow[], fresh: readonly 
  * @example const all = await accumulateMetricRows('out', res.rows);
  */
 export async function accumulateMetricRows(dir: string, rows: readonly MetricRow[]): Promise<MetricRow[]> {
+  mkdirSync(dir, { recursive: true });
   return withFileLock(`${dir}/metrics.lock`, () => {
     const merged = mergeMetricRows(readMetricRows(dir), rows);
     writeMetricRows(dir, merged);

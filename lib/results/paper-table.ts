@@ -1,5 +1,8 @@
 import { xlError } from '../util/errors.js';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
 import type { MetricRow } from './metric-rows.js';
+import { toCSV, toMarkdown } from './table-format.js';
 
 /** One metric column group of the study's tables: the metric name in `metrics.json`, its label, and the factor it is printed with. */
 export interface PaperMetric {
@@ -88,7 +91,8 @@ function missingNotes(table: PaperTable, o: Required<PaperTableOptions>): string
  * read from the metric rows of one scenario (default `mixed`, the study's "Multi"), and a
  * `mean` row per retriever over its language pairs (each pair weighs the same). A cell the
  * results lack is undefined (printed `–`). The dataset is part of the retriever label when
- * the rows hold several datasets.
+ * the rows hold several datasets, the settings id when one retriever has rows of several
+ * settings records (no cell or mean mixes settings).
  *
  * @throws XlalignError when no row belongs to the scenario.
  * @example
@@ -100,7 +104,11 @@ export function paperMainTable(rows: readonly MetricRow[], options: PaperTableOp
   const inScenario = rows.filter((r) => r.scenario === o.scenario && r.lang !== o.pivot);
   if (!inScenario.length) throw xlError('paperMainTable', `no metric rows of scenario '${o.scenario}' with a non-pivot language; scenarios present: ${[...new Set(rows.map((r) => r.scenario))].join(', ') || 'none'}`);
   const severalDatasets = new Set(inScenario.map((r) => r.dataset)).size > 1;
-  const retrieverOf = (r: MetricRow) => (severalDatasets ? `${r.retriever} (${r.dataset})` : r.retriever);
+  // rows of one retriever made under several settings (config.json) are never averaged together
+  const settingsOf = new Map<string, Set<string>>();
+  for (const r of inScenario) settingsOf.set(`${r.dataset}\u0000${r.retriever}`, (settingsOf.get(`${r.dataset}\u0000${r.retriever}`) ?? new Set()).add(r.settings ?? '(none)'));
+  const retrieverOf = (r: MetricRow) =>
+    `${severalDatasets ? `${r.retriever} (${r.dataset})` : r.retriever}${settingsOf.get(`${r.dataset}\u0000${r.retriever}`)!.size > 1 ? ` [settings ${r.settings ?? '(none)'}]` : ''}`;
   const cells = collect(inScenario, o, (r) => `${retrieverOf(r)}\u0000${r.lang}`);
   const table: PaperTable = {
     title: `${o.scenario}: Query En / Query Tgt (Comp@10 and Max@R_norm ×100, Max@R as a rank)`,
@@ -163,23 +171,25 @@ export function paperAblationTable(variants: readonly AblationVariantRows[], opt
 /** A table as Markdown: a `###` title, the table (numbers with `digits` decimals, default 2; `–` when missing), and its notes. */
 export function paperTableMarkdown(table: PaperTable, options: { digits?: number } = {}): string {
   const { digits = 2 } = options;
-  const lines = [
-    `### ${table.title}`, '',
-    `| ${[...table.labels, ...table.columns].join(' | ')} |`,
-    `|${table.labels.map(() => '---').join('|')}|${table.columns.map(() => '---:').join('|')}|`,
-  ];
-  for (const r of table.rows) lines.push(`| ${[...r.labels, ...r.values.map((v) => (v === undefined ? '–' : v.toFixed(digits)))].join(' | ')} |`);
+  const body = table.rows.map((r) => [...r.labels, ...r.values.map((v) => (v === undefined ? '–' : v.toFixed(digits)))]);
+  const align = [...table.labels.map(() => 'left' as const), ...table.columns.map(() => 'right' as const)];
+  const lines = [`### ${table.title}`, '', toMarkdown([...table.labels, ...table.columns], body, align)];
   if (table.notes.length) lines.push('', ...table.notes.map((n) => `- ${n}`));
   return lines.join('\n') + '\n';
 }
 
 /** A table as CSV: a header of labels and columns, numbers in full precision, empty when missing. */
 export function paperTableCsv(table: PaperTable): string {
-  const cell = (v: string | number | undefined) => {
-    const s = v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [[...table.labels, ...table.columns].map(cell).join(',')];
-  for (const r of table.rows) lines.push([...r.labels, ...r.values].map(cell).join(','));
-  return lines.join('\n') + '\n';
+  return toCSV([...table.labels, ...table.columns], table.rows.map((r) => [...r.labels, ...r.values]));
+}
+
+/**
+ * Write `<dir>/<base>.md` and `<dir>/<base>.csv` (`paper-table` or `paper-ablation`) atomically; returns the Markdown.
+ * @example writePaperTable('results', 'paper-table', paperMainTable(rows), { digits: 2 })
+ */
+export function writePaperTable(dir: string, base: 'paper-table' | 'paper-ablation', table: PaperTable, options: { digits?: number } = {}): string {
+  const md = paperTableMarkdown(table, options);
+  writeFileAtomic(join(dir, `${base}.md`), md);
+  writeFileAtomic(join(dir, `${base}.csv`), paperTableCsv(table));
+  return md;
 }

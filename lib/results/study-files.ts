@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { xlError } from '../util/errors.js';
 import { sha256File, writeFileAtomic } from '../util/fs.js';
+import { EvalSettingsSchema } from './settings.js';
 
 /**
  * The files `xlalign study` (`lib/experiments/study.ts`) writes besides those of `train`:
@@ -81,12 +82,16 @@ export const EvaluationFileSchema = z.object({
   rows: z.array(z.looseObject({ dataset: z.string(), retriever: z.string(), scenario: z.string(), lang: z.string(), metric: z.string(), value: z.number() })),
   perQuery: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))),
   truncation: z.record(z.string(), z.object({ queries: z.number().int(), docs: z.number().int(), maxLength: z.number().int() })).optional(),
+  /** The settings record the rows point to (`lib/results/settings.ts`), and its id. */
+  settings: EvalSettingsSchema.optional(),
+  settingsId: z.string().optional(),
 });
 export type EvaluationFile = z.infer<typeof EvaluationFileSchema>;
 
 /** Write an evaluation's rows and per-query scores (atomically). */
-export function writeEvaluationFile(path: string, evaluation: { rows: readonly object[]; perQuery: EvaluationFile['perQuery']; truncation?: EvaluationFile['truncation'] }): void {
-  writeFileAtomic(path, JSON.stringify({ rows: evaluation.rows, perQuery: evaluation.perQuery, ...(evaluation.truncation ? { truncation: evaluation.truncation } : {}) }) + '\n');
+export function writeEvaluationFile(path: string, evaluation: { rows: readonly object[]; perQuery: EvaluationFile['perQuery']; truncation?: EvaluationFile['truncation']; settings?: EvaluationFile['settings']; settingsId?: string }): void {
+  const { rows, perQuery, truncation, settings, settingsId } = evaluation;
+  writeFileAtomic(path, JSON.stringify({ rows, perQuery, ...(truncation ? { truncation } : {}), ...(settings ? { settings, settingsId } : {}) }) + '\n');
 }
 
 /**

@@ -15,6 +15,7 @@ import type { ParallelLoss } from './losses/types.js';
 import type { TrainingSample } from './samples.js';
 import { writeLossCsv } from '../results/loss-curve.js';
 import { LR_SCHEDULES, trainLoop, type LossRow, type LrSchedule } from './train-loop.js';
+import { writeTrainingRecord } from '../results/training-record.js';
 
 /** Options of {@link fineTuneEncoder}; all but `modelDir` and `samples` optional. */
 export interface FineTuneEncoderOptions extends EncoderHeadOptions, EncoderOptions {
@@ -137,7 +138,7 @@ export async function fineTuneEncoder(options: FineTuneEncoderOptions): Promise<
     const chain = encoder.moduleChain && { ...encoder.moduleChain, queryPrefix: head.getConfig().queryPrefix as string, passagePrefix: head.getConfig().passagePrefix as string };
     saveEncoderFolder(encoder.weights, encoder.sourceDir, join(outDir, 'model'), { moduleChain: chain });
     writeLossCsv(join(outDir, 'loss.csv'), history);
-    writeFileAtomic(join(outDir, 'training.json'), JSON.stringify({ ...config, seconds }, null, 2) + '\n');
+    writeTrainingRecord(join(outDir, 'training.json'), { ...config, seconds });
     if (ckDir) rmSync(ckDir, { recursive: true, force: true });
   }
   const epochLosses = run.epochLosses;

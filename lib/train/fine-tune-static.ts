@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { xlError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
 import type { TrainingSample } from './samples.js';
 import { StaticEmbeddingModel } from '../models/static/table.js';
 import { StaticParallelHead } from './heads/static-parallel-head.js';
 import { trainLoop, type TrainLoopOptions, type TrainLoopResult } from './train-loop.js';
+import { writeTrainingRecord } from '../results/training-record.js';
 
 /** Options of {@link fineTuneStaticModel}: the data and model folders, and the loop's options. */
 export interface FineTuneStaticOptions extends TrainLoopOptions {
@@ -54,7 +54,7 @@ export async function fineTuneStaticModel(options: FineTuneStaticOptions): Promi
       name: name ?? `${model.name}-aligned`,
       card: `${model.card ?? ''}\n\n## Alignment fine-tuning (xlalign)\n\nContinued from \`${modelDir}\` on ${samples.length} parallel samples.\n\n\`\`\`json\n${JSON.stringify(record, null, 2)}\n\`\`\`\n`,
     });
-    writeFileAtomic(join(outDir, 'training.json'), JSON.stringify(record, null, 2) + '\n');
+    writeTrainingRecord(join(outDir, 'training.json'), record);
   }
   return { model, result };
 }

@@ -42,6 +42,11 @@ export function codeHash(root: string, parts: readonly string[]): string {
 
 let memo: string | undefined;
 
+/** xlalign's package version (`package.json`). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0';
+}
+
 /**
  * `xlalign@<version>+<16 hex>`: the package version and {@link codeHash} of
  * {@link CODE_KEY_PARTS} beside this module. Memoised per process.
@@ -49,7 +54,7 @@ let memo: string | undefined;
  */
 export function codeKey(): string {
   if (memo) return memo;
-  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0';
+  const version = packageVersion();
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   memo = `xlalign@${version}+${codeHash(root, CODE_KEY_PARTS).slice(0, 16)}`;
   return memo;

@@ -78,6 +78,8 @@ test('eval on an own dataset folder: metrics equal an independent computation fr
       // xlalign score on the same files gives eval's numbers, every metric
       const s = xlalign(['score', '--run', `out/runs/${retriever}/${scenario}.de.run`, '--qrels', `out/qrels/${scenario}.de.qrels`, '--pool', `out/qrels/${scenario}.de.langs.tsv`, '--out', 'scored'], cwd);
       assert.equal(s.status, 0, s.stderr);
+      const scoredConfig = JSON.parse(readFileSync(join(cwd, 'scored/config.json'), 'utf8'));
+      assert.deepEqual([scoredConfig.evaluations.at(-1).command, scoredConfig.evaluations.at(-1).settings], ['score', []], 'config.json records the score that wrote into the folder');
       const evalRows = rows.filter((x) => x.retriever === retriever && x.scenario === scenario);
       const scored: typeof rows = JSON.parse(readFileSync(join(cwd, 'scored/metrics.json'), 'utf8')).filter((x: { retriever: string; scenario: string }) => x.retriever === retriever && x.scenario === scenario);
       assert.deepEqual(scored.map((x) => x.metric).sort(), evalRows.map((x) => x.metric).sort());
@@ -123,4 +125,37 @@ test('eval refuses a dataset whose query lacks its pivot version before any work
   assert.match(r.stderr, new RegExp(`queries\\.jsonl:${n}: relevant\\[0\\]: document 'only-de' of query 'q-only-de' \\(de\\) has no 'en' version in the documents; scenario 'mixed' \\(pivot 'en'\\) needs it`));
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.ok(!existsSync(join(cwd, 'out/metrics.json')) && !existsSync(join(cwd, 'out/runs')), 'nothing was evaluated');
+});
+
+test('own data with English as en-US and no meta.json: the pivot is en-US, cross and mixed are built; --pivot and --langs match any case', () => {
+  const { dir } = writeOwnDataset({ langs: ['de', 'en'], paragraphs: 3, rename: { en: 'en-US' }, meta: null });
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-own-enus-'));
+  const r = xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--langs', 'DE', '--scenarios', 'all', '--out', 'out'], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = JSON.parse(readFileSync(join(cwd, 'out/metrics.json'), 'utf8')) as { scenario: string; lang: string; queryLang: string; settings: string }[];
+  assert.deepEqual([...new Set(rows.map((x) => x.scenario))].sort(), ['cross', 'mixed', 'mixed-pivot', 'mixed-target', 'mono', 'multi']);
+  assert.ok(rows.every((x) => x.lang === 'de' && x.queryLang === 'de'));
+  const config = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
+  assert.equal(config.pivot, 'en-US');
+  assert.equal(config.settings[rows[0].settings].pivot, 'en-US');
+  const p = xlalign(['eval', '--dataset', dir, '--retriever', 'bm25', '--langs', 'de', '--pivot', 'EN-us', '--scenarios', 'cross', '--out', 'out2'], cwd);
+  assert.equal(p.status, 0, p.stderr);
+  assert.equal(JSON.parse(readFileSync(join(cwd, 'out2/config.json'), 'utf8')).pivot, 'en-US');
+});
+
+test('a requested pool that cannot be built (--langs naming the pivot with cross) is an error before any work, unless --allow-partial, which lists and records it', () => {
+  const { dir } = writeOwnDataset({ langs: ['de', 'en'], paragraphs: 3 });
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-own-partial-'));
+  const args = ['eval', '--dataset', dir, '--retriever', 'bm25', '--langs', 'de,en', '--scenarios', 'mono,cross'];
+  const r = xlalign([...args, '--out', 'out'], cwd);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /cannot build cross en: 'en' is the pivot; cross pairs a language with the pivot; drop 'en' from --langs, choose another --pivot, or pass --allow-partial/);
+  assert.ok(!existsSync(join(cwd, 'out/metrics.json')), 'nothing was evaluated');
+  const p = xlalign([...args, '--out', 'out', '--allow-partial'], cwd);
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stderr, /not built \(--allow-partial\): cross en \('en' is the pivot/);
+  const config = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
+  assert.deepEqual(config.evaluations.at(-1).missing, [{ scenario: 'cross', lang: 'en', reason: "'en' is the pivot; cross pairs a language with the pivot" }]);
+  const rows = JSON.parse(readFileSync(join(cwd, 'out/metrics.json'), 'utf8')) as { scenario: string; lang: string }[];
+  assert.deepEqual([...new Set(rows.map((x) => `${x.scenario} ${x.lang}`))].sort(), ['cross de', 'mono de', 'mono en']);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { accumulateMetricRows, mergeMetricRows, readMetricRows, type MetricRow } from '../../lib/results/metric-rows.js';
@@ -84,4 +84,87 @@ test('a second eval into the same --out merges; two evals at once both keep thei
   });
   assert.equal(d.code, 1);
   assert.match(d.err, /holds results of dataset 'mini'; runs\/ and qrels\/ of 'other' would overwrite/);
+});
+
+/** `xlalign eval ...` in `cwd`; exit code, stdout and stderr. */
+function xlalign(args: string[], cwd: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done) => {
+    const c = spawn(TSX, [MAIN, 'eval', ...args], { cwd, env: { ...process.env, CI: 'true' } });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (b) => (out += b));
+    c.stderr.on('data', (b) => (err += b));
+    c.on('exit', (code) => done({ code, out, err }));
+  });
+}
+
+test('the pivot-merge case: eval with --pivot es into a folder made with the default pivot is refused, naming the pivot; nothing of the first eval changes', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-pivot-'));
+  const base = ['--dataset', 'xquad', '--retriever', 'bm25', '--scenarios', 'mixed,cross', '--metrics', 'ndcg@10,maxr', '--out', 'out'];
+  const a = await xlalign([...base, '--langs', 'de'], cwd);
+  assert.equal(a.code, 0, a.err);
+  const files = ['metrics.json', 'metrics.md', 'runs/bm25/mixed.de.run', 'qrels/mixed.de.qrels'].map((f) => readFileSync(join(cwd, 'out', f), 'utf8'));
+  const config1 = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
+  const rows = readMetricRows(join(cwd, 'out'));
+  const id = rows[0].settings!;
+  assert.ok(rows.every((r) => r.settings === id), 'every row points to one settings record');
+  assert.equal(config1.settings[id].pivot, 'en');
+  assert.equal(config1.settings[id].retriever.name, 'bm25');
+  assert.match(config1.settings[id].dataset.langHashes.de, /^[0-9a-f]{64}$/);
+  assert.equal(config1.evaluations.length, 1);
+
+  const b = await xlalign([...base, '--langs', 'de', '--pivot', 'es'], cwd);
+  assert.notEqual(b.code, 0, b.err);
+  assert.match(b.err, /holds rows of dataset 'xquad' made with pivot "en" \(settings [0-9a-f]{12}\); this evaluation has pivot "es"/);
+  assert.deepEqual(['metrics.json', 'metrics.md', 'runs/bm25/mixed.de.run', 'qrels/mixed.de.qrels'].map((f) => readFileSync(join(cwd, 'out', f), 'utf8')), files, 'rows, tables, run and qrels files unchanged');
+  assert.ok(!existsSync(join(cwd, 'out/runs/bm25/mixed.es.run')));
+
+  // the same settings on another language: accepted, same settings id, one more evaluation record
+  const c = await xlalign([...base, '--langs', 'es'], cwd);
+  assert.equal(c.code, 0, c.err);
+  const config2 = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
+  assert.deepEqual(Object.keys(config2.settings), [id]);
+  assert.deepEqual(Object.keys(config2.settings[id].dataset.langHashes).sort(), ['de', 'en', 'es']);
+  assert.deepEqual(config2.evaluations.map((e: { command: string; settings: string[] }) => [e.command, e.settings]), [['eval', [id]], ['eval', [id]]]);
+  assert.deepEqual(config2.evaluations[1].argv.slice(-2), ['--langs', 'es']);
+  const all = readMetricRows(join(cwd, 'out'));
+  assert.deepEqual([...new Set(all.map((r) => r.lang))].sort(), ['de', 'es']);
+  // the --pivot es rows live in their own folder, with their own settings
+  const d = await xlalign([...base.slice(0, -1), 'out-es', '--langs', 'de', '--pivot', 'es'], cwd);
+  assert.equal(d.code, 0, d.err);
+  const es = readMetricRows(join(cwd, 'out-es'));
+  assert.notEqual(es[0].settings, id);
+  const v = (rs: MetricRow[], scenario: string) => rs.find((r) => r.scenario === scenario && r.lang === 'de' && r.metric === 'ndcg@10')!.value;
+  process.stderr.write(`pivot-merge case (xquad bm25 de ndcg@10): mixed pivot en ${v(rows, 'mixed').toFixed(4)}, pivot es ${v(es, 'mixed').toFixed(4)}; cross pivot en ${v(rows, 'cross').toFixed(4)}, pivot es ${v(es, 'cross').toFixed(4)}\n`);
+  assert.notEqual(v(rows, 'cross'), v(es, 'cross'), 'the two pivots give other numbers: keeping them apart matters');
+});
+
+test('another retriever setting under the same name (token limit) is refused, naming it; a legacy config.json is kept as the first record', async () => {
+  const { dir } = writeOwnDataset({ langs: ['de', 'en'], paragraphs: 4 });
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-settings-'));
+  const base = ['--dataset', dir, '--retriever', 'default', '--scenarios', 'mixed', '--out', 'out'];
+  mkdirSync(join(cwd, 'out'));
+  writeFileSync(join(cwd, 'out/config.json'), JSON.stringify({ command: 'eval', pivot: 'en', date: '2025-01-01T00:00:00.000Z' }));
+  const a = await xlalign(base, cwd);
+  assert.equal(a.code, 0, a.err);
+  const b = await xlalign([...base, '--max-length', '8'], cwd);
+  assert.notEqual(b.code, 0, b.err);
+  assert.match(b.err, /holds rows of retriever 'default' on dataset 'mini' made with retriever\.maxLength 8192 \(settings [0-9a-f]{12}\); this evaluation has retriever\.maxLength 8\./);
+  const config = JSON.parse(readFileSync(join(cwd, 'out/config.json'), 'utf8'));
+  assert.deepEqual(config.evaluations.map((e: { command: string }) => e.command), ['legacy', 'eval']);
+  assert.equal(config.evaluations[0].record.date, '2025-01-01T00:00:00.000Z');
+});
+
+test('a run depth that differs from the folder is refused before any retriever is evaluated', async () => {
+  const { dir } = writeOwnDataset({ langs: ['de', 'en'], paragraphs: 4 });
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-depth-'));
+  const a = await xlalign(['--dataset', dir, '--retriever', 'default', '--scenarios', 'mixed', '--out', 'out'], cwd);
+  assert.equal(a.code, 0, a.err);
+  const before = readFileSync(join(cwd, 'out/metrics.json'), 'utf8');
+  const b = await xlalign(['--dataset', dir, '--retriever', 'bm25,default', '--scenarios', 'mixed', '--run-depth', '5', '--out', 'out'], cwd);
+  assert.notEqual(b.code, 0);
+  assert.match(b.err, /holds rows of retriever 'default' on dataset 'mini' made with runDepth "all" \(settings [0-9a-f]{12}\); this evaluation has runDepth 5/);
+  assert.doesNotMatch(b.err, /bm25 mixed/, 'no pool was evaluated');
+  assert.equal(readFileSync(join(cwd, 'out/metrics.json'), 'utf8'), before);
+  assert.ok(!existsSync(join(cwd, 'out/runs/bm25')));
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareEvaluations, compareMeansOverLanguages, deltaTables } from '../../lib/eval/compare.js';
 import { pairedBootstrapOfGroupMean } from '../../lib/eval/bootstrap.js';
-import type { EvaluationResult } from '../../lib/eval/run-evaluation.js';
+import type { ComparedEvaluation as EvaluationResult } from '../../lib/eval/compare.js';
 import { createRng } from '../../lib/util/rng.js';
 
 function result(values: number[], shift: number): EvaluationResult {
@@ -73,4 +73,25 @@ test('compareMeansOverLanguages: mean over languages with the stratified interva
   const md = deltaTables(compareEvaluations(before, after, { seed: 4, resamples: 400 }), { metrics: ['maxr'], means });
   const f = (v: number) => v.toFixed(3);
   assert.ok(md.includes(`| **mean** | ${f(maxr.before)} | ${f(maxr.after)} | ${f(maxr.delta)} | [${f(ci.low)}, ${f(ci.high)}] |`), md);
+});
+
+test('compareEvaluations refuses before and after evaluated on other pools (pivot, content), and names the settings of each delta', async () => {
+  const { xquadCorpus } = await import('../../lib/data/parallel.js');
+  const { Bm25Retriever } = await import('../../lib/retrieve/bm25.js');
+  const { evaluationSettings } = await import('../../lib/eval/run-evaluation.js');
+  const { settingsId } = await import('../../lib/results/settings.js');
+  const corpus = xquadCorpus(['de', 'en', 'es']);
+  const r = new Bm25Retriever();
+  const withSettings = (e: EvaluationResult, pivot: string, c = corpus) => {
+    const settings = evaluationSettings(c, r, { pivot });
+    return { ...e, settings, settingsId: settingsId(settings), rows: e.rows.map((x) => ({ ...x, settings: settingsId(settings) })) };
+  };
+  const values = [0.2, 0.4, 0.6, 0.8];
+  const b = withSettings(result(values, 0), 'en');
+  assert.throws(() => compareEvaluations(b, withSettings(result(values, 0.1), 'es')), /before and after were evaluated with different pivot \("en" vs "es"\)/);
+  const edited = { ...corpus, docs: { ...corpus.docs, de: corpus.docs.de.map((d, i) => (i === 0 ? { ...d, text: d.text + '!' } : d)) } };
+  assert.throws(() => compareEvaluations(b, withSettings(result(values, 0.1), 'en', edited)), /different dataset content \(de\)/);
+  const [d] = compareEvaluations(b, withSettings(result(values, 0.1), 'en'), { resamples: 50 });
+  assert.equal(d.settingsBefore, b.settingsId);
+  assert.equal(d.settingsAfter, b.settingsId);
 });

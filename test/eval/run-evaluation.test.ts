@@ -59,8 +59,16 @@ test('runEvaluation on real XQuAD with a dense model: rows, TREC files, exclusio
   const json = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
   assert.deepEqual(json, first.rows);
   const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
-  assert.equal(csv[0], 'dataset,retriever,scenario,lang,queryLang,metric,value');
+  assert.equal(csv[0], 'dataset,retriever,scenario,lang,queryLang,metric,value,settings');
   assert.equal(csv.length, first.rows.length + 1);
+  // every row points to the settings record the evaluation returns
+  assert.ok(first.rows.every((r) => r.settings === first.settingsId), 'rows carry the settings id');
+  assert.match(first.settingsId, /^[0-9a-f]{12}$/);
+  assert.equal(first.settings.pivot, 'en');
+  assert.equal(first.settings.retriever.name, 'tiny');
+  assert.equal(first.settings.retriever.modelId, embedder.id);
+  assert.deepEqual(Object.keys(first.settings.dataset.langHashes).sort(), corpus.langs.slice().sort());
+  assert.ok(csv.slice(1).every((l) => l.endsWith(`,${first.settingsId}`)));
   const md = markdownTables(first.rows);
   assert.match(md, /### xquad · tiny · mixed-target/);
   assert.match(md, /\| de \| /);

@@ -9,6 +9,7 @@ import { runAlignmentExperiment } from '../../lib/experiments/alignment.js';
 import { readBeforeAfter } from '../../lib/results/before-after.js';
 import { lossRows, readLossCsv } from '../../lib/results/loss-curve.js';
 import { loadTrainingJsonl } from '../../lib/train/samples.js';
+import { loadAdapter } from '../../lib/train/adapter.js';
 
 test('runAlignmentExperiment on a non-XQuAD ParallelCorpus with its own grouping: trains on train groups, evaluates on eval groups, records both', async () => {
   // XQuAD rows (en, de) under opaque ids, grouped by article title: another dataset as far as the code can tell.
@@ -40,7 +41,15 @@ test('runAlignmentExperiment on a non-XQuAD ParallelCorpus with its own grouping
     assert.match(r.markdown, /on the opaque eval topics \(24 of 48\)/);
     assert.deepEqual(lossRows(readLossCsv(join(out, 'loss.csv'))), r.training.history);
     assert.ok(existsSync(join(out, 'adapter.safetensors')));
+    // the adapter records the split it was trained on; config.json the two evaluations' settings
+    const data = loadAdapter(join(out, 'adapter.safetensors')).training?.trainingData as { datasets: { name: string; grouping: string; trainGroups: string[]; evalGroups: string[] }[] };
+    assert.deepEqual(data.datasets.map((d) => [d.name, d.grouping, d.trainGroups, d.evalGroups]), [['opaque', 'topic', config.trainGroups, config.evalGroups]]);
+    assert.deepEqual(config.evaluations.map((e: { command: string; settings: string[] }) => [e.command, e.settings]), [['train', [r.before.settingsId, r.after.settingsId]]]);
+    assert.equal(config.settings[r.after.settingsId].retriever.adapter.sha256.slice(0, 8), 'adapter@');
+    assert.ok(r.before.rows.every((x) => x.settings === r.before.settingsId) && r.after.rows.every((x) => x.settings === r.after.settingsId));
     await assert.rejects(runAlignmentExperiment({ dataset: 'nope', out }), /'nope' is neither a registered dataset \(xquad, belebele\) nor a folder/);
+    // training again into the same folder would replace its rows and run files: refused
+    await assert.rejects(runAlignmentExperiment({ dataset: corpus, grouping, head: 'adapter', out, size: 120, langs: ['de'], scenarios: ['mixed'] }), /already holds \d+ metric rows of an earlier run/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

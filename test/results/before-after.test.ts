@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBeforeAfter, readBeforeAfter, writeBeforeAfter, type BeforeAfterRow } from '../../lib/results/before-after.js';
 import { compareEvaluations } from '../../lib/eval/compare.js';
-import type { EvaluationResult } from '../../lib/eval/run-evaluation.js';
+import type { ComparedEvaluation as EvaluationResult } from '../../lib/eval/compare.js';
 
 test('before-after.json round trip: compareEvaluations rows written and read back unchanged; the file format is fixed', () => {
   // Two tiny evaluations of one pool, per-query scores by hand.

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { MetricRow } from '../../lib/results/metric-rows.js';
+import { markdownTables, type MetricRow } from '../../lib/results/metric-rows.js';
 import { paperAblationTable, paperMainTable, paperTableCsv, paperTableMarkdown, querySide } from '../../lib/results/paper-table.js';
-import { readAblationFolder } from '../../lib/cli/table-command.js';
+import { readAblationFolder } from '../../lib/results/ablation.js';
 
 type Row = MetricRow & { queryLang?: string };
 const row = (retriever: string, lang: string, metric: string, value: number, queryLang?: string, scenario = 'mixed'): Row => ({
@@ -77,4 +77,21 @@ test('paperAblationTable and xlalign table on an ablate folder: before row, one 
   assert.deepEqual(csv.map((l) => l.split(',')[0]), ['Loss', 'before training', 'study-no-jsd', 'study']);
   writeFileSync(join(dir, 'study', 'config.json'), JSON.stringify({ loss: 'study' }));
   assert.throws(() => readAblationFolder(dir), /config\.json: field 'model' missing/);
+});
+
+test('rows of one retriever under two settings records get their own table rows and means in the paper table and in metrics.md', () => {
+  const rows = ['s1', 's2'].flatMap((settings, k) =>
+    ['de', 'es'].flatMap((lang) => ['en', lang].map((queryLang) => ({ dataset: 'xquad', retriever: 'bm25', scenario: 'mixed', lang, queryLang, metric: 'maxr', value: 10 * (k + 1), settings }))),
+  );
+  const t = paperMainTable(rows);
+  assert.deepEqual(t.rows.map((r) => r.labels), [
+    ['bm25 [settings s1]', 'en-de'], ['bm25 [settings s1]', 'en-es'], ['bm25 [settings s1]', 'mean'],
+    ['bm25 [settings s2]', 'en-de'], ['bm25 [settings s2]', 'en-es'], ['bm25 [settings s2]', 'mean'],
+  ]);
+  const col = t.columns.indexOf('Query Tgt Max@R');
+  assert.deepEqual(t.rows.map((r) => r.values[col]), [10, 10, 10, 20, 20, 20]);
+  const md = markdownTables(rows);
+  assert.match(md, /### xquad · bm25 · mixed · settings s1\n/);
+  assert.match(md, /### xquad · bm25 · mixed · settings s2\n/);
+  assert.doesNotMatch(md, /\| \*\*mean\*\* \| 15/);
 });

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { XQUAD_LANGS } from '../../data/xquad.js';
 import { loadCldrCharacters } from '../../data/cldr.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { dataPath, sha256File, writeFileAtomic } from '../../util/fs.js';
+import { lineRanges, TRAINING_DATA_FORMAT, writeTrainingData, type TrainingDataRecord } from '../../data/training-data.js';
+import { TATOEBA_CODES } from '../../data/tatoeba.js';
 import { StaticEmbeddingModel } from '../../models/static/table.js';
-import { assembleCorpus, corpusTexts, CORPUS_SOURCES, type CorpusSource } from '../../models/static/corpus.js';
+import { assembleCorpus, corpusTexts, CORPUS_SOURCES, type Corpus, type CorpusSource } from '../../models/static/corpus.js';
 import { buildVocab } from '../../models/static/vocab-builder.js';
 import { trainStaticModel, type TrainStaticOptions } from './pretrain.js';
 import { bitextAccuracy } from '../../metrics/bitext-accuracy.js';
@@ -116,6 +118,33 @@ export async function buildStaticModel(options: BuildStaticOptions = {}): Promis
     // build-info.json without the time (so that rebuilds with the same seed are byte-identical).
     const { seconds: _seconds, ...stable } = info;
     writeFileAtomic(join(outDir, 'build-info.json'), JSON.stringify(stable, null, 2) + '\n');
+    writeTrainingData(join(outDir, 'training-data.json'), staticTrainingData(corpus));
   }
   return { model, info };
+}
+
+/**
+ * The training-data record of a static model (`training-data.json`, `lib/data/training-data.ts`):
+ * per language the Tatoeba lines trained on (both files of the pair, 1-based ranges, the
+ * files' sha256) and the pair counts of the other sources (UDHR, CLDR). Deterministic for a
+ * corpus, so the committed model's record is rebuilt by `scripts/record-training-data.ts`
+ * without retraining.
+ * @example staticTrainingData(assembleCorpus()).datasets[0].files[0] // { path: 'tatoeba/tatoeba.ara-eng.ara', lang: 'ar', lines: '1-800', ... }
+ */
+export function staticTrainingData(corpus: Corpus, options: { tatoebaDir?: string } = {}): TrainingDataRecord {
+  const dir = options.tatoebaDir ?? dataPath('tatoeba');
+  const byLang = new Map<string, number[]>();
+  for (const p of corpus.train) if (p.source === 'tatoeba') byLang.set(p.lang, [...(byLang.get(p.lang) ?? []), Number(p.id) + 1]);
+  const files: NonNullable<TrainingDataRecord['datasets'][number]['files']> = [];
+  for (const [lang, lines] of [...byLang].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const code = TATOEBA_CODES[lang];
+    for (const [side, fileLang] of [[code, lang], ['eng', 'en']] as const) {
+      const name = `tatoeba.${code}-eng.${side}`;
+      files.push({ path: `tatoeba/${name}`, lang: fileLang, sha256: sha256File(join(dir, name)), lines: lineRanges(lines), count: new Set(lines).size });
+    }
+  }
+  const datasets: TrainingDataRecord['datasets'] = [];
+  if (files.length) datasets.push({ name: 'tatoeba', files, pairs: corpus.counts.tatoeba ?? {}, note: `Tatoeba (LASER test sets) lines trained on; the last ${Object.values(corpus.heldOut)[0]?.length ?? 0} lines of each language were held out` });
+  for (const source of Object.keys(corpus.counts).filter((s) => s !== 'tatoeba').sort()) datasets.push({ name: source, pairs: corpus.counts[source] });
+  return { format: TRAINING_DATA_FORMAT, datasets };
 }

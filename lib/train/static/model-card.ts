@@ -1,4 +1,5 @@
 import type { StaticBuildInfo } from './build-info.js';
+import { toMarkdown } from '../../results/table-format.js';
 
 /** License and provenance of each corpus source, for the card. */
 export const SOURCE_LICENSES: Record<string, string> = {
@@ -57,21 +58,23 @@ export function modelCard(info: Omit<StaticBuildInfo, 'seconds'> & { seconds?: n
     '',
     '## Training data (pairs with English; XQuAD is not used)',
     '',
-    `| source | ${langs.join(' | ')} | total |`,
-    `|---|${langs.map(() => '---:').join('|')}|---:|`,
-    ...sources.map((s) => `| ${s} | ${langs.map((l) => info.counts[s][l] ?? 0).join(' | ')} | ${total(s)} |`),
+    toMarkdown(['source', ...langs, 'total'], sources.map((s) => [s, ...langs.map((l) => String(info.counts[s][l] ?? 0)), String(total(s))]), ['left', ...langs.map(() => 'right' as const), 'right']),
     '',
-    `Pairs are deduplicated per language (same lowercased text or same English dropped). Tatoeba: the last ${info.heldOut} lines of each language are held out and never trained on.`,
+    `Pairs are deduplicated per language (same lowercased text or same English dropped). Tatoeba: the last ${info.heldOut} lines of each language are held out and never trained on; \`training-data.json\` lists the lines trained on (files, sha256, line ranges), and \`xlalign eval\` warns when a dataset overlaps them.`,
     'The vocabulary is built from the same texts plus the CLDR exemplar characters (`cldr-misc-full`) of the 12 XQuAD languages.',
     '',
     '## Held-out Tatoeba bitext retrieval (top-1 accuracy, %)',
     '',
     `Among the ${info.heldOut} held-out pairs of each language, is the most similar sentence on the other side the translation? A tie with a wrong candidate counts as a miss. "random" is a table of the same shape (same tokenizer) drawn from N(0, ${info.initStd ?? 0.1}²) with seed ${info.randomSeed}${info.weighting ? ' (not reweighted)' : ''}.`,
     '',
-    '| lang | n | trained x→en | trained en→x | random x→en | random en→x |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...info.scores.map((s) => `| ${s.lang} | ${s.trained.n} | ${pct(s.trained.xToEn)} | ${pct(s.trained.enToX)} | ${pct(s.random.xToEn)} | ${pct(s.random.enToX)} |`),
-    `| mean | | ${pct(mean((s) => s.trained.xToEn))} | ${pct(mean((s) => s.trained.enToX))} | ${pct(mean((s) => s.random.xToEn))} | ${pct(mean((s) => s.random.enToX))} |`,
+    toMarkdown(
+      ['lang', 'n', 'trained x→en', 'trained en→x', 'random x→en', 'random en→x'],
+      [
+        ...info.scores.map((s) => [s.lang, String(s.trained.n), pct(s.trained.xToEn), pct(s.trained.enToX), pct(s.random.xToEn), pct(s.random.enToX)]),
+        ['mean', '', pct(mean((s) => s.trained.xToEn)), pct(mean((s) => s.trained.enToX)), pct(mean((s) => s.random.xToEn)), pct(mean((s) => s.random.enToX))],
+      ],
+      ['left', 'right', 'right', 'right', 'right', 'right'],
+    ),
     '',
     '## Limitations',
     '',
