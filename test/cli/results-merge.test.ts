@@ -82,7 +82,7 @@ test('a second eval into the same --out merges; two evals at once both keep thei
     p.stderr.on('data', (x) => (err += x));
     p.on('exit', (code) => done({ code, err }));
   });
-  assert.equal(d.code, 1);
+  assert.equal(d.code, 2);
   assert.match(d.err, /holds results of dataset 'mini'; runs\/ and qrels\/ of 'other' would overwrite/);
 });
 
