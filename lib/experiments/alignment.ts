@@ -339,6 +339,8 @@ export async function compareAndRecord(plan: ExperimentPlan, before: EvaluationR
  * @example const r = await runAlignmentExperiment({ head: 'static', loss: 'jsd', out: 'results/train-jsd' });
  */
 export async function runAlignmentExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
+  // a bad dataset name is the first thing said (before anything about the folder)
+  if (typeof options.dataset === 'string') resolveDataset(options.dataset);
   const earlier = readMetricRows(resolve(options.out));
   if (earlier.length) throw xlError('runAlignmentExperiment', `${resolve(options.out)} already holds ${earlier.length} metric rows of an earlier run (config.json records how they were made); training again would replace them and their run files: use another --out`);
   const plan = await planAlignmentExperiment(options);

@@ -77,8 +77,19 @@ export type EvalSettings = z.infer<typeof EvalSettingsSchema>;
  * @example settingsId(s) // 'a3f09c21b7e4'
  */
 export function settingsId(settings: EvalSettings): string {
-  const { dataset, ...rest } = settings;
-  return sha256(canonicalJson({ ...rest, dataset: { name: dataset.name } })).slice(0, 12);
+  const { dataset, retriever, ...rest } = settings;
+  return sha256(canonicalJson({ ...rest, dataset: { name: dataset.name }, retriever: retrieverForId(retriever) })).slice(0, 12);
+}
+
+/**
+ * The retriever settings an id is made of: a model with a content id (a folder's content
+ * hash, a hub id + revision) is named by it, not by where its folder lies (a copy, or the
+ * same model trained in another results folder, shares the id); the path stays recorded.
+ */
+function retrieverForId(retriever: EvalSettings['retriever']): Omit<EvalSettings['retriever'], 'model'> & { model?: string } {
+  if (retriever.modelId === null) return retriever;
+  const { model: _path, ...rest } = retriever;
+  return rest;
 }
 
 /** JSON with object keys sorted (a stable hash input). */
@@ -135,7 +146,10 @@ export function settingsConflict(
     if (old !== undefined && old !== hash) return { setting: `dataset content (${lang})`, existing: `sha256 ${old.slice(0, 12)}`, fresh: `sha256 ${hash.slice(0, 12)}` };
   }
   if (!fresh.retriever || existing.retriever.name !== fresh.retriever.name) return undefined;
+  const contentIds = existing.retriever.modelId !== null && fresh.retriever.modelId !== undefined && fresh.retriever.modelId !== null;
   for (const f of options.retrieverFields ?? RETRIEVER_FIELDS) {
+    // two models with content ids are compared by content, wherever their folders lie
+    if (f === 'retriever.model' && contentIds) continue;
     const d = diff(f);
     if (d) return d;
   }

@@ -45,10 +45,10 @@ test('the estimate counts the lines BM25 writes exactly and the bytes of every f
   assert.equal(mono.lines, 1190 * 240);
 });
 
-test('the whole XQuAD with both query languages and two retrievers is announced (~11 GB), with the flags that shrink it', () => {
+test('the whole XQuAD with both query languages and two retrievers is announced (~14 GB: run files and their .scores files), with the flags that shrink it', () => {
   const corpus = xquadCorpus();
   const full = estimateRunVolume(corpus, { scenarios: SCENARIOS, queryLangs: ['target', 'pivot'], retrievers: 2 });
-  assert.ok(full.bytes > 10e9 && full.bytes < 13e9, `${full.bytes}`);
+  assert.ok(full.bytes > 12e9 && full.bytes < 16e9, `${full.bytes}`);
   const line = runVolumeNotice(full, {})!;
   assert.match(line, /^notice: the run files will take about 1\d\.\d GB \(\d+ files, \d+ lines\); to write less: --run-depth 100 .*, --run-format gz \(about 2\.\d GB\), fewer --scenarios, --langs or --query-langs, --no-trec/);
   const gz = estimateRunVolume(corpus, { scenarios: SCENARIOS, queryLangs: ['target', 'pivot'], retrievers: 2, compressRuns: true });
