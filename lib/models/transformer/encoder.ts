@@ -13,9 +13,11 @@ import { resolve } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { tokenizeBatch } from '../../embed/tokenize-batch.js';
+import { checkDevice, trainingSessionOptions, type OrtDevice } from '../../nn/ort-device.js';
 import { checkOneOf, xlError } from '../../util/errors.js';
 import { positionIds, type EncoderConfig } from './config.js';
-import { buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type EncoderPooling } from './graph.js';
+import { buildSplitTrainGraphs, buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type EncoderPooling } from './graph.js';
+import { DEFAULT_RUN_BUDGET_MIB, rowsPerRun } from './memory.js';
 import { EMBEDDING_PARAMS, hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';
 
 /** Options of {@link TransformerEncoder.load}. */
@@ -26,6 +28,19 @@ export interface EncoderOptions {
   maxLength?: number;
   /** ONNX Runtime intra-op threads. Default: all cores (`os.availableParallelism()`). */
   threads?: number;
+  /** `'cpu'` (default) or `'cuda'` (ONNX Runtime's CUDA execution provider; checked at construction, see `lib/nn/ort-device.ts`). */
+  device?: OrtDevice;
+  /** Activation memory of one ONNX Runtime training run (MiB, estimated by `memory.ts`): a backward over more texts runs in row chunks under it, gradients summed. Default 1024. */
+  runBudgetMiB?: number;
+}
+
+/** Activations of one forward run kept for its backward ({@link TransformerEncoder.forwardKeep}). */
+export interface KeptActivations {
+  tok: EncoderTokens;
+  key: string;
+  values: Record<string, ort.Tensor>;
+  /** Their size in bytes. */
+  bytes: number;
 }
 
 /** A tokenized, right-padded batch. */
@@ -55,7 +70,15 @@ export class TransformerEncoder {
   readonly pooling: EncoderPooling;
   readonly maxLength: number;
   readonly threads: number;
+  readonly device: OrtDevice;
+  readonly runBudgetMiB: number;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  /** One ort.Tensor per graph parameter, over the weights' own Float32Array (no copy: the binding hands ONNX Runtime that memory; an optimizer step writes it in place). */
+  private readonly paramTensors = new Map<string, ort.Tensor>();
+  /** Preallocated gradient outputs (ONNX Runtime writes into them; reused by every backward run). */
+  private readonly gradOut = new Map<string, ort.Tensor>();
+  /** Forward/backward halves of the training graph, by trainable set ({@link forwardKeep}). */
+  private readonly split = new Map<string, { key: string; forward: Promise<ort.InferenceSession>; backward: Promise<ort.InferenceSession>; saved: string[] }>();
 
   constructor(
     readonly weights: EncoderWeights,
@@ -77,6 +100,9 @@ export class TransformerEncoder {
       throw xlError(where, `maxLength must be an integer in [2, ${familyMax}] (max_position_embeddings ${c.maxPositions} for model_type '${c.modelType}'), got ${this.maxLength}`);
     }
     this.threads = options.threads ?? availableParallelism();
+    this.device = checkDevice(where, options.device ?? 'cpu');
+    this.runBudgetMiB = options.runBudgetMiB ?? DEFAULT_RUN_BUDGET_MIB;
+    if (!(this.runBudgetMiB > 0)) throw xlError(where, `runBudgetMiB must be > 0, got ${this.runBudgetMiB}`);
   }
 
   /**
@@ -159,7 +185,7 @@ export class TransformerEncoder {
   private session(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = ort.InferenceSession.create(build(), { intraOpNumThreads: this.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+      s = ort.InferenceSession.create(build(), trainingSessionOptions(this.threads, this.device));
       this.sessions.set(key, s);
     }
     return s;
@@ -173,8 +199,16 @@ export class TransformerEncoder {
       attention_mask: new ort.Tensor('int64', tok.mask, [tok.batch, tok.seq]),
       pool: new ort.Tensor('float32', this.poolMatrix(tok), [tok.batch, M]),
     };
-    for (const n of names) f[n] = new ort.Tensor('float32', param(this.weights, n), this.shapes.get(n)!);
+    for (const n of names) f[n] = this.paramTensor(n);
     return f;
+  }
+
+  private paramTensor(n: string): ort.Tensor {
+    const data = param(this.weights, n);
+    let t = this.paramTensors.get(n);
+    // re-wrap if the weights' array was replaced (e.g. a reload into the same encoder)
+    if (!t || t.data !== data) this.paramTensors.set(n, (t = new ort.Tensor('float32', data, this.shapes.get(n)!)));
+    return t;
   }
 
   /** Pooled vectors (`batch x hidden`, not normalised) and the last hidden state (`batch·seq x hidden`). */
@@ -194,19 +228,134 @@ export class TransformerEncoder {
    * Recompute the forward pass of `tok` and back-propagate `gradPooled` (dL/d pooled, `batch x hidden`).
    * @param trainable  graph parameters to differentiate (canonical names of {@link graphParamNames}).
    * @param embeddingsGrad  also return dL/d(inputs_embeds).
+   * The parameter gradients are written into arrays this encoder reuses: the next `backward` overwrites them (add them into a sum first).
    */
   async backward(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean): Promise<EncoderGrads> {
+    this.checkBackward(tok, gradPooled, trainable);
+    if (tok.batch > rowsPerRun(this.config, tok.seq, this.runBudgetMiB)) {
+      const params = new Map<string, Float32Array>();
+      const inputsEmbeds = await this.backwardInto(tok, gradPooled, trainable, embeddingsGrad, params);
+      return { params, inputsEmbeds };
+    }
+    return this.backwardRun(tok, gradPooled, trainable, embeddingsGrad);
+  }
+
+  private checkBackward(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[]): void {
     const names = graphParamNames(this.config, this.pooling);
     for (const t of trainable) if (!names.includes(t)) throw xlError('TransformerEncoder.backward', `'${t}' is not a graph parameter of this encoder`);
     if (gradPooled.length !== tok.batch * this.dim) throw xlError('TransformerEncoder.backward', `gradPooled has ${gradPooled.length} values; expected ${tok.batch} x ${this.dim}`);
+  }
+
+  /**
+   * Like {@link backward}, but adds the parameter gradients into `acc` (created per name when
+   * missing), running the rows of `tok` in chunks of at most `rowsPerRun` texts (the run
+   * budget) or, with `kept` from {@link forwardKeep} on the same `tok`, one backward-only run
+   * with no recomputation. Returns dL/d(inputs_embeds) (`batch·seq x hidden`) when asked for.
+   */
+  async backwardInto(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean, acc: Map<string, Float32Array>, kept?: KeptActivations): Promise<Float32Array | undefined> {
+    this.checkBackward(tok, gradPooled, trainable);
+    const add = (params: Map<string, Float32Array>) => {
+      for (const [n, g] of params) {
+        let a = acc.get(n);
+        if (!a) acc.set(n, (a = new Float32Array(g.length)));
+        for (let i = 0; i < a.length; i++) a[i] += g[i];
+      }
+    };
+    if (kept) {
+      if (kept.tok !== tok || kept.key !== this.trainKey(trainable, embeddingsGrad)) throw xlError('TransformerEncoder.backwardInto', 'kept activations are of another batch or another set of trainable parameters');
+      const r = await this.backwardKept(kept, gradPooled, trainable, embeddingsGrad);
+      add(r.params);
+      return r.inputsEmbeds;
+    }
+    const H = this.dim;
+    const rows = rowsPerRun(this.config, tok.seq, this.runBudgetMiB);
+    const dEmb = embeddingsGrad ? new Float32Array(tok.batch * tok.seq * H) : undefined;
+    for (let r0 = 0; r0 < tok.batch; r0 += rows) {
+      const r1 = Math.min(tok.batch, r0 + rows);
+      const sub = rowSlice(tok, r0, r1);
+      const r = await this.backwardRun(sub, gradPooled.subarray(r0 * H, r1 * H), trainable, embeddingsGrad);
+      add(r.params);
+      if (dEmb && r.inputsEmbeds) dEmb.set(r.inputsEmbeds, r0 * tok.seq * H);
+    }
+    return dEmb;
+  }
+
+  private trainKey(trainable: readonly string[], embeddingsGrad: boolean): string {
+    return `${embeddingsGrad}:${trainable.join('|')}`;
+  }
+
+  private splitGraphs(trainable: readonly string[], embeddingsGrad: boolean) {
+    const key = this.trainKey(trainable, embeddingsGrad);
+    let g = this.split.get(key);
+    if (!g) {
+      const b = buildSplitTrainGraphs(this.config, { pooling: this.pooling, shapes: this.shapes, trainable, embeddingsGrad });
+      const mk = (bytes: Uint8Array) => ort.InferenceSession.create(bytes, trainingSessionOptions(this.threads, this.device));
+      this.split.set(key, (g = { key, forward: mk(b.forward), backward: mk(b.backward), saved: b.saved }));
+    }
+    return g;
+  }
+
+  /**
+   * Forward pass that keeps the activations the backward reads (the first half of the
+   * training graph, `buildSplitTrainGraphs`): pooled vectors and the kept values, for one
+   * {@link backwardInto} without recomputation. Memory: see `memory.ts` (estimateActivationBytes).
+   */
+  async forwardKeep(tok: EncoderTokens, trainable: readonly string[], embeddingsGrad: boolean): Promise<{ pooled: Float32Array; kept: KeptActivations }> {
+    const g = this.splitGraphs(trainable, embeddingsGrad);
+    const s = await g.forward;
+    const feeds = this.feeds(tok, graphParamNames(this.config, this.pooling));
+    const want = new Set([...s.inputNames]);
+    for (const k of Object.keys(feeds)) if (!want.has(k)) delete feeds[k];
+    const out = await s.run(feeds);
+    const values: Record<string, ort.Tensor> = {};
+    let bytes = 0;
+    for (const n of g.saved) {
+      values[n] = out[n];
+      bytes += (out[n].data as ArrayBufferView).byteLength;
+    }
+    return { pooled: out.pooled.data as Float32Array, kept: { tok, key: g.key, values, bytes } };
+  }
+
+  private async backwardKept(kept: KeptActivations, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean): Promise<EncoderGrads> {
+    const g = this.splitGraphs(trainable, embeddingsGrad);
+    const s = await g.backward;
+    const all = this.feeds(kept.tok, graphParamNames(this.config, this.pooling));
+    const feeds: Record<string, ort.Tensor> = { ...kept.values, grad_pooled: new ort.Tensor('float32', gradPooled, [kept.tok.batch, this.dim]) };
+    for (const n of s.inputNames) if (!(n in feeds)) feeds[n] = all[n];
+    const out = await s.run(feeds, this.gradFetches(trainable, embeddingsGrad));
+    const params = new Map<string, Float32Array>();
+    for (const t of trainable) params.set(t, out[`grad.${t}`].data as Float32Array);
+    return { params, inputsEmbeds: embeddingsGrad ? (out['grad.inputs_embeds'].data as Float32Array) : undefined };
+  }
+
+  /** One run of the whole training graph on `tok`. */
+  private async backwardRun(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean): Promise<EncoderGrads> {
+    const names = graphParamNames(this.config, this.pooling);
     const key = `train:${embeddingsGrad}:${trainable.join('|')}`;
     const s = await this.session(key, () => buildTrainGraph(this.config, { pooling: this.pooling, shapes: this.shapes, backward: true, trainable, embeddingsGrad }));
     const feeds = this.feeds(tok, names);
     feeds.grad_pooled = new ort.Tensor('float32', gradPooled, [tok.batch, this.dim]);
-    const out = await s.run(feeds);
+    const out = await s.run(feeds, this.gradFetches(trainable, embeddingsGrad));
     const params = new Map<string, Float32Array>();
     for (const t of trainable) params.set(t, out[`grad.${t}`].data as Float32Array);
     return { params, inputsEmbeds: embeddingsGrad ? (out['grad.inputs_embeds'].data as Float32Array) : undefined };
+  }
+
+  /**
+   * Fetches of a backward run: every parameter gradient into a preallocated tensor (ONNX
+   * Runtime writes into it: no buffer of ORT's own and no copy into a new JavaScript array
+   * per run; the next backward run overwrites it, so callers add it into their sums first).
+   */
+  private gradFetches(trainable: readonly string[], embeddingsGrad: boolean): ort.InferenceSession.FetchesType {
+    const f: Record<string, ort.Tensor | null> = {};
+    for (const t of trainable) {
+      const name = `grad.${t}`;
+      let g = this.gradOut.get(name);
+      if (!g) this.gradOut.set(name, (g = new ort.Tensor('float32', new Float32Array(param(this.weights, t).length), this.shapes.get(t)!)));
+      f[name] = g;
+    }
+    if (embeddingsGrad) f['grad.inputs_embeds'] = null;
+    return f;
   }
 
   /**
@@ -241,6 +390,15 @@ export class TransformerEncoder {
   /** Release the ONNX Runtime sessions. */
   async dispose(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).release();
+    for (const g of this.split.values()) for (const s of [g.forward, g.backward]) await (await s).release();
     this.sessions.clear();
+    this.split.clear();
+    this.gradOut.clear();
   }
+}
+
+/** Rows [r0, r1) of a batch (views, no copy). */
+export function rowSlice(tok: EncoderTokens, r0: number, r1: number): EncoderTokens {
+  const T = tok.seq;
+  return { batch: r1 - r0, seq: T, ids: tok.ids.subarray(r0 * T, r1 * T), mask: tok.mask.subarray(r0 * T, r1 * T), positions: tok.positions.subarray(r0 * T, r1 * T) };
 }

@@ -1,8 +1,9 @@
 import { xlError } from '../../util/errors.js';
 import { AdamWF32 } from '../../nn/adamw-f32.js';
 import { matrix, normalizeRows, normalizeRowsBackward, type Matrix } from '../../nn/matrix.js';
-import type { EncoderTokens, TransformerEncoder } from '../../models/transformer/encoder.js';
+import type { EncoderTokens, KeptActivations, TransformerEncoder } from '../../models/transformer/encoder.js';
 import { graphParamNames } from '../../models/transformer/graph.js';
+import { estimateActivationBytes } from '../../models/transformer/memory.js';
 import { EMBEDDING_PARAMS, layerParamNames, param, POOLER_PARAMS } from '../../models/transformer/weights.js';
 import type { TrainableHead } from '../head.js';
 import type { ParallelBatch, ParallelGrads } from '../losses/types.js';
@@ -29,6 +30,35 @@ export interface EncoderHeadOptions {
   passagePrefix?: string;
   /** AdamW decoupled weight decay (not on biases and LayerNorm weights). Default 0.01. */
   weightDecay?: number;
+  /**
+   * Activations kept between `forward` and `backward` (MiB, estimated by `estimateActivationBytes`).
+   * Micro-batches whose activations fit (in order, while the running total stays under it,
+   * and each under the encoder's run budget) run forward once, keeping what the backward
+   * reads; the rest are recomputed in `backward` (GradCache). Both give the same gradients.
+   * 0 = always recompute. Default 2048.
+   */
+  keepBudgetMiB?: number;
+  /** Sort each role's texts by token count before cutting micro-batches, so that texts of similar length share one (less padding). Default true. */
+  sortByLength?: boolean;
+}
+
+/** Counters of an {@link EncoderHead} since it was built. */
+export interface EncoderHeadStats {
+  /** Token slots run (texts x padded length, summed over micro-batches). */
+  tokenSlots: number;
+  /** Of which padding. */
+  paddingSlots: number;
+  /** Micro-batches whose activations were kept (one forward). */
+  keptRuns: number;
+  /** Micro-batches recomputed in the backward (GradCache). */
+  recomputedRuns: number;
+}
+
+interface Chunk {
+  tok: EncoderTokens;
+  /** Row of each text in the batch (role order). */
+  rows: number[];
+  kept?: KeptActivations;
 }
 
 /**
@@ -63,7 +93,10 @@ export class EncoderHead implements TrainableHead {
   readonly trainable: string[];
   /** Whether the position / token-type tables and embedding LayerNorm are trained. */
   readonly trainEmbeddingBlock: boolean;
-  private last?: { tokens: Record<Role, EncoderTokens[]>; unit: Record<Role, Matrix>; norms: Record<Role, Float64Array> };
+  readonly keepBudgetMiB: number;
+  readonly sortByLength: boolean;
+  readonly stats: EncoderHeadStats = { tokenSlots: 0, paddingSlots: 0, keptRuns: 0, recomputedRuns: 0 };
+  private last?: { chunks: Record<Role, Chunk[]>; unit: Record<Role, Matrix>; norms: Record<Role, Float64Array> };
   private readonly acc = new Map<string, Float32Array>();
   private readonly wordAcc = new Map<number, Float32Array>();
   private readonly prefixes: Record<Role, string>;
@@ -75,7 +108,10 @@ export class EncoderHead implements TrainableHead {
   ) {
     const where = 'EncoderHead';
     const L = encoder.config.numLayers;
-    const { microBatch = 16, wordEmbeddings = 'frozen', topLayers = L, queryPrefix = '', passagePrefix = '', weightDecay = 0.01 } = options;
+    const { microBatch = 16, wordEmbeddings = 'frozen', topLayers = L, queryPrefix = '', passagePrefix = '', weightDecay = 0.01, keepBudgetMiB = 2048, sortByLength = true } = options;
+    if (!(keepBudgetMiB >= 0)) throw xlError(where, `keepBudgetMiB must be >= 0, got ${keepBudgetMiB}`);
+    this.keepBudgetMiB = keepBudgetMiB;
+    this.sortByLength = sortByLength;
     if (!Number.isInteger(microBatch) || microBatch < 1) throw xlError(where, `microBatch must be an integer >= 1, got ${microBatch}`);
     if (!(WORD_EMBEDDING_MODES as readonly string[]).includes(wordEmbeddings)) throw xlError(where, `unsupported wordEmbeddings '${wordEmbeddings}'; use 'frozen' or 'sparse'`);
     if (!Number.isInteger(topLayers) || topLayers < 1 || topLayers > L) throw xlError(where, `topLayers must be an integer in [1, ${L}] (the model has ${L} layers), got ${topLayers}`);
@@ -94,43 +130,87 @@ export class EncoderHead implements TrainableHead {
     this.prefixes = { queryPivot: queryPrefix, queryTarget: queryPrefix, docPivot: passagePrefix, docTarget: passagePrefix };
   }
 
-  /** Normalised embeddings of the batch's four texts per sample (no activations kept). */
+  /** Normalised embeddings of the batch's four texts per sample (activations kept within `keepBudgetMiB`, see the options). */
   async forward(batch: readonly number[]): Promise<ParallelBatch> {
     for (const i of batch) if (!Number.isInteger(i) || i < 0 || i >= this.samples.length) throw xlError('EncoderHead.forward', `sample index ${i} is outside [0, ${this.samples.length})`);
+    this.last = undefined; // drop activations kept by a forward never followed by a backward
     const H = this.encoder.dim;
-    const tokens = {} as Record<Role, EncoderTokens[]>;
+    const chunks = {} as Record<Role, Chunk[]>;
     const unit = {} as Record<Role, Matrix>;
     const norms = {} as Record<Role, Float64Array>;
+    let keptBytes = 0;
+    const budget = this.keepBudgetMiB * 2 ** 20;
+    const runBudget = this.encoder.runBudgetMiB * 2 ** 20;
     for (const role of ROLES) {
-      const texts = batch.map((i) => this.prefixes[role] + this.samples[i][role]);
-      tokens[role] = [];
+      chunks[role] = this.microBatches(batch.map((i) => this.prefixes[role] + this.samples[i][role]));
       const m = matrix(batch.length, H);
-      for (let s = 0; s < texts.length; s += this.microBatch) {
-        const tok = this.encoder.tokenize(texts.slice(s, s + this.microBatch));
-        tokens[role].push(tok);
-        m.data.set((await this.encoder.forward(tok)).pooled, s * H);
+      for (const c of chunks[role]) {
+        const est = estimateActivationBytes(this.encoder.config, c.tok.batch, c.tok.seq);
+        let pooled: Float32Array;
+        if (budget > 0 && est <= runBudget && keptBytes + est <= budget) {
+          const r = await this.encoder.forwardKeep(c.tok, this.trainable, this.trainEmbeddingBlock);
+          c.kept = r.kept;
+          keptBytes += est;
+          pooled = r.pooled;
+        } else {
+          pooled = (await this.encoder.forward(c.tok)).pooled;
+        }
+        c.rows.forEach((row, j) => m.data.set(pooled.subarray(j * H, (j + 1) * H), row * H));
       }
       norms[role] = normalizeRows(m);
       unit[role] = m;
     }
-    this.last = { tokens, unit, norms };
+    this.last = { chunks, unit, norms };
     return { queryPivot: unit.queryPivot, queryTarget: unit.queryTarget, docPivot: unit.docPivot, docTarget: unit.docTarget };
   }
 
-  /** Recompute each micro-batch and accumulate parameter gradients for dL/d(embeddings). */
+  /** Tokenize `texts` and cut them into micro-batches (by token count when `sortByLength`), each padded to its own longest text. */
+  private microBatches(texts: string[]): Chunk[] {
+    const all = this.encoder.tokenize(texts);
+    const T = all.seq;
+    const len = (r: number) => {
+      let n = 0;
+      for (let t = 0; t < T; t++) n += all.mask[r * T + t] !== 0n ? 1 : 0;
+      return n;
+    };
+    const lengths = texts.map((_, r) => len(r));
+    const order = texts.map((_, r) => r);
+    if (this.sortByLength) order.sort((a, b) => lengths[b] - lengths[a] || a - b);
+    const out: Chunk[] = [];
+    for (let s = 0; s < order.length; s += this.microBatch) {
+      const rows = order.slice(s, s + this.microBatch);
+      const seq = Math.max(...rows.map((r) => lengths[r]));
+      const ids = new Int32Array(rows.length * seq);
+      const mask = new BigInt64Array(rows.length * seq);
+      rows.forEach((r, j) => {
+        ids.set(all.ids.subarray(r * T, r * T + seq), j * seq);
+        mask.set(all.mask.subarray(r * T, r * T + seq), j * seq);
+      });
+      const tok = this.encoder.fromIds(ids, mask, rows.length, seq);
+      this.stats.tokenSlots += rows.length * seq;
+      this.stats.paddingSlots += rows.reduce((a, r) => a + seq - lengths[r], 0);
+      out.push({ tok, rows });
+    }
+    return out;
+  }
+
+  /** Back-propagate each micro-batch (from its kept activations, or recomputing its forward) and accumulate parameter gradients for dL/d(embeddings). */
   async backward(grads: ParallelGrads): Promise<void> {
     if (!this.last) throw xlError('EncoderHead.backward', 'no forward to go back through; call forward(batch) first');
     const H = this.encoder.dim;
     for (const role of ROLES) {
       const dPooled = normalizeRowsBackward(grads[role], this.last.unit[role], this.last.norms[role]);
-      let row = 0;
-      for (const tok of this.last.tokens[role]) {
-        const g = Float32Array.from(dPooled.subarray(row * H, (row + tok.batch) * H));
-        row += tok.batch;
-        const r = await this.encoder.backward(tok, g, this.trainable, this.trainEmbeddingBlock);
-        for (const [name, grad] of r.params) addInto(this.accFor(name, grad.length), grad);
-        if (r.inputsEmbeds) {
-          const e = this.encoder.scatterEmbeddingGrads(tok, r.inputsEmbeds);
+      for (const c of this.last.chunks[role]) {
+        const g = new Float32Array(c.rows.length * H);
+        c.rows.forEach((row, j) => {
+          for (let d = 0; d < H; d++) g[j * H + d] = dPooled[row * H + d];
+        });
+        if (c.kept) this.stats.keptRuns++;
+        else this.stats.recomputedRuns++;
+        const dEmb = await this.encoder.backwardInto(c.tok, g, this.trainable, this.trainEmbeddingBlock, this.acc, c.kept);
+        c.kept = undefined; // a second backward of the same forward recomputes
+        if (dEmb) {
+          const e = this.encoder.scatterEmbeddingGrads(c.tok, dEmb);
           addInto(this.accFor(EMBEDDING_PARAMS[1], e.position.length), e.position);
           addInto(this.accFor(EMBEDDING_PARAMS[2], e.tokenType.length), e.tokenType);
           if (this.wordEmbeddings === 'sparse') {
@@ -143,6 +223,11 @@ export class EncoderHead implements TrainableHead {
         }
       }
     }
+  }
+
+  /** The gradients accumulated since the last `step` (by parameter name; word rows not included). For tests. */
+  accumulatedGradients(): ReadonlyMap<string, Float32Array> {
+    return this.acc;
   }
 
   private accFor(name: string, n: number): Float32Array {
@@ -179,6 +264,7 @@ export class EncoderHead implements TrainableHead {
       pooling: this.encoder.pooling,
       maxLength: this.encoder.maxLength,
       microBatch: this.microBatch,
+      sortByLength: this.sortByLength,
       wordEmbeddings: this.wordEmbeddings,
       topLayers: this.topLayers,
       queryPrefix: this.prefixes.queryPivot,
