@@ -30,7 +30,7 @@ export interface EncoderOptions {
   threads?: number;
   /** `'cpu'` (default) or `'cuda'` (ONNX Runtime's CUDA execution provider; checked at construction, see `lib/nn/ort-device.ts`). */
   device?: OrtDevice;
-  /** Activation memory of one ONNX Runtime training run (MiB, estimated by `memory.ts`): a backward over more texts runs in row chunks under it, gradients summed. Default 1024. */
+  /** Activation memory of one ONNX Runtime training run (MiB, estimated by `memory.ts`): a backward over more texts runs in row chunks under it, gradients summed. Default 512. */
   runBudgetMiB?: number;
 }
 

@@ -3,7 +3,7 @@ import { AdamWF32 } from '../../nn/adamw-f32.js';
 import { matrix, normalizeRows, normalizeRowsBackward, type Matrix } from '../../nn/matrix.js';
 import type { EncoderTokens, KeptActivations, TransformerEncoder } from '../../models/transformer/encoder.js';
 import { graphParamNames } from '../../models/transformer/graph.js';
-import { estimateActivationBytes } from '../../models/transformer/memory.js';
+import { estimateActivationBytes, RUN_PEAK_FACTOR, rowsPerRun } from '../../models/transformer/memory.js';
 import { EMBEDDING_PARAMS, layerParamNames, param, POOLER_PARAMS } from '../../models/transformer/weights.js';
 import type { TrainableHead } from '../head.js';
 import type { ParallelBatch, ParallelGrads } from '../losses/types.js';
@@ -18,7 +18,7 @@ export type WordEmbeddingMode = (typeof WORD_EMBEDDING_MODES)[number];
 
 /** Options of {@link EncoderHead}; every field optional. */
 export interface EncoderHeadOptions {
-  /** Texts per forward/backward run of ONNX Runtime (GradCache chunk). Default 16. */
+  /** Texts per forward/backward run of ONNX Runtime (GradCache chunk); fewer where the encoder's `runBudgetMiB` allows fewer at that length. Default 16. */
   microBatch?: number;
   /** `'frozen'` (default): the word table is not trained; `'sparse'`: the rows of each batch's tokens get lazy-AdamW steps. */
   wordEmbeddings?: WordEmbeddingMode;
@@ -146,8 +146,9 @@ export class EncoderHead implements TrainableHead {
       const m = matrix(batch.length, H);
       for (const c of chunks[role]) {
         const est = estimateActivationBytes(this.encoder.config, c.tok.batch, c.tok.seq);
+        const peak = RUN_PEAK_FACTOR * est;
         let pooled: Float32Array;
-        if (budget > 0 && est <= runBudget && keptBytes + est <= budget) {
+        if (budget > 0 && peak <= runBudget && keptBytes + est <= budget) {
           const r = await this.encoder.forwardKeep(c.tok, this.trainable, this.trainEmbeddingBlock);
           c.kept = r.kept;
           keptBytes += est;
@@ -177,8 +178,12 @@ export class EncoderHead implements TrainableHead {
     const order = texts.map((_, r) => r);
     if (this.sortByLength) order.sort((a, b) => lengths[b] - lengths[a] || a - b);
     const out: Chunk[] = [];
-    for (let s = 0; s < order.length; s += this.microBatch) {
-      const rows = order.slice(s, s + this.microBatch);
+    for (let s = 0; s < order.length; ) {
+      // at most microBatch texts, and no more than one run's budget allows at this length
+      const first = Math.max(...order.slice(s, s + this.microBatch).map((r) => lengths[r]));
+      const n = Math.min(this.microBatch, rowsPerRun(this.encoder.config, first, this.encoder.runBudgetMiB));
+      const rows = order.slice(s, s + n);
+      s += n;
       const seq = Math.max(...rows.map((r) => lengths[r]));
       const ids = new Int32Array(rows.length * seq);
       const mask = new BigInt64Array(rows.length * seq);
