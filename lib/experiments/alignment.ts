@@ -190,8 +190,8 @@ export async function runAlignmentExperiment(options: ExperimentOptions): Promis
   } else if (encoderDir) {
     afterModel = resolve(out, 'model');
     const { epochs, batchSize, lr, weightDecay, progress } = options.loop ?? {};
-    const { pooling, maxLength, queryPrefix, passagePrefix } = embed;
-    const r = await fineTuneEncoder({ modelDir: encoderDir, samples, outDir: out, loss: lossFn, seed, epochs, batchSize, lr, weightDecay, progress, pooling: pooling as EncoderPooling | undefined, maxLength, queryPrefix, passagePrefix, ...options.encoder });
+    const { pooling, maxLength, queryPrefix, passagePrefix, device } = embed;
+    const r = await fineTuneEncoder({ modelDir: encoderDir, samples, outDir: out, loss: lossFn, seed, epochs, batchSize, lr, weightDecay, progress, pooling: pooling as EncoderPooling | undefined, maxLength, queryPrefix, passagePrefix, device, ...options.encoder });
     training = { history: r.history, steps: r.steps, seconds: r.seconds, epochLosses: r.epochLosses, config: r.config };
   } else {
     afterModel = resolve(out, 'model');
