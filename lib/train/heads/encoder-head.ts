@@ -66,17 +66,21 @@ interface Chunk {
  * (Gao et al., "Scaling Deep Contrastive Learning Batch Size under Memory Limited Setup",
  * RepL4NLP 2021):
  *
- * 1. `forward(batch)`: embed the 4·B texts in micro-batches with the forward-only graph (no
- *    activations kept), pool, L2-normalise -> the loss sees the whole batch (in-batch
- *    negatives over all B samples);
- * 2. `backward(grads)`: per micro-batch, recompute the forward pass and back-propagate
- *    dL/d(pooled) (through the normalisation) in one ONNX graph; parameter gradients are
- *    summed over micro-batches, so memory depends on `microBatch`, not on B;
+ * 1. `forward(batch)`: embed the 4·B texts in micro-batches (each role's texts sorted by
+ *    length, so a micro-batch pads little; at most `microBatch` texts and one run's budget),
+ *    pool, L2-normalise -> the loss sees the whole batch (in-batch negatives over all B
+ *    samples). Micro-batches whose activations fit `keepBudgetMiB` run the forward half of
+ *    the training graph and keep what the backward reads; the others run the forward-only
+ *    graph (no activations kept);
+ * 2. `backward(grads)`: per micro-batch, back-propagate dL/d(pooled) (through the
+ *    normalisation) from the kept activations (one pass in all), or recompute the forward
+ *    and back-propagate in one ONNX graph (GradCache's second pass); parameter gradients are
+ *    summed over micro-batches, so memory depends on the budgets, not on B;
  * 3. `step(lr)`: AdamW (float32 moments, {@link AdamWF32}) on every trainable parameter;
  *    word rows sparse (lazy Adam) when `wordEmbeddings: 'sparse'`.
  *
- * The result equals full-batch back-propagation exactly (the loss depends on the
- * parameters only through the embeddings).
+ * Both paths give full-batch back-propagation's gradients (the loss depends on the
+ * parameters only through the embeddings; up to float32 rounding: test/models/transformer/memory.test.ts).
  *
  * @example
  * const enc = await TransformerEncoder.load('models/e5-small', { pooling: 'mean' });
