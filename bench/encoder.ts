@@ -15,7 +15,7 @@
  * - **cost** (`--costs small,base,large`): real training steps (EncoderHead: length-sorted
  *   micro-batches, activations kept within its budget else GradCache, AdamW, alignment loss)
  *   on the 2,800 XQuAD training samples at real lengths (up to 512 tokens, the models'
- *   limit), batch 32; seconds per step (after one untimed step that builds the sessions),
+ *   limit), batch 32; seconds per step (the mean of steps 2.. when more than one ran: step 1 also builds the sessions),
  *   minutes per epoch (⌈2800/32⌉ batches), padding share of the token slots, peak RSS.
  *   Shapes: small = multilingual-e5-small (12L/384), base = multilingual-e5-base and
  *   gte-multilingual-base (12L/768, vocabulary 250,002), large = bge-m3 / jina-v3 (XLM-R large:
@@ -193,28 +193,30 @@ async function xlalignCost(o: Required<EncoderBenchOptions>, shape: string, memo
     const j = Math.floor(rng.next() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  let seconds = 0;
-  const timed = memoryCheck ? 1 : steps;
+  // every step is timed; the first one also builds the sessions, so with more than one step
+  // the figure is the mean of the others
+  const times: number[] = [];
   const load: number[][] = [loadavg()];
   let tokens = 0;
-  for (let step = 0; step < timed + (memoryCheck ? 0 : 1); step++) {
+  for (let step = 0; step < steps; step++) {
     const batch = Array.from({ length: batchSize }, (_, i) => order[(step * batchSize + i) % order.length]);
     const slots0 = head.stats.tokenSlots - head.stats.paddingSlots;
     const t = performance.now();
     const r = loss.forward(await head.forward(batch));
     await head.backward(r.grads);
     await head.step(2e-5);
-    if (memoryCheck || step > 0) {
-      seconds += (performance.now() - t) / 1000; // without the memory check, step 0 builds the sessions and is not timed
-      tokens += head.stats.tokenSlots - head.stats.paddingSlots - slots0;
-    }
+    times.push((performance.now() - t) / 1000);
+    if (steps === 1 || step > 0) tokens += head.stats.tokenSlots - head.stats.paddingSlots - slots0;
+    console.error(`bench/encoder cost ${shape}: step ${step + 1}/${steps} ${times[step].toFixed(1)} s, load ${loadavg()[0].toFixed(1)}`);
   }
+  const timed = steps === 1 ? 1 : steps - 1;
+  const seconds = steps === 1 ? times[0] : times.slice(1).reduce((a, b) => a + b, 0);
   load.push(loadavg());
   const perStep = seconds / timed;
   const batches = Math.ceil(all.length / o.batch);
   const fwd = forwardFlopsPerToken(enc.config, 256);
   return {
-    shape, layers: s.numLayers, hidden: s.hiddenSize, vocab: s.vocabSize, batch: batchSize, maxLength: enc.maxLength, stepsTimed: timed, secondsPerStep: perStep,
+    shape, layers: s.numLayers, hidden: s.hiddenSize, vocab: s.vocabSize, batch: batchSize, maxLength: enc.maxLength, steps, stepsTimed: timed, stepSeconds: times, secondsPerStep: perStep,
     minutesPerEpoch: memoryCheck ? undefined : (perStep * batches) / 60, batchesPerEpoch: batches,
     paddingShare: head.stats.paddingSlots / head.stats.tokenSlots, keptRuns: head.stats.keptRuns, recomputedRuns: head.stats.recomputedRuns,
     realTokensPerStep: tokens / timed,
