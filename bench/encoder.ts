@@ -8,7 +8,7 @@
  *   get gradients, mean pooling; xlalign's `TransformerEncoder.backward` (row chunks under
  *   its run budget) vs PyTorch CPU (Debian python3-torch, `scripts/encoder-torch-reference.py
  *   bench`) on the whole batch in one pass; both on all cores. Forward alone too.
- * - **gemm**: the machine's reference: ONNX Runtime's Gemm (y = x Wᵀ + b, as the encoder's
+ * - **gemm** (in the step's process, right before and after it): the machine's reference: ONNX Runtime's Gemm (y = x Wᵀ + b, as the encoder's
  *   linear layers) on the encoder's own layer shapes at the token count of one training run
  *   ([M,H]x[H,H] four times a layer, [M,H]x[H,I], [M,I]x[I,H]), GFLOPS of the layer's mix;
  *   training and embedding GFLOPS are printed as a fraction of it.
@@ -115,6 +115,9 @@ async function xlalignStep(o: Required<EncoderBenchOptions>): Promise<Record<str
   const tok = enc.fromIds(ids, new BigInt64Array(n).fill(1n), o.batch, o.seq);
   const gp = Float32Array.from({ length: o.batch * s.hiddenSize }, () => rng.normal());
   const names = graphParamNames(enc.config, 'mean');
+  const rows = Math.min(o.batch, rowsPerRun(enc.config, o.seq, enc.runBudgetMiB));
+  // the machine's reference right before and after (on a shared machine the load moves)
+  const gemmBefore = await gemmReference(o, rows * o.seq);
   await enc.backward(tok, gp, names, true); // warm-up (session creation)
   const t1 = performance.now();
   for (let i = 0; i < o.iters; i++) await enc.backward(tok, gp, names, true);
@@ -123,13 +126,17 @@ async function xlalignStep(o: Required<EncoderBenchOptions>): Promise<Record<str
   const t2 = performance.now();
   for (let i = 0; i < o.iters; i++) await enc.forward(tok);
   const forwardSeconds = (performance.now() - t2) / 1000 / o.iters;
-  const rows = Math.min(o.batch, rowsPerRun(enc.config, o.seq, enc.runBudgetMiB));
-  return { tokensPerSecond: n / stepSeconds, stepSeconds, forwardTokensPerSecond: n / forwardSeconds, forwardSeconds, initSeconds, rowsPerRun: rows, runBudgetMiB: enc.runBudgetMiB };
+  const gemmAfter = await gemmReference(o, rows * o.seq);
+  return {
+    tokensPerSecond: n / stepSeconds, stepSeconds, forwardTokensPerSecond: n / forwardSeconds, forwardSeconds, initSeconds, rowsPerRun: rows, runBudgetMiB: enc.runBudgetMiB,
+    gemmTokens: rows * o.seq, gemmBeforeGflops: gemmBefore.layerMixGflops, gemmAfterGflops: gemmAfter.layerMixGflops,
+    ...Object.fromEntries(Object.entries(gemmAfter).filter(([k]) => k.endsWith('Gflops') && k !== 'layerMixGflops').map(([k, v]) => [`gemmAfter${k}`, v])),
+  };
 }
 
 /**
  * ONNX Runtime's Gemm on the encoder's layer shapes at `tokens` rows, same session options
- * as training: seconds of each shape (best of `iters`) and the GFLOPS of one layer's mix.
+ * as training: seconds of each shape (mean of at least 5 runs) and the GFLOPS of one layer's mix.
  */
 async function gemmReference(o: Required<EncoderBenchOptions>, tokens: number): Promise<Record<string, number>> {
   const s = spec(o.small);
@@ -153,12 +160,10 @@ async function gemmReference(o: Required<EncoderBenchOptions>, tokens: number): 
       b: new ort.Tensor('float32', new Float32Array(nOut), [nOut]),
     };
     await sess.run(feeds);
-    let best = Infinity;
-    for (let i = 0; i < Math.max(3, o.iters); i++) {
-      const t = performance.now();
-      await sess.run(feeds);
-      best = Math.min(best, (performance.now() - t) / 1000);
-    }
+    const reps = Math.max(5, o.iters);
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) await sess.run(feeds);
+    const best = (performance.now() - t) / 1000 / reps; // mean, as the training figures
     await sess.release();
     const f = 2 * tokens * k * nOut;
     out[`${name}Gflops`] = f / best / 1e9;
@@ -250,7 +255,8 @@ export function benchmarkEncoder(options: EncoderBenchOptions = {}): Record<stri
     const args = ['bench', ...Object.entries({ layers: s.numLayers, hidden: s.hiddenSize, heads: s.numHeads, intermediate: s.intermediateSize, vocab: s.vocabSize, batch: o.batch, seq: o.seq, iters: o.iters, threads: o.threads }).flatMap(([k, v]) => [`--${k}`, String(v)])];
     const py = spawnSync(o.python, [join(packageRoot(), 'scripts/encoder-torch-reference.py'), ...args], { encoding: 'utf8' });
     const torch = py.status === 0 ? (JSON.parse(py.stdout.trim().split('\n').pop()!) as Record<string, number>) : undefined;
-    const gemm = runChild('gemm', { ...o, tokens: xl.rowsPerRun * o.seq });
+    // Gemm in the step's own process, before and after it: their mean is the reference
+    const gemm = { tokens: xl.gemmTokens, before: xl.gemmBeforeGflops, after: xl.gemmAfterGflops, layerMixGflops: (xl.gemmBeforeGflops + xl.gemmAfterGflops) / 2 };
     const fwd = forwardFlopsPerToken({ hiddenSize: s.hiddenSize, intermediateSize: s.intermediateSize, numLayers: s.numLayers }, o.seq);
     const trainGflops = (xl.tokensPerSecond * 3 * fwd) / 1e9;
     const embedGflops = (xl.forwardTokensPerSecond * fwd) / 1e9;
@@ -278,7 +284,6 @@ if (isMain) {
     const mode = argv[1];
     const r =
       mode === 'step' ? await xlalignStep(o)
-      : mode === 'gemm' ? await gemmReference(o, o.tokens)
       : mode === 'cost' ? await xlalignCost(o, o.shape, false)
       : await xlalignCost(o, 'large', true);
     console.log(`RESULT ${JSON.stringify({ ...r, peakRssMiB: process.resourceUsage().maxRSS / 1024, loadavgBefore: before, loadavgAfter: loadavg() })}`);
