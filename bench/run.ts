@@ -169,13 +169,15 @@ async function main() {
   }
   if (only.has('encoder')) {
     // transformer fine-tuning (issue 11): forward+backward at multilingual-e5-small's shape vs PyTorch, same run
-    const r = benchmarkEncoder({ small: opts.quick, iters: opts.quick ? 1 : 3, epochSteps: opts.quick ? 1 : 2 }) as Record<string, any>;
+    const r = benchmarkEncoder({ small: opts.quick, iters: opts.quick ? 1 : 3, costs: opts.quick ? [] : ['small', 'base', 'large'], costSteps: 10, largeMemory: !opts.quick }) as Record<string, any>;
     results.encoder = r;
     const sh = r.shape;
-    rows.push([`encoder fwd+bwd ${sh.layers}L h${sh.hidden} v${sh.vocab} ${sh.batch}x${sh.seq}: xlalign (ONNX Runtime)`, `${fmt(r.xlalign.stepSeconds)} s`, `${fmt(r.xlalign.tokensPerSecond, 0)} tokens/s`, `peak RSS ${fmt(r.xlalign.peakRssMiB, 0)} MiB; forward alone ${fmt(r.xlalign.forwardTokensPerSecond, 0)} tokens/s`]);
-    if (typeof r.pytorch === 'object') rows.push([`reference: PyTorch ${r.pytorch.torch} CPU, same shapes`, `${fmt(r.pytorch.step_s)} s`, `${fmt(r.pytorch.tokens_per_s, 0)} tokens/s`, `peak RSS ${fmt(r.pytorch.peak_rss_mb, 0)} MiB; xlalign / PyTorch = ${fmt(r.ratio)} (target >= 0.7)`]);
+    rows.push([`encoder fwd+bwd ${sh.layers}L h${sh.hidden} v${sh.vocab} ${sh.batch}x${sh.seq}: xlalign (ONNX Runtime)`, `${fmt(r.xlalign.stepSeconds)} s`, `${fmt(r.xlalign.tokensPerSecond, 0)} tokens/s`, `peak RSS ${fmt(r.xlalign.peakRssMiB, 0)} MiB (runs of ${r.xlalign.rowsPerRun} texts); forward alone ${fmt(r.xlalign.forwardTokensPerSecond, 0)} tokens/s`]);
+    if (typeof r.pytorch === 'object') rows.push([`reference: PyTorch ${r.pytorch.torch} CPU, same shapes`, `${fmt(r.pytorch.step_s)} s`, `${fmt(r.pytorch.tokens_per_s, 0)} tokens/s`, `peak RSS ${fmt(r.pytorch.peak_rss_mb, 0)} MiB; xlalign / PyTorch = ${fmt(r.ratio)} (target >= 0.7), memory ${fmt(r.memoryRatio)} (target <= 1)`]);
     else rows.push(['reference: PyTorch', 'n/a', '', String(r.pytorch)]);
-    if (r.epoch) rows.push([`encoder epoch (${r.epoch.samples} samples, batch ${sh.batch}): ${r.epoch.stepsTimed} steps timed`, `${fmt(r.epoch.secondsPerStep)} s/step`, `${fmt(r.epoch.epochSecondsEstimate / 60, 1)} min/epoch (est.)`, `${r.epoch.batchesPerEpoch} batches; GradCache two-pass, AdamW; peak RSS ${fmt(r.epoch.peakRssMiB, 0)} MiB`]);
+    rows.push([`reference: ONNX Runtime Gemm, the layer's shapes at ${r.gemm.tokens} tokens`, '', `${fmt(r.gemm.layerMixGflops, 1)} GFLOPS`, `training ${fmt(r.xlalign.trainGflops, 1)} GFLOPS = ${fmt(100 * r.fractionOfGemm.training, 0)}%, embedding ${fmt(r.xlalign.embedGflops, 1)} GFLOPS = ${fmt(100 * r.fractionOfGemm.embedding, 0)}% of it (target >= 85%)`]);
+    for (const c of r.costs ?? []) rows.push([`encoder epoch, ${c.shape} (${c.layers}L h${c.hidden}), real XQuAD lengths <= ${c.maxLength}: ${c.stepsTimed} steps timed`, `${fmt(c.secondsPerStep)} s/step`, `${fmt(c.minutesPerEpoch, 1)} min/epoch`, `padding ${fmt(100 * c.paddingShare, 1)}% of token slots; peak RSS ${fmt(c.peakRssMiB, 0)} MiB; load ${c.loadavgBefore.map((x: number) => x.toFixed(1)).join(' ')}`]);
+    if (r.largeMemory) rows.push([`encoder large (24L h1024 v250002), one step, texts at 512 tokens`, `${fmt(r.largeMemory.secondsPerStep)} s`, `peak RSS ${fmt(r.largeMemory.peakRssMiB, 0)} MiB`, 'target <= 16 GB']);
   }
   results.machine.loadavgAfter = loadavg();
   writeFileAtomic(opts.out, JSON.stringify(results, null, 2) + '\n');

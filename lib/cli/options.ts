@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { EMBED_DEFAULTS, EMBED_DTYPES, POOLINGS, type EmbedOptions } from '../embed/types.js';
+import { ORT_DEVICES, type OrtDevice } from '../nn/ort-device.js';
 import { defaultThreads, setThreads } from '../util/threads.js';
 import { checkInt } from './validate.js';
 
@@ -21,7 +22,8 @@ export function addEmbedOptions(cmd: Command): Command {
     .option('--cache-dir <dir>', 'embedding cache folder', '.cache/embeddings')
     .option('--no-cache', 'do not read or write any cache (embeddings and finished pools)')
     .option('--force', 'recompute everything (read no cache; fresh results are still cached)')
-    .option('--threads <n>', 'CPU threads of every ONNX Runtime session (encoder, exact top-k); default and maximum: all cores');
+    .option('--threads <n>', 'CPU threads of every ONNX Runtime session (encoder, exact top-k); default and maximum: all cores')
+    .addOption(new Option('--device <d>', "where the encoder runs (embedding and fine-tuning): 'cuda' needs onnxruntime-node's CUDA provider (README: GPU)").choices([...ORT_DEVICES]).default('cpu'));
 }
 
 /**
@@ -43,5 +45,6 @@ export function embedOptionsFrom(opts: Record<string, unknown>): EmbedOptions {
     cache: opts.cache === false ? false : String(opts.cacheDir ?? '.cache/embeddings'),
     force: opts.force === true,
     ...(threads === undefined ? {} : { threads: defaultThreads() }), // capped at the cores
+    ...(opts.device === undefined || opts.device === 'cpu' ? {} : { device: opts.device as OrtDevice }),
   };
 }

@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import { AutoModel, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { checkOneOf, xlError } from '../util/errors.js';
+import { checkDevice, type OrtDevice } from '../nn/ort-device.js';
 import { createProgress } from '../util/progress.js';
 import { defaultThreads } from '../util/threads.js';
 import { EmbeddingCache, textKey } from './cache.js';
@@ -32,7 +33,8 @@ export interface EmbedStats {
   truncated: number;
 }
 
-type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress' | 'threads' | 'force' | 'modelConfig'>> & {
+type Resolved = Required<Omit<EmbedOptions, 'adapter' | 'cache' | 'progress' | 'threads' | 'force' | 'modelConfig' | 'device'>> & {
+  device?: OrtDevice;
   adapter?: VectorAdapter;
   cache: string | false;
   progress?: boolean;
@@ -87,6 +89,7 @@ export async function loadEmbedder(model: string, options: EmbedOptions = {}): P
   if (!Number.isInteger(o.maxLength) || o.maxLength < 1) throw xlError(where, `maxLength must be an integer >= 1, got ${o.maxLength}`);
   if (o.adapter !== undefined && typeof o.adapter.apply !== 'function') throw xlError(where, 'adapter must have apply(vectors, n, dim)');
   if (!Number.isInteger(o.threads) || o.threads < 1) throw xlError(where, `threads must be an integer >= 1, got ${o.threads}`);
+  o.device = checkDevice(where, o.device ?? 'cpu');
 
   const source = resolveModelSource(model);
   const cacheRoot = o.cache === false ? undefined : o.cache;
@@ -130,7 +133,7 @@ async function loadParts(source: ModelSource, o: Resolved): Promise<{ tokenizer:
     const tokenizer = await AutoTokenizer.from_pretrained(path, common);
     // Every ONNX Runtime session on all cores by default (ORT's own default here is one).
     const session_options = { intraOpNumThreads: o.threads, interOpNumThreads: 1 };
-    const encoder = await AutoModel.from_pretrained(path, { ...common, dtype: o.dtype, device: 'cpu', session_options });
+    const encoder = await AutoModel.from_pretrained(path, { ...common, dtype: o.dtype, device: o.device ?? 'cpu', session_options });
     return { tokenizer, encoder };
   } catch (e) {
     const cause = (e as Error)?.message ?? String(e);

@@ -3,6 +3,7 @@
  * implements, and {@link EmbedOptions} with every default documented in one place
  * ({@link EMBED_DEFAULTS}).
  */
+import type { OrtDevice } from '../nn/ort-device.js';
 
 /** How token vectors become one text vector. */
 export const POOLINGS = ['mean', 'cls', 'pooler', 'last_token', 'max', 'mean_sqrt_len', 'weightedmean'] as const;
@@ -76,6 +77,8 @@ export interface EmbedOptions {
   adapter?: VectorAdapter;
   /** ONNX Runtime intra-op threads of the encoder session. Default: every available core (`defaultThreads()`, `--threads`). */
   threads?: number;
+  /** `'cpu'` (default) or `'cuda'` (ONNX Runtime's CUDA execution provider, when onnxruntime-node has it; else a one-line error saying how to install it: `lib/nn/ort-device.ts`). */
+  device?: OrtDevice;
   /** Recompute every vector (never read the cache; fresh vectors are still written). Default `false`. */
   force?: boolean;
 }

@@ -137,14 +137,81 @@ export class OnnxGraphBuilder {
 
   /** The serialised ModelProto (IR 8, opset {@link TAPE_OPSET}). */
   toBytes(graphName: string): Uint8Array {
-    const model = onnx.ModelProto.create({
-      irVersion: 8,
-      producerName: 'xlalign',
-      opsetImport: [{ domain: '', version: TAPE_OPSET }],
-      graph: onnx.GraphProto.create({ name: graphName, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.initializers }),
-    });
-    return onnx.ModelProto.encode(model).finish();
+    return modelBytes(graphName, this.nodes, this.inputs, this.outputs, this.initializers);
   }
+
+  /**
+   * The element type of every value: graph inputs and initializers as declared, node outputs
+   * by rule (`Shape` int64, `Cast` its `to`, any other op the type of its first typed input:
+   * true of every op the tape emits).
+   */
+  valueTypes(): Map<string, number> {
+    const types = new Map<string, number>();
+    for (const i of this.inputs) types.set(i.name!, i.type!.tensorType!.elemType!);
+    for (const t of this.initializers) types.set(t.name!, t.dataType!);
+    for (const n of this.nodes) {
+      let ty: number | undefined;
+      if (n.opType === 'Shape') ty = ONNX_INT64;
+      else if (n.opType === 'Cast') ty = Number(n.attribute!.find((a) => a.name === 'to')!.i);
+      else ty = n.input!.map((i) => types.get(i)).find((t) => t !== undefined);
+      if (ty === undefined) throw xlError('OnnxGraphBuilder.valueTypes', `cannot type the output of node ${n.name} (${n.opType})`);
+      for (const o of n.output!) types.set(o, ty);
+    }
+    return types;
+  }
+
+  /**
+   * Cut the graph in two at node index `boundary` (e.g. {@link GradTape.backwardStart}):
+   * the **first** graph runs nodes [0, boundary) and outputs, besides the graph outputs they
+   * produce, every value the later nodes read from them (`saved`, in first-use order,
+   * shapes left open); the **second** runs the rest with those values as extra inputs. Each
+   * keeps only the inputs and initializers its nodes read. Running one then the other
+   * computes exactly what the whole graph computes, with the saved values crossing in
+   * between (the caller holds them, e.g. between a forward and a backward pass).
+   */
+  split(boundary: number, graphName: string): { first: Uint8Array; second: Uint8Array; saved: string[] } {
+    const types = this.valueTypes();
+    const firstNodes = this.nodes.slice(0, boundary);
+    const secondNodes = this.nodes.slice(boundary);
+    const producedFirst = new Set(firstNodes.flatMap((n) => n.output!));
+    const reads = (nodes: typeof this.nodes) => new Set(nodes.flatMap((n) => n.input!));
+    const readFirst = reads(firstNodes);
+    const readSecond = reads(secondNodes);
+    const saved: string[] = [];
+    for (const n of secondNodes) for (const i of n.input!) if (producedFirst.has(i) && !saved.includes(i)) saved.push(i);
+    const open = (name: string) => onnx.ValueInfoProto.create({ name, type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: types.get(name)! }) }) });
+    const outFirst = this.outputs.filter((o) => producedFirst.has(o.name!));
+    const outSecond = this.outputs.filter((o) => !producedFirst.has(o.name!));
+    const first = modelBytes(
+      `${graphName}_first`, firstNodes,
+      this.inputs.filter((i) => readFirst.has(i.name!)),
+      [...outFirst, ...saved.filter((v) => !outFirst.some((o) => o.name === v)).map(open)],
+      this.initializers.filter((t) => readFirst.has(t.name!)),
+    );
+    const second = modelBytes(
+      `${graphName}_second`, secondNodes,
+      [...this.inputs.filter((i) => readSecond.has(i.name!)), ...saved.map(open)],
+      outSecond,
+      this.initializers.filter((t) => readSecond.has(t.name!)),
+    );
+    return { first, second, saved };
+  }
+}
+
+function modelBytes(
+  graphName: string,
+  node: InstanceType<typeof onnx.NodeProto>[],
+  input: InstanceType<typeof onnx.ValueInfoProto>[],
+  output: InstanceType<typeof onnx.ValueInfoProto>[],
+  initializer: InstanceType<typeof onnx.TensorProto>[],
+): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'xlalign',
+    opsetImport: [{ domain: '', version: TAPE_OPSET }],
+    graph: onnx.GraphProto.create({ name: graphName, node, input, output, initializer }),
+  });
+  return onnx.ModelProto.encode(model).finish();
 }
 
 /** One recorded op: its inputs that need gradients, its output, and its VJP emitter. */
@@ -161,6 +228,8 @@ export class GradTape extends OnnxGraphBuilder {
   private readonly needs = new Set<string>();
   private readonly tape: TapeEntry[] = [];
   private grads = new Map<string, string>();
+  /** Index of the first node emitted by {@link backward} (where {@link OnnxGraphBuilder.split} cuts forward from backward). */
+  backwardStart?: number;
 
   /** Mark `value` as differentiable (a parameter or an input whose gradient is wanted). */
   requireGrad(value: string): string {
@@ -296,12 +365,18 @@ export class GradTape extends OnnxGraphBuilder {
   /**
    * GELU with the exact erf (Hendrycks & Gimpel 2016): y = x · Φ(x) = ½x(1 + erf(x/√2)).
    * VJP: dx = dy · (Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π).
+   * Φ(x) is recomputed in the backward (equal up to float32 rounding) rather than kept from the
+   * forward: one activation of the intermediate size less per layer held until the backward.
    */
   gelu(x: string): string {
-    const erf = this.op('Erf', [this.op('Mul', [x, this.constFloat([Math.SQRT1_2])])]);
-    const cdf = this.op('Mul', [this.op('Add', [erf, this.constFloat([1])]), this.constFloat([0.5])]);
-    const y = this.op('Mul', [x, cdf]);
+    const half = this.constFloat([0.5]);
+    const one = this.constFloat([1]);
+    const cdfOf = (erf: string) => this.op('Mul', [this.op('Add', [erf, one]), half]);
+    const y = this.op('Mul', [x, cdfOf(this.op('Erf', [this.op('Mul', [x, this.constFloat([Math.SQRT1_2])])]))]);
     return this.record([x], y, (g) => {
+      // x/√2 as a Div here (a Mul in the forward): ONNX Runtime's common-subexpression
+      // elimination would otherwise merge the two and keep Φ(x) alive again.
+      const cdf = cdfOf(this.op('Erf', [this.op('Div', [x, this.constFloat([Math.SQRT2])])]));
       const x2 = this.op('Mul', [x, x]);
       const pdf = this.op('Mul', [this.op('Exp', [this.op('Mul', [x2, this.constFloat([-0.5])])]), this.constFloat([1 / Math.sqrt(2 * Math.PI)])]);
       const d = this.op('Add', [cdf, this.op('Mul', [x, pdf])]);
@@ -361,6 +436,7 @@ export class GradTape extends OnnxGraphBuilder {
    * value no seed depends on throws, naming it).
    */
   backward(seeds: Map<string, string>, wrt: string[]): Map<string, string> {
+    this.backwardStart = this.nodes.length;
     this.grads = new Map(seeds);
     for (let i = this.tape.length - 1; i >= 0; i--) {
       const entry = this.tape[i];

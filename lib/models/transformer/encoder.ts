@@ -14,10 +14,12 @@ import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transforme
 import * as ort from 'onnxruntime-node';
 import { readModuleChain, type ModuleChain } from '../../embed/st-modules.js';
 import { tokenizeBatch } from '../../embed/tokenize-batch.js';
+import { checkDevice, trainingSessionOptions, type OrtDevice } from '../../nn/ort-device.js';
 import { checkOneOf, xlError } from '../../util/errors.js';
 import { maxTextPositions, positionIds, ropeInvFreq, type EncoderConfig } from './config.js';
 import { embeddingNames, graphShape, isTaskParam } from './families.js';
-import { buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type DenseSpec, type EncoderPooling } from './graph.js';
+import { buildSplitTrainGraphs, buildTrainGraph, ENCODER_POOLINGS, graphParamNames, type DenseSpec, type EncoderPooling } from './graph.js';
+import { DEFAULT_RUN_BUDGET_MIB, rowsPerRun } from './memory.js';
 import { hasPooler, param, paramShapes, readEncoderWeights, type EncoderWeights } from './weights.js';
 
 /** jina-embeddings-v3's adapters for the two sides of retrieval (the task chosen from the prompt name: query or passage). */
@@ -50,6 +52,19 @@ export interface EncoderOptions {
   maxLength?: number;
   /** ONNX Runtime intra-op threads. Default: all cores (`os.availableParallelism()`). */
   threads?: number;
+  /** `'cpu'` (default) or `'cuda'` (ONNX Runtime's CUDA execution provider; checked at construction, see `lib/nn/ort-device.ts`). */
+  device?: OrtDevice;
+  /** Activation memory of one ONNX Runtime training run (MiB, estimated by `memory.ts`): a backward over more texts runs in row chunks under it, gradients summed. Default 512. */
+  runBudgetMiB?: number;
+}
+
+/** Activations of one forward run kept for its backward ({@link TransformerEncoder.forwardKeep}). */
+export interface KeptActivations {
+  tok: EncoderTokens;
+  key: string;
+  values: Record<string, ort.Tensor>;
+  /** Their size in bytes. */
+  bytes: number;
 }
 
 /** A tokenized, right-padded batch. */
@@ -104,7 +119,15 @@ export class TransformerEncoder {
   readonly dense: DenseSpec[] = [];
   /** Whether prompt tokens take part in pooling (sentence-transformers' `include_prompt`). */
   readonly includePrompt: boolean;
+  readonly device: OrtDevice;
+  readonly runBudgetMiB: number;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  /** One ort.Tensor per graph parameter, over the weights' own Float32Array (no copy: the binding hands ONNX Runtime that memory; an optimizer step writes it in place). */
+  private readonly paramTensors = new Map<string, ort.Tensor>();
+  /** Preallocated gradient outputs (ONNX Runtime writes into them; reused by every backward run). */
+  private readonly gradOut = new Map<string, ort.Tensor>();
+  /** Forward/backward halves of the training graph, by trainable set ({@link forwardKeep}). */
+  private readonly split = new Map<string, { key: string; forward: Promise<ort.InferenceSession>; backward: Promise<ort.InferenceSession>; saved: string[] }>();
 
   constructor(
     readonly weights: EncoderWeights,
@@ -141,6 +164,9 @@ export class TransformerEncoder {
       throw xlError(where, `maxLength must be an integer in [2, ${familyMax}] (max_position_embeddings ${c.maxPositions} for model_type '${c.modelType}'), got ${this.maxLength}`);
     }
     this.threads = options.threads ?? availableParallelism();
+    this.device = checkDevice(where, options.device ?? 'cpu');
+    this.runBudgetMiB = options.runBudgetMiB ?? DEFAULT_RUN_BUDGET_MIB;
+    if (!(this.runBudgetMiB > 0)) throw xlError(where, `runBudgetMiB must be > 0, got ${this.runBudgetMiB}`);
   }
 
   /**
@@ -321,7 +347,7 @@ export class TransformerEncoder {
   private session(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = ort.InferenceSession.create(build(), { intraOpNumThreads: this.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+      s = ort.InferenceSession.create(build(), trainingSessionOptions(this.threads, this.device));
       this.sessions.set(key, s);
     }
     return s;
@@ -341,13 +367,27 @@ export class TransformerEncoder {
       f.rope_cos = new ort.Tensor('float32', cos, [M, dh]);
       f.rope_sin = new ort.Tensor('float32', sin, [M, dh]);
     }
-    for (const n of names) f[n] = new ort.Tensor('float32', param(this.weights, this.paramKey(n, tok)), graphShape(n, this.shapes.get(n)!));
+    for (const n of names) f[n] = this.paramTensor(n, tok);
     return f;
   }
 
   /** The weights' key of graph parameter `name` for a batch: `name@task` for a LoRA factor (one task's slice), else `name`. */
   paramKey(name: string, tok: EncoderTokens): string {
     return isTaskParam(name) ? `${name}@${tok.task}` : name;
+  }
+
+  /**
+   * The ort.Tensor of graph parameter `n` for a batch, over the weights' own Float32Array (no
+   * copy: the binding hands ONNX Runtime that memory; an optimizer step writes it in place);
+   * a LoRA factor is one task's slice (a view), cached per task.
+   */
+  private paramTensor(n: string, tok: EncoderTokens): ort.Tensor {
+    const key = this.paramKey(n, tok);
+    const data = param(this.weights, key);
+    let t = this.paramTensors.get(key);
+    // re-wrap if the weights' array was replaced (e.g. a reload into the same encoder)
+    if (!t || t.data !== data) this.paramTensors.set(key, (t = new ort.Tensor('float32', data, graphShape(n, this.shapes.get(n)!))));
+    return t;
   }
 
   /** Pooled vectors (`batch x hidden`, not normalised) and the last hidden state (`batch·seq x hidden`). */
@@ -367,19 +407,140 @@ export class TransformerEncoder {
    * Recompute the forward pass of `tok` and back-propagate `gradPooled` (dL/d pooled, `batch x outDim`).
    * @param trainable  graph parameters to differentiate (canonical names of {@link graphParamNames}).
    * @param embeddingsGrad  also return dL/d(inputs_embeds).
+   * The parameter gradients are written into arrays this encoder reuses: the next `backward` overwrites them (add them into a sum first).
    */
   async backward(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean): Promise<EncoderGrads> {
+    this.checkBackward(tok, gradPooled, trainable);
+    if (tok.batch > rowsPerRun(this.config, tok.seq, this.runBudgetMiB)) {
+      const params = new Map<string, Float32Array>();
+      const inputsEmbeds = await this.backwardInto(tok, gradPooled, trainable, embeddingsGrad, params);
+      return { params, inputsEmbeds };
+    }
+    return this.backwardRun(tok, gradPooled, trainable, embeddingsGrad);
+  }
+
+  private checkBackward(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[]): void {
     const names = graphParamNames(this.config, this.pooling, this.dense);
     for (const t of trainable) if (!names.includes(t)) throw xlError('TransformerEncoder.backward', `'${t}' is not a graph parameter of this encoder`);
     if (gradPooled.length !== tok.batch * this.outDim) throw xlError('TransformerEncoder.backward', `gradPooled has ${gradPooled.length} values; expected ${tok.batch} x ${this.outDim}`);
+  }
+
+  /**
+   * Like {@link backward}, but adds the parameter gradients into `acc` (created per name when
+   * missing; a LoRA factor under `name@task`), running the rows of `tok` in chunks of at most `rowsPerRun` texts (the run
+   * budget) or, with `kept` from {@link forwardKeep} on the same `tok`, one backward-only run
+   * with no recomputation. Returns dL/d(inputs_embeds) (`batch·seq x hidden`) when asked for.
+   */
+  async backwardInto(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean, acc: Map<string, Float32Array>, kept?: KeptActivations): Promise<Float32Array | undefined> {
+    this.checkBackward(tok, gradPooled, trainable);
+    // summed under the weights' key: `name@task` for a LoRA factor (the batch's task), else the name
+    const add = (params: Map<string, Float32Array>) => {
+      for (const [n, g] of params) {
+        const key = this.paramKey(n, tok);
+        let a = acc.get(key);
+        if (!a) acc.set(key, (a = new Float32Array(g.length)));
+        for (let i = 0; i < a.length; i++) a[i] += g[i];
+      }
+    };
+    if (kept) {
+      if (kept.tok !== tok || kept.key !== this.trainKey(trainable, embeddingsGrad)) throw xlError('TransformerEncoder.backwardInto', 'kept activations are of another batch or another set of trainable parameters');
+      const r = await this.backwardKept(kept, gradPooled, trainable, embeddingsGrad);
+      add(r.params);
+      return r.inputsEmbeds;
+    }
+    const H = this.dim;
+    const D = this.outDim;
+    const rows = rowsPerRun(this.config, tok.seq, this.runBudgetMiB);
+    const dEmb = embeddingsGrad ? new Float32Array(tok.batch * tok.seq * H) : undefined;
+    for (let r0 = 0; r0 < tok.batch; r0 += rows) {
+      const r1 = Math.min(tok.batch, r0 + rows);
+      const sub = rowSlice(tok, r0, r1);
+      const r = await this.backwardRun(sub, gradPooled.subarray(r0 * D, r1 * D), trainable, embeddingsGrad);
+      add(r.params);
+      if (dEmb && r.inputsEmbeds) dEmb.set(r.inputsEmbeds, r0 * tok.seq * H);
+    }
+    return dEmb;
+  }
+
+  private trainKey(trainable: readonly string[], embeddingsGrad: boolean): string {
+    return `${embeddingsGrad}:${trainable.join('|')}`;
+  }
+
+  private splitGraphs(trainable: readonly string[], embeddingsGrad: boolean) {
+    const key = this.trainKey(trainable, embeddingsGrad);
+    let g = this.split.get(key);
+    if (!g) {
+      const b = buildSplitTrainGraphs(this.config, { pooling: this.pooling, shapes: this.shapes, trainable, embeddingsGrad, dense: this.dense });
+      const mk = (bytes: Uint8Array) => ort.InferenceSession.create(bytes, trainingSessionOptions(this.threads, this.device));
+      this.split.set(key, (g = { key, forward: mk(b.forward), backward: mk(b.backward), saved: b.saved }));
+    }
+    return g;
+  }
+
+  /**
+   * Forward pass that keeps the activations the backward reads (the first half of the
+   * training graph, `buildSplitTrainGraphs`): pooled vectors and the kept values, for one
+   * {@link backwardInto} without recomputation. Memory: see `memory.ts` (estimateActivationBytes).
+   */
+  async forwardKeep(tok: EncoderTokens, trainable: readonly string[], embeddingsGrad: boolean): Promise<{ pooled: Float32Array; kept: KeptActivations }> {
+    const g = this.splitGraphs(trainable, embeddingsGrad);
+    const s = await g.forward;
+    const feeds = this.feeds(tok, graphParamNames(this.config, this.pooling, this.dense));
+    const want = new Set([...s.inputNames]);
+    for (const k of Object.keys(feeds)) if (!want.has(k)) delete feeds[k];
+    const out = await s.run(feeds);
+    const values: Record<string, ort.Tensor> = {};
+    let bytes = 0;
+    for (const n of g.saved) {
+      values[n] = out[n];
+      bytes += (out[n].data as ArrayBufferView).byteLength;
+    }
+    return { pooled: out.pooled.data as Float32Array, kept: { tok, key: g.key, values, bytes } };
+  }
+
+  private async backwardKept(kept: KeptActivations, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean): Promise<EncoderGrads> {
+    const g = this.splitGraphs(trainable, embeddingsGrad);
+    const s = await g.backward;
+    const all = this.feeds(kept.tok, graphParamNames(this.config, this.pooling, this.dense));
+    const feeds: Record<string, ort.Tensor> = { ...kept.values, grad_pooled: new ort.Tensor('float32', gradPooled, [kept.tok.batch, this.outDim]) };
+    for (const n of s.inputNames) if (!(n in feeds)) feeds[n] = all[n];
+    const out = await s.run(feeds, this.gradFetches(trainable, embeddingsGrad));
+    const params = new Map<string, Float32Array>();
+    for (const t of trainable) params.set(t, out[`grad.${t}`].data as Float32Array);
+    return { params, inputsEmbeds: embeddingsGrad ? (out['grad.inputs_embeds'].data as Float32Array) : undefined };
+  }
+
+  /** One run of the whole training graph on `tok`. */
+  private async backwardRun(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean): Promise<EncoderGrads> {
+    const names = graphParamNames(this.config, this.pooling, this.dense);
     const key = `train:${embeddingsGrad}:${trainable.join('|')}`;
     const s = await this.session(key, () => buildTrainGraph(this.config, { pooling: this.pooling, shapes: this.shapes, backward: true, trainable, embeddingsGrad, dense: this.dense }));
     const feeds = this.feeds(tok, names);
     feeds.grad_pooled = new ort.Tensor('float32', gradPooled, [tok.batch, this.outDim]);
-    const out = await s.run(feeds);
+    const out = await s.run(feeds, this.gradFetches(trainable, embeddingsGrad));
     const params = new Map<string, Float32Array>();
     for (const t of trainable) params.set(t, out[`grad.${t}`].data as Float32Array);
     return { params, inputsEmbeds: embeddingsGrad ? (out['grad.inputs_embeds'].data as Float32Array) : undefined };
+  }
+
+  /**
+   * Fetches of a backward run: every parameter gradient into a preallocated tensor (ONNX
+   * Runtime writes into it: no buffer of ORT's own and no copy into a new JavaScript array
+   * per run; the next backward run overwrites it, so callers add it into their sums first).
+   */
+  private gradFetches(trainable: readonly string[], embeddingsGrad: boolean): ort.InferenceSession.FetchesType {
+    const f: Record<string, ort.Tensor | null> = {};
+    for (const t of trainable) {
+      const name = `grad.${t}`;
+      let g = this.gradOut.get(name);
+      if (!g) {
+        const shape = graphShape(t, this.shapes.get(t)!);
+        this.gradOut.set(name, (g = new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)), shape)));
+      }
+      f[name] = g;
+    }
+    if (embeddingsGrad) f['grad.inputs_embeds'] = null;
+    return f;
   }
 
   /**
@@ -453,6 +614,15 @@ export class TransformerEncoder {
   /** Release the ONNX Runtime sessions. */
   async dispose(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).release();
+    for (const g of this.split.values()) for (const s of [g.forward, g.backward]) await (await s).release();
     this.sessions.clear();
+    this.split.clear();
+    this.gradOut.clear();
   }
+}
+
+/** Rows [r0, r1) of a batch (views, no copy). */
+export function rowSlice(tok: EncoderTokens, r0: number, r1: number): EncoderTokens {
+  const T = tok.seq;
+  return { ...tok, batch: r1 - r0, seq: T, ids: tok.ids.subarray(r0 * T, r1 * T), mask: tok.mask.subarray(r0 * T, r1 * T), positions: tok.positions.subarray(r0 * T, r1 * T) };
 }

@@ -105,6 +105,25 @@ function ropeInputs(g: GradTape, c: EncoderConfig): { cos: string; sin: string }
 
 /** Build the training (or forward-only) graph; see the file comment for its inputs and outputs. */
 export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Array {
+  const g = trainTape(c, o);
+  return g.toBytes(o.backward ? 'xlalign_encoder_train' : 'xlalign_encoder_forward');
+}
+
+/**
+ * The training graph cut where its backward begins ({@link OnnxGraphBuilder.split}): a
+ * forward graph with the training graph's inputs but `grad_pooled`, output `pooled` and
+ * every activation the backward reads (`saved`), and a backward graph taking those plus
+ * `grad_pooled` and the parameters, with the training graph's `grad.*` outputs. Forward
+ * then backward computes what the training graph computes, without running the forward
+ * twice (GradCache's recomputation) when the activations can be kept in between.
+ */
+export function buildSplitTrainGraphs(c: EncoderConfig, o: TrainGraphOptions): { forward: Uint8Array; backward: Uint8Array; saved: string[] } {
+  const g = trainTape(c, { ...o, backward: true });
+  const { first, second, saved } = g.split(g.backwardStart!, 'xlalign_encoder_train');
+  return { forward: first, backward: second, saved };
+}
+
+function trainTape(c: EncoderConfig, o: TrainGraphOptions): GradTape {
   const g = new GradTape();
   const H = c.hiddenSize;
   const x = g.input('inputs_embeds', ONNX_FLOAT, ['tokens', H]);
@@ -128,14 +147,14 @@ export function buildTrainGraph(c: EncoderConfig, o: TrainGraphOptions): Uint8Ar
   g.output(pooled, 'pooled', ONNX_FLOAT, ['batch', D]);
   if (!o.backward) {
     g.output(last, 'last_hidden_state', ONNX_FLOAT, ['tokens', H]);
-    return g.toBytes('xlalign_encoder_forward');
+    return g;
   }
   const seed = g.input('grad_pooled', ONNX_FLOAT, ['batch', D]);
   const wrt = [...trainable, ...(o.embeddingsGrad ? [x] : [])];
   const grads = g.backward(new Map([[pooled, seed]]), wrt);
   for (const n of trainable) g.output(grads.get(n)!, `grad.${n}`, ONNX_FLOAT, graphShape(n, o.shapes.get(n)!));
   if (o.embeddingsGrad) g.output(grads.get(x)!, 'grad.inputs_embeds', ONNX_FLOAT, ['tokens', H]);
-  return g.toBytes('xlalign_encoder_train');
+  return g;
 }
 
 /**

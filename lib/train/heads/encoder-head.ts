@@ -1,9 +1,10 @@
 import { xlError } from '../../util/errors.js';
 import { AdamWF32 } from '../../nn/adamw-f32.js';
 import { matrix, normalizeRows, normalizeRowsBackward, type Matrix } from '../../nn/matrix.js';
-import type { EncoderTokens, TransformerEncoder } from '../../models/transformer/encoder.js';
+import type { EncoderTokens, KeptActivations, TransformerEncoder } from '../../models/transformer/encoder.js';
 import { embeddingNames, loraLayerParamNames, rotaryLayerParamNames } from '../../models/transformer/families.js';
 import { graphParamNames } from '../../models/transformer/graph.js';
+import { estimateActivationBytes, RUN_PEAK_FACTOR, rowsPerRun } from '../../models/transformer/memory.js';
 import { layerParamNames, param, POOLER_PARAMS } from '../../models/transformer/weights.js';
 import type { TrainableHead } from '../head.js';
 import type { ParallelBatch, ParallelGrads } from '../losses/types.js';
@@ -30,7 +31,7 @@ export type EncoderTrainMode = (typeof ENCODER_TRAIN_MODES)[number];
 
 /** Options of {@link EncoderHead}; every field optional. */
 export interface EncoderHeadOptions {
-  /** Texts per forward/backward run of ONNX Runtime (GradCache chunk). Default 16. */
+  /** Texts per forward/backward run of ONNX Runtime (GradCache chunk); fewer where the encoder's `runBudgetMiB` allows fewer at that length. Default 16. */
   microBatch?: number;
   /** `'frozen'` (default): the word table is not trained; `'sparse'`: the rows of each batch's tokens get lazy-AdamW steps. */
   wordEmbeddings?: WordEmbeddingMode;
@@ -44,6 +45,35 @@ export interface EncoderHeadOptions {
   weightDecay?: number;
   /** Models with task adapters: `'adapters'` (default) or `'full'`; see {@link ENCODER_TRAIN_MODES}. */
   train?: EncoderTrainMode;
+  /**
+   * Activations kept between `forward` and `backward` (MiB, estimated by `estimateActivationBytes`).
+   * Micro-batches whose activations fit (in order, while the running total stays under it,
+   * and each under the encoder's run budget) run forward once, keeping what the backward
+   * reads; the rest are recomputed in `backward` (GradCache). Both give the same gradients.
+   * 0 = always recompute. Default 2048.
+   */
+  keepBudgetMiB?: number;
+  /** Sort each role's texts by token count before cutting micro-batches, so that texts of similar length share one (less padding). Default true. */
+  sortByLength?: boolean;
+}
+
+/** Counters of an {@link EncoderHead} since it was built. */
+export interface EncoderHeadStats {
+  /** Token slots run (texts x padded length, summed over micro-batches). */
+  tokenSlots: number;
+  /** Of which padding. */
+  paddingSlots: number;
+  /** Micro-batches whose activations were kept (one forward). */
+  keptRuns: number;
+  /** Micro-batches recomputed in the backward (GradCache). */
+  recomputedRuns: number;
+}
+
+interface Chunk {
+  tok: EncoderTokens;
+  /** Row of each text in the batch (role order). */
+  rows: number[];
+  kept?: KeptActivations;
 }
 
 /**
@@ -51,17 +81,21 @@ export interface EncoderHeadOptions {
  * (Gao et al., "Scaling Deep Contrastive Learning Batch Size under Memory Limited Setup",
  * RepL4NLP 2021):
  *
- * 1. `forward(batch)`: embed the 4·B texts in micro-batches with the forward-only graph (no
- *    activations kept), pool, L2-normalise -> the loss sees the whole batch (in-batch
- *    negatives over all B samples);
- * 2. `backward(grads)`: per micro-batch, recompute the forward pass and back-propagate
- *    dL/d(pooled) (through the normalisation) in one ONNX graph; parameter gradients are
- *    summed over micro-batches, so memory depends on `microBatch`, not on B;
+ * 1. `forward(batch)`: embed the 4·B texts in micro-batches (each role's texts sorted by
+ *    length, so a micro-batch pads little; at most `microBatch` texts and one run's budget),
+ *    pool, L2-normalise -> the loss sees the whole batch (in-batch negatives over all B
+ *    samples). Micro-batches whose activations fit `keepBudgetMiB` run the forward half of
+ *    the training graph and keep what the backward reads; the others run the forward-only
+ *    graph (no activations kept);
+ * 2. `backward(grads)`: per micro-batch, back-propagate dL/d(pooled) (through the
+ *    normalisation) from the kept activations (one pass in all), or recompute the forward
+ *    and back-propagate in one ONNX graph (GradCache's second pass); parameter gradients are
+ *    summed over micro-batches, so memory depends on the budgets, not on B;
  * 3. `step(lr)`: AdamW (float32 moments, {@link AdamWF32}) on every trainable parameter;
  *    word rows sparse (lazy Adam) when `wordEmbeddings: 'sparse'`.
  *
- * The result equals full-batch back-propagation exactly (the loss depends on the
- * parameters only through the embeddings).
+ * Both paths give full-batch back-propagation's gradients (the loss depends on the
+ * parameters only through the embeddings; up to float32 rounding: test/models/transformer/memory.test.ts).
  *
  * @example
  * const enc = await TransformerEncoder.load('models/e5-small', { pooling: 'mean' });
@@ -82,7 +116,10 @@ export class EncoderHead implements TrainableHead {
   readonly train: EncoderTrainMode;
   /** Whether the embedding tables' LoRA factors of the retrieval tasks are trained (`'adapters'` with all layers). */
   readonly trainEmbeddingLora: boolean;
-  private last?: { tokens: Record<Role, EncoderTokens[]>; unit: Record<Role, Matrix>; norms: Record<Role, Float64Array> };
+  readonly keepBudgetMiB: number;
+  readonly sortByLength: boolean;
+  readonly stats: EncoderHeadStats = { tokenSlots: 0, paddingSlots: 0, keptRuns: 0, recomputedRuns: 0 };
+  private last?: { chunks: Record<Role, Chunk[]>; unit: Record<Role, Matrix>; norms: Record<Role, Float64Array> };
   private readonly acc = new Map<string, Float32Array>();
   private readonly wordAcc = new Map<number, Float32Array>();
   /** Word-table LoRA `lora_A` rows per task (sparse, as the word rows). */
@@ -98,10 +135,13 @@ export class EncoderHead implements TrainableHead {
     const L = encoder.config.numLayers;
     const c = encoder.config;
     const chain = encoder.moduleChain;
-    const { microBatch = 16, wordEmbeddings = 'frozen', topLayers = L, queryPrefix = chain?.queryPrefix ?? '', passagePrefix = chain?.passagePrefix ?? '', weightDecay = 0.01, train = c.lora ? 'adapters' : 'full' } = options;
+    const { microBatch = 16, wordEmbeddings = 'frozen', topLayers = L, queryPrefix = chain?.queryPrefix ?? '', passagePrefix = chain?.passagePrefix ?? '', weightDecay = 0.01, train = c.lora ? 'adapters' : 'full', keepBudgetMiB = 2048, sortByLength = true } = options;
     if (!(ENCODER_TRAIN_MODES as readonly string[]).includes(train)) throw xlError(where, `unsupported train '${train}'; use 'full' or 'adapters'`);
     if (train === 'adapters' && !c.lora) throw xlError(where, `train 'adapters' needs a model with task LoRA adapters (jina-embeddings-v3); model_type '${c.modelType}' has none: use 'full'`);
     if (train === 'adapters' && wordEmbeddings === 'sparse') throw xlError(where, `wordEmbeddings 'sparse' trains the word table, which train 'adapters' freezes; use one or the other`);
+    if (!(keepBudgetMiB >= 0)) throw xlError(where, `keepBudgetMiB must be >= 0, got ${keepBudgetMiB}`);
+    this.keepBudgetMiB = keepBudgetMiB;
+    this.sortByLength = sortByLength;
     if (!Number.isInteger(microBatch) || microBatch < 1) throw xlError(where, `microBatch must be an integer >= 1, got ${microBatch}`);
     if (!(WORD_EMBEDDING_MODES as readonly string[]).includes(wordEmbeddings)) throw xlError(where, `unsupported wordEmbeddings '${wordEmbeddings}'; use 'frozen' or 'sparse'`);
     if (!Number.isInteger(topLayers) || topLayers < 1 || topLayers > L) throw xlError(where, `topLayers must be an integer in [1, ${L}] (the model has ${L} layers), got ${topLayers}`);
@@ -128,47 +168,101 @@ export class EncoderHead implements TrainableHead {
     this.prefixes = { queryPivot: queryPrefix, queryTarget: queryPrefix, docPivot: passagePrefix, docTarget: passagePrefix };
     this.promptTokens = { queryPivot: encoder.promptTokens(queryPrefix), queryTarget: encoder.promptTokens(queryPrefix), docPivot: encoder.promptTokens(passagePrefix), docTarget: encoder.promptTokens(passagePrefix) };
   }
+  /** Whether a backward also returns dL/d(inputs_embeds) (for the embedding block or the embedding tables' LoRA factors). */
+  private get embeddingsGrad(): boolean {
+    return this.trainEmbeddingBlock || this.trainEmbeddingLora;
+  }
   /** Leading positions kept out of pooling per role (`include_prompt: false`). */
   private readonly promptTokens: Record<Role, number>;
 
-  /** Normalised embeddings of the batch's four texts per sample (no activations kept). */
+  /** Normalised embeddings of the batch's four texts per sample (activations kept within `keepBudgetMiB`, see the options). */
   async forward(batch: readonly number[]): Promise<ParallelBatch> {
     for (const i of batch) if (!Number.isInteger(i) || i < 0 || i >= this.samples.length) throw xlError('EncoderHead.forward', `sample index ${i} is outside [0, ${this.samples.length})`);
+    this.last = undefined; // drop activations kept by a forward never followed by a backward
     const H = this.encoder.outDim;
-    const tokens = {} as Record<Role, EncoderTokens[]>;
+    const chunks = {} as Record<Role, Chunk[]>;
     const unit = {} as Record<Role, Matrix>;
     const norms = {} as Record<Role, Float64Array>;
+    let keptBytes = 0;
+    const budget = this.keepBudgetMiB * 2 ** 20;
+    const runBudget = this.encoder.runBudgetMiB * 2 ** 20;
     for (const role of ROLES) {
-      const texts = batch.map((i) => this.prefixes[role] + this.samples[i][role]);
-      tokens[role] = [];
+      chunks[role] = this.microBatches(batch.map((i) => this.prefixes[role] + this.samples[i][role]), role.startsWith('query') ? 'query' : 'passage', this.promptTokens[role]);
       const m = matrix(batch.length, H);
-      for (let s = 0; s < texts.length; s += this.microBatch) {
-        const tok = this.encoder.tokenize(texts.slice(s, s + this.microBatch), role.startsWith('query') ? 'query' : 'passage', this.promptTokens[role]);
-        tokens[role].push(tok);
-        m.data.set((await this.encoder.forward(tok)).pooled, s * H);
+      for (const c of chunks[role]) {
+        const est = estimateActivationBytes(this.encoder.config, c.tok.batch, c.tok.seq);
+        const peak = RUN_PEAK_FACTOR * est;
+        let pooled: Float32Array;
+        if (budget > 0 && peak <= runBudget && keptBytes + est <= budget) {
+          const r = await this.encoder.forwardKeep(c.tok, this.trainable, this.embeddingsGrad);
+          c.kept = r.kept;
+          keptBytes += est;
+          pooled = r.pooled;
+        } else {
+          pooled = (await this.encoder.forward(c.tok)).pooled;
+        }
+        c.rows.forEach((row, j) => m.data.set(pooled.subarray(j * H, (j + 1) * H), row * H));
       }
       norms[role] = normalizeRows(m);
       unit[role] = m;
     }
-    this.last = { tokens, unit, norms };
+    this.last = { chunks, unit, norms };
     return { queryPivot: unit.queryPivot, queryTarget: unit.queryTarget, docPivot: unit.docPivot, docTarget: unit.docTarget };
   }
 
-  /** Recompute each micro-batch and accumulate parameter gradients for dL/d(embeddings). */
+  /** Tokenize `texts` and cut them into micro-batches (by token count when `sortByLength`), each padded to its own longest text. */
+  private microBatches(texts: string[], kind: 'query' | 'passage', promptTokens: number): Chunk[] {
+    const all = this.encoder.tokenize(texts, kind, promptTokens);
+    const T = all.seq;
+    const len = (r: number) => {
+      let n = 0;
+      for (let t = 0; t < T; t++) n += all.mask[r * T + t] !== 0n ? 1 : 0;
+      return n;
+    };
+    const lengths = texts.map((_, r) => len(r));
+    const order = texts.map((_, r) => r);
+    if (this.sortByLength) order.sort((a, b) => lengths[b] - lengths[a] || a - b);
+    const out: Chunk[] = [];
+    for (let s = 0; s < order.length; ) {
+      // at most microBatch texts, and no more than one run's budget allows at this length
+      const first = Math.max(...order.slice(s, s + this.microBatch).map((r) => lengths[r]));
+      const n = Math.min(this.microBatch, rowsPerRun(this.encoder.config, first, this.encoder.runBudgetMiB));
+      const rows = order.slice(s, s + n);
+      s += n;
+      const seq = Math.max(...rows.map((r) => lengths[r]));
+      const ids = new Int32Array(rows.length * seq);
+      const mask = new BigInt64Array(rows.length * seq);
+      rows.forEach((r, j) => {
+        ids.set(all.ids.subarray(r * T, r * T + seq), j * seq);
+        mask.set(all.mask.subarray(r * T, r * T + seq), j * seq);
+      });
+      const tok: EncoderTokens = { ...this.encoder.fromIds(ids, mask, rows.length, seq, all.task), promptTokens };
+      this.stats.tokenSlots += rows.length * seq;
+      this.stats.paddingSlots += rows.reduce((a, r) => a + seq - lengths[r], 0);
+      out.push({ tok, rows });
+    }
+    return out;
+  }
+
+  /** Back-propagate each micro-batch (from its kept activations, or recomputing its forward) and accumulate parameter gradients for dL/d(embeddings). */
   async backward(grads: ParallelGrads): Promise<void> {
     if (!this.last) throw xlError('EncoderHead.backward', 'no forward to go back through; call forward(batch) first');
     const H = this.encoder.outDim;
     for (const role of ROLES) {
       const dPooled = normalizeRowsBackward(grads[role], this.last.unit[role], this.last.norms[role]);
-      let row = 0;
-      for (const tok of this.last.tokens[role]) {
-        const g = Float32Array.from(dPooled.subarray(row * H, (row + tok.batch) * H));
-        row += tok.batch;
-        const r = await this.encoder.backward(tok, g, this.trainable, this.trainEmbeddingBlock || this.trainEmbeddingLora);
-        // A LoRA factor's gradient is for the batch's task: accumulated under `name@task`.
-        for (const [name, grad] of r.params) addInto(this.accFor(this.encoder.paramKey(name, tok), grad.length), grad);
-        if (r.inputsEmbeds) {
-          const e = this.encoder.scatterEmbeddingGrads(tok, r.inputsEmbeds);
+      for (const c of this.last.chunks[role]) {
+        const g = new Float32Array(c.rows.length * H);
+        c.rows.forEach((row, j) => {
+          for (let d = 0; d < H; d++) g[j * H + d] = dPooled[row * H + d];
+        });
+        if (c.kept) this.stats.keptRuns++;
+        else this.stats.recomputedRuns++;
+        // (a LoRA factor's gradient is for the micro-batch's task: summed under `name@task`)
+        const dEmb = await this.encoder.backwardInto(c.tok, g, this.trainable, this.embeddingsGrad, this.acc, c.kept);
+        c.kept = undefined; // a second backward of the same forward recomputes
+        if (dEmb) {
+          const tok = c.tok;
+          const e = this.encoder.scatterEmbeddingGrads(tok, dEmb);
           const names = embeddingNames(this.encoder.config);
           if (names.position) addInto(this.accFor(names.position, e.position.length), e.position);
           if (this.trainEmbeddingLora && e.lora && names.wordLora && names.tokenTypeLora) {
@@ -197,6 +291,11 @@ export class EncoderHead implements TrainableHead {
         }
       }
     }
+  }
+
+  /** The gradients accumulated since the last `step` (by parameter name; word rows not included). For tests. */
+  accumulatedGradients(): ReadonlyMap<string, Float32Array> {
+    return this.acc;
   }
 
   private accFor(name: string, n: number): Float32Array {
@@ -248,6 +347,7 @@ export class EncoderHead implements TrainableHead {
       ...(this.encoder.includePrompt ? {} : { includePrompt: false }),
       maxLength: this.encoder.maxLength,
       microBatch: this.microBatch,
+      sortByLength: this.sortByLength,
       wordEmbeddings: this.wordEmbeddings,
       topLayers: this.topLayers,
       queryPrefix: this.prefixes.queryPivot,

@@ -268,12 +268,12 @@ const ENCODER: HeadEntry = {
   },
   async train(ctx) {
     const { epochs, batchSize, lr, weightDecay, warmupRatio, progress } = loopOf(ctx, ENCODER.defaults);
-    const { pooling, maxLength, queryPrefix, passagePrefix } = ctx.embed;
+    const { pooling, maxLength, queryPrefix, passagePrefix, device } = ctx.embed;
     const o = ctx.options;
     const { fineTuneEncoder } = await import('../fine-tune-encoder.js');
     const r = await fineTuneEncoder({
       modelDir: await (await transformer()).resolveEncoderFolder(await modelPathOf(ctx.model)), samples: ctx.samples, outDir: ctx.out, loss: ctx.loss, seed: ctx.seed, epochs, batchSize, lr, weightDecay, warmupRatio, progress,
-      pooling: pooling as EncoderPooling | undefined, maxLength, queryPrefix, passagePrefix,
+      pooling: pooling as EncoderPooling | undefined, maxLength, queryPrefix, passagePrefix, device,
       wordEmbeddings: o.wordEmbeddings as WordEmbeddingMode | undefined, topLayers: o.topLayers as number | undefined, microBatch: o.microBatch as number | undefined,
       train: o.encoderTrain as EncoderTrainMode | undefined,
     });

@@ -58,3 +58,18 @@ test('xlalign train --head encoder fails before any evaluation on a static model
   rmSync(dir, { recursive: true, force: true });
   rmSync(cwd, { recursive: true, force: true });
 });
+
+test('xlalign train --head encoder --device cuda without the CUDA provider: a one-line error saying how to install it, before any work', async (t) => {
+  const { deviceAvailable } = await import('../../../lib/nn/ort-device.js');
+  if (deviceAvailable('cuda')) return t.skip('this onnxruntime-node has the CUDA provider');
+  const { dir } = writeTinyEncoder('bert');
+  const cwd = mkdtempSync(join(tmpdir(), 'cli-train-cuda-'));
+  const r = xlalign(['train', '--head', 'encoder', '--retriever', dir, '--samples', '24', '--langs', 'de', '--no-cache', '--device', 'cuda', '--out', 'out'], cwd);
+  assert.notEqual(r.status, 0);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('npm warn'));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /CUDA execution provider.*ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
+  assert.ok(!existsSync(join(cwd, 'out/before')), 'no evaluation ran');
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(cwd, { recursive: true, force: true });
+});
