@@ -131,8 +131,8 @@ test('study on the default model: static head, before/after with target and Engl
   }
 });
 
-test('study on a tiny transformer twin: the encoder head is chosen by the folder, trains, and writes the tables', () => {
-  const { dir } = writeTinyEncoder('xlm-roberta');
+for (const family of ['xlm-roberta', 'gte', 'jina'] as const) test(`study on a tiny ${family} twin: the encoder head is chosen by the folder, trains, and writes the tables`, () => {
+  const { dir } = writeTinyEncoder(family);
   const cwd = mkdtempSync(join(tmpdir(), 'xl-study-enc-'));
   try {
     const r = xlalign(['study', '--model', dir, '--langs', 'de', '--scenarios', 'mixed', '--samples', '24', '--train-batch-size', '8', '--lr', '1e-3', '--resamples', '50', '--no-cache', '--figure-formats', 'none', '--out', 'out'], cwd);
@@ -150,6 +150,8 @@ test('study on a tiny transformer twin: the encoder head is chosen by the folder
     assert.equal(config.loop.lr, 0.001);
     assert.equal(config.headOptions.wordEmbeddings, 'sparse');
     assert.equal(config.loop.head.wordEmbeddings, 'sparse');
+    // the study fine-tunes every encoder fully, jina-v3 included (its task adapters stay and pick the task)
+    assert.deepEqual([study.protocol.encoderTrain.value, study.protocol.encoderTrain.source, config.loop.head.train], ['full', 'study', 'full']);
     for (const f of ['model/config.json', 'model/model.safetensors', 'model/onnx/model.onnx', 'paper-table.md', 'before-after.json']) assert.ok(existsSync(join(cwd, 'out', f)), f);
     assert.match(read(cwd, 'out/paper-table.md'), /\+aligned \| en-de \|/);
     // a static-only head on a transformer: a usage error before any work

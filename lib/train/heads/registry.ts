@@ -246,6 +246,7 @@ const ENCODER: HeadEntry = {
     },
     options: {
       wordEmbeddings: { value: 'sparse', source: 'sister paper', note: 'full fine-tuning trains the word table too: the rows a batch uses get AdamW steps (lazy); frozen saves the moments of the table' },
+      encoderTrain: { value: 'full', source: 'study', note: "the study fine-tunes all four encoders fully; jina-v3's task adapters stay as published and pick the query / passage task ('adapters' trains only them, ~1% of the parameters, as Jina trained them)" },
     },
   },
   checkModel(model, kind) {
