@@ -231,7 +231,7 @@ const ENCODER: HeadEntry = {
     { key: 'wordEmbeddings', flags: '--word-embeddings <mode>', description: "encoder: 'frozen' word table, or 'sparse' updates of the rows a batch uses", kind: 'choice', choices: ['frozen', 'sparse'] satisfies WordEmbeddingMode[], default: 'frozen' },
     { key: 'topLayers', flags: '--top-layers <n>', description: 'encoder: train only the top N layers (default all layers and the embedding block)', kind: 'int', min: 1 },
     { key: 'microBatch', flags: '--micro-batch <n>', description: 'encoder: texts per forward/backward run (GradCache; default 16)', kind: 'int', min: 1 },
-    { key: 'encoderTrain', flags: '--encoder-train <what>', description: "encoder with task LoRA adapters (jina-embeddings-v3): 'adapters' trains the retrieval.query / retrieval.passage adapters only (default), 'full' every weight", kind: 'choice', choices: ['adapters', 'full'] satisfies EncoderTrainMode[] },
+    { key: 'encoderTrain', flags: '--encoder-train <what>', description: "encoder with task LoRA adapters (jina-embeddings-v3): 'adapters' trains the retrieval.query / retrieval.passage adapters only (train's default), 'full' every weight (study's default, as the study)", kind: 'choice', choices: ['adapters', 'full'] satisfies EncoderTrainMode[] },
   ],
   // the study's sister paper fine-tunes encoders fully for one epoch; lr 2e-5 with 10% warmup is the usual full fine-tuning setting (assumption)
   defaults: { epochs: 1, batchSize: 32, lr: 2e-5, weightDecay: 0.01, warmupRatio: 0.1 },
