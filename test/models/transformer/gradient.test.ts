@@ -6,6 +6,7 @@ import { graphParamNames } from '../../../lib/models/transformer/graph.js';
 import { param } from '../../../lib/models/transformer/weights.js';
 import { createRng } from '../../../lib/util/rng.js';
 import { writeTinyEncoder } from './tiny-encoders.js';
+import { directionalDifference, type GradGroup } from './finite-differences.js';
 
 const TEXTS = ['The cats sleep.', 'кошка спит', 'query: the dog sleeps'];
 
@@ -37,7 +38,7 @@ async function checkFamily(family: 'bert' | 'xlm-roberta', pooling: 'mean' | 'cl
     const emb = enc.scatterEmbeddingGrads(tok, g.inputsEmbeds!);
     const H = enc.dim;
     // Each group: the parameter values, the indices perturbed, the analytic gradient at those indices.
-    const groups: { name: string; values: Float32Array; idx: number[]; grad: ArrayLike<number> }[] = names.map((n) => ({
+    const groups: GradGroup[] = names.map((n) => ({
       name: n, values: param(enc.weights, n), idx: [...param(enc.weights, n).keys()], grad: g.params.get(n)!,
     }));
     const wordIdx: number[] = [];
@@ -48,23 +49,7 @@ async function checkFamily(family: 'bert' | 'xlm-roberta', pooling: 'mean' | 'cl
     groups.push({ name: 'embeddings.token_type_embeddings.weight', values: param(enc.weights, 'embeddings.token_type_embeddings.weight'), idx: [...Array(H).keys()], grad: emb.tokenType.subarray(0, H) });
     const eps = 1e-2;
     for (const grp of groups) {
-      const u = grp.idx.map(() => rng.normal());
-      const norm = Math.hypot(...u);
-      const saved = grp.idx.map((i) => grp.values[i]);
-      let analytic = 0;
-      let gnorm = 0;
-      grp.idx.forEach((_, j) => {
-        u[j] /= norm;
-        analytic += grp.grad[j] * u[j];
-        gnorm += grp.grad[j] ** 2;
-      });
-      gnorm = Math.sqrt(gnorm);
-      grp.idx.forEach((i, j) => (grp.values[i] = saved[j] + eps * u[j]));
-      const plus = (await lossOf()).loss;
-      grp.idx.forEach((i, j) => (grp.values[i] = saved[j] - eps * u[j]));
-      const minus = (await lossOf()).loss;
-      grp.idx.forEach((i, j) => (grp.values[i] = saved[j]));
-      const fd = (plus - minus) / (2 * eps);
+      const { fd, analytic, gnorm } = await directionalDifference(grp, async () => (await lossOf()).loss, rng, eps);
       if (grp.name.endsWith('attention.self.key.bias')) {
         // Softmax is shift-invariant: a key bias adds q·b to a whole row of scores, so its gradient is 0.
         assert.ok(gnorm < 1e-4 && Math.abs(fd) < 1e-3, `${family}/${pooling} ${grp.name}: gradient should vanish, |g| ${gnorm}, fd ${fd}`);

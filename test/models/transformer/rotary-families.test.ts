@@ -25,6 +25,7 @@ import { AlignmentLoss } from '../../../lib/train/losses/alignment-loss.js';
 import { buildTrainingSamples } from '../../../lib/train/samples.js';
 import { createRng } from '../../../lib/util/rng.js';
 import { writeTinyEncoder } from './tiny-encoders.js';
+import { directionalDifference } from './finite-differences.js';
 import { trainOptions } from './train-options.js';
 
 env.allowRemoteModels = false;
@@ -161,23 +162,7 @@ for (const { family, pooling, kind } of [CASES[0], CASES[2]]) {
       }
       const eps = 1e-2;
       for (const grp of groups) {
-        const u = grp.idx.map(() => rng.normal());
-        const norm = Math.hypot(...u);
-        const saved = grp.idx.map((i) => grp.values[i]);
-        let analytic = 0;
-        let gnorm = 0;
-        grp.idx.forEach((_, j) => {
-          u[j] /= norm;
-          analytic += grp.grad[j] * u[j];
-          gnorm += grp.grad[j] ** 2;
-        });
-        gnorm = Math.sqrt(gnorm);
-        grp.idx.forEach((i, j) => (grp.values[i] = saved[j] + eps * u[j]));
-        const plus = (await lossOf()).loss;
-        grp.idx.forEach((i, j) => (grp.values[i] = saved[j] - eps * u[j]));
-        const minus = (await lossOf()).loss;
-        grp.idx.forEach((i, j) => (grp.values[i] = saved[j]));
-        const fd = (plus - minus) / (2 * eps);
+        const { fd, analytic, gnorm } = await directionalDifference(grp, async () => (await lossOf()).loss, rng, eps);
         assert.ok(gnorm > 1e-3, `${family} ${grp.name}: gradient is trivially small (${gnorm})`);
         const err = Math.abs(fd - analytic);
         assert.ok(err <= 1e-2 * Math.abs(analytic) + 2e-3 * gnorm, `${family} ${grp.name}: finite difference ${fd} vs analytic ${analytic} (|g| ${gnorm})`);
