@@ -412,8 +412,9 @@ export class TransformerEncoder {
   async backward(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean): Promise<EncoderGrads> {
     this.checkBackward(tok, gradPooled, trainable);
     if (tok.batch > rowsPerRun(this.config, tok.seq, this.runBudgetMiB)) {
+      // (summed under the canonical names, as one run returns them)
       const params = new Map<string, Float32Array>();
-      const inputsEmbeds = await this.backwardInto(tok, gradPooled, trainable, embeddingsGrad, params);
+      const inputsEmbeds = await this.backwardSum(tok, gradPooled, trainable, embeddingsGrad, params, undefined, (n) => n);
       return { params, inputsEmbeds };
     }
     return this.backwardRun(tok, gradPooled, trainable, embeddingsGrad);
@@ -434,9 +435,13 @@ export class TransformerEncoder {
   async backwardInto(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean, acc: Map<string, Float32Array>, kept?: KeptActivations): Promise<Float32Array | undefined> {
     this.checkBackward(tok, gradPooled, trainable);
     // summed under the weights' key: `name@task` for a LoRA factor (the batch's task), else the name
+    return this.backwardSum(tok, gradPooled, trainable, embeddingsGrad, acc, kept, (n) => this.paramKey(n, tok));
+  }
+
+  private async backwardSum(tok: EncoderTokens, gradPooled: Float32Array, trainable: readonly string[], embeddingsGrad: boolean, acc: Map<string, Float32Array>, kept: KeptActivations | undefined, keyOf: (name: string) => string): Promise<Float32Array | undefined> {
     const add = (params: Map<string, Float32Array>) => {
       for (const [n, g] of params) {
-        const key = this.paramKey(n, tok);
+        const key = keyOf(n);
         let a = acc.get(key);
         if (!a) acc.set(key, (a = new Float32Array(g.length)));
         for (let i = 0; i < a.length; i++) a[i] += g[i];
