@@ -385,8 +385,11 @@ export class TransformerEncoder {
     const key = this.paramKey(n, tok);
     const data = param(this.weights, key);
     let t = this.paramTensors.get(key);
-    // re-wrap if the weights' array was replaced (e.g. a reload into the same encoder)
-    if (!t || t.data !== data) this.paramTensors.set(key, (t = new ort.Tensor('float32', data, graphShape(n, this.shapes.get(n)!))));
+    // re-wrap only if the memory changed (a reload into the same encoder); a task slice is a new view of the same memory on every call
+    const old = t?.data as Float32Array | undefined;
+    if (!t || !old || old.buffer !== data.buffer || old.byteOffset !== data.byteOffset || old.length !== data.length) {
+      this.paramTensors.set(key, (t = new ort.Tensor('float32', data, graphShape(n, this.shapes.get(n)!))));
+    }
     return t;
   }
 
