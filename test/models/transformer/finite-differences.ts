@@ -36,3 +36,22 @@ export async function directionalDifference(grp: GradGroup, lossOf: () => Promis
   grp.idx.forEach((i, j) => (grp.values[i] = saved[j]));
   return { fd: (plus - minus) / (2 * eps), analytic, gnorm: Math.sqrt(gnorm) };
 }
+
+/**
+ * The probe loss of the gradient tests, L = Σ r·p + ½ p² over the pooled values p (r: `n`
+ * seeded normals drawn from `rng` now), with dL/dp = r + p.
+ * @returns a function computing the loss and dL/dp at the current parameters.
+ */
+export function quadraticProbe(pooledOf: () => Promise<Float32Array>, n: number, rng: Rng): () => Promise<{ loss: number; grad: Float32Array }> {
+  const r = Float64Array.from({ length: n }, () => rng.normal());
+  return async () => {
+    const pooled = await pooledOf();
+    let loss = 0;
+    const grad = new Float32Array(pooled.length);
+    for (let i = 0; i < pooled.length; i++) {
+      loss += r[i] * pooled[i] + 0.5 * pooled[i] * pooled[i];
+      grad[i] = r[i] + pooled[i];
+    }
+    return { loss, grad };
+  };
+}

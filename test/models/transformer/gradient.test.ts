@@ -6,7 +6,7 @@ import { graphParamNames } from '../../../lib/models/transformer/graph.js';
 import { param } from '../../../lib/models/transformer/weights.js';
 import { createRng } from '../../../lib/util/rng.js';
 import { writeTinyEncoder } from './tiny-encoders.js';
-import { directionalDifference, type GradGroup } from './finite-differences.js';
+import { directionalDifference, quadraticProbe, type GradGroup } from './finite-differences.js';
 
 const TEXTS = ['The cats sleep.', 'кошка спит', 'query: the dog sleeps'];
 
@@ -21,17 +21,7 @@ async function checkFamily(family: 'bert' | 'xlm-roberta', pooling: 'mean' | 'cl
     const enc = await TransformerEncoder.load(dir, { pooling, threads: 1 });
     const tok: EncoderTokens = enc.tokenize(TEXTS);
     const rng = createRng(3);
-    const r = Float64Array.from({ length: TEXTS.length * enc.dim }, () => rng.normal());
-    const lossOf = async (): Promise<{ loss: number; grad: Float32Array }> => {
-      const { pooled } = await enc.forward(tok);
-      let loss = 0;
-      const grad = new Float32Array(pooled.length);
-      for (let i = 0; i < pooled.length; i++) {
-        loss += r[i] * pooled[i] + 0.5 * pooled[i] * pooled[i];
-        grad[i] = r[i] + pooled[i];
-      }
-      return { loss, grad };
-    };
+    const lossOf = quadraticProbe(async () => (await enc.forward(tok)).pooled, TEXTS.length * enc.dim, rng);
     const names = graphParamNames(enc.config, pooling);
     const { grad } = await lossOf();
     const g = await enc.backward(tok, grad, names, true);

@@ -25,7 +25,7 @@ import { AlignmentLoss } from '../../../lib/train/losses/alignment-loss.js';
 import { buildTrainingSamples } from '../../../lib/train/samples.js';
 import { createRng } from '../../../lib/util/rng.js';
 import { writeTinyEncoder } from './tiny-encoders.js';
-import { directionalDifference } from './finite-differences.js';
+import { directionalDifference, quadraticProbe } from './finite-differences.js';
 import { trainOptions } from './train-options.js';
 
 env.allowRemoteModels = false;
@@ -127,17 +127,7 @@ for (const { family, pooling, kind } of [CASES[0], CASES[2]]) {
       const enc = await TransformerEncoder.load(dir, { pooling, threads: 1 });
       const tok: EncoderTokens = enc.tokenize(TEXTS.slice(0, 3), kind);
       const rng = createRng(3);
-      const r = Float64Array.from({ length: 3 * enc.dim }, () => rng.normal());
-      const lossOf = async () => {
-        const { pooled } = await enc.forward(tok);
-        let loss = 0;
-        const grad = new Float32Array(pooled.length);
-        for (let i = 0; i < pooled.length; i++) {
-          loss += r[i] * pooled[i] + 0.5 * pooled[i] * pooled[i];
-          grad[i] = r[i] + pooled[i];
-        }
-        return { loss, grad };
-      };
+      const lossOf = quadraticProbe(async () => (await enc.forward(tok)).pooled, 3 * enc.dim, rng);
       const names = graphParamNames(enc.config, pooling);
       const g = await enc.backward(tok, (await lossOf()).grad, names, true);
       const emb = enc.scatterEmbeddingGrads(tok, g.inputsEmbeds!);
