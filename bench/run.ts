@@ -22,7 +22,7 @@ import { Command } from 'commander';
 import { packageRoot, writeFileAtomic } from '../lib/util/fs.js';
 import { numpyReference } from './numpy-reference.js';
 import { benchmarkAdapterTraining } from './train.js';
-import { benchmarkEncoder } from './encoder.js';
+import { benchmarkEncoder, cpuFlags } from './encoder.js';
 import { benchTrecEval } from './metrics.js';
 
 const SEED = 20251125;
@@ -61,7 +61,7 @@ async function main() {
   const rows: [string, string, string, string][] = [];
   const results: Record<string, any> = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgBefore: loadavg() },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, cpuFlags: cpuFlags(), node: process.version, loadavgBefore: loadavg() },
     note: 'Shared machine: other engineers were using the CPU during this run; figures are noisy (see loadavg).',
     seed: SEED,
     quick: opts.quick,
@@ -169,7 +169,7 @@ async function main() {
   }
   if (only.has('encoder')) {
     // transformer fine-tuning (issue 11): forward+backward at multilingual-e5-small's shape vs PyTorch, same run
-    const r = benchmarkEncoder({ small: opts.quick, iters: opts.quick ? 1 : 3, costs: opts.quick ? [] : ['small', 'base', 'large'], costSteps: 10, largeMemory: !opts.quick }) as Record<string, any>;
+    const r = benchmarkEncoder({ small: opts.quick, iters: opts.quick ? 1 : 3, costs: opts.quick ? [] : ['small', 'base', 'large'], costSteps: 11, largeMemory: !opts.quick }) as Record<string, any>;
     results.encoder = r;
     const sh = r.shape;
     rows.push([`encoder fwd+bwd ${sh.layers}L h${sh.hidden} v${sh.vocab} ${sh.batch}x${sh.seq}: xlalign (ONNX Runtime)`, `${fmt(r.xlalign.stepSeconds)} s`, `${fmt(r.xlalign.tokensPerSecond, 0)} tokens/s`, `peak RSS ${fmt(r.xlalign.peakRssMiB, 0)} MiB (runs of ${r.xlalign.rowsPerRun} texts); forward alone ${fmt(r.xlalign.forwardTokensPerSecond, 0)} tokens/s`]);
@@ -183,7 +183,8 @@ async function main() {
   writeFileAtomic(opts.out, JSON.stringify(results, null, 2) + '\n');
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join('  '));
-  console.log(`load average before ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine; figures are noisy). Wrote ${opts.out}`);
+  console.log(`CPU: ${results.machine.model}, ${results.machine.cpus} cores, ${results.machine.cpuFlags.join(' ') || 'no SIMD flags read'}`);
+  console.log(`load average before ${results.machine.loadavgBefore.map((x: number) => x.toFixed(1)).join(' ')}, after ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine; figures are noisy). Wrote ${opts.out}`);
 }
 
 await main();
